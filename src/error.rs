@@ -1,0 +1,143 @@
+//! The crate's one error type. Every message names where the problem is (source,
+//! document, list item), which object (kind, namespace/name) and which field, so
+//! that a user can go straight to the offending line of their `kubectl` output.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where in the input an object came from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    /// The file name, or `<input>` for a string.
+    pub source: String,
+    /// 1-based document number in a multi-document stream.
+    pub document: usize,
+    /// 1-based item number inside a `kind: List` document.
+    pub item: Option<usize>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: document {}", self.source, self.document)?;
+        if let Some(item) = self.item {
+            write!(f, ", item {item}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The identity of an object: kind, namespace (when namespaced) and name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ObjectRef {
+    /// The Kubernetes kind, e.g. `Pod`.
+    pub kind: String,
+    /// The namespace, for namespaced kinds.
+    pub namespace: Option<String>,
+    /// The name (may be empty while it is the missing field being reported).
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// An object reference; pass `None` for cluster-scoped kinds.
+    pub fn new(kind: impl Into<String>, namespace: Option<&str>, name: impl Into<String>) -> Self {
+        ObjectRef {
+            kind: kind.into(),
+            namespace: namespace.map(str::to_owned),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    /// `Pod mercury/web-1`, `Namespace mercury`, `Pod <unnamed>` when the name is missing.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = if self.name.is_empty() {
+            "<unnamed>"
+        } else {
+            &self.name
+        };
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, name),
+            None => write!(f, "{} {}", self.kind, name),
+        }
+    }
+}
+
+/// Everything that can go wrong reading a snapshot.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The text is not well-formed YAML or JSON.
+    #[error("{location}{}: malformed {format}: {message}", line_col(*line, *column))]
+    Syntax {
+        /// The document the parser was reading.
+        location: Location,
+        /// `YAML` or `JSON`.
+        format: &'static str,
+        /// 1-based line, when the parser gives one.
+        line: Option<usize>,
+        /// 1-based column, when the parser gives one.
+        column: Option<usize>,
+        /// The parser's message.
+        message: String,
+    },
+    /// A document is not a Kubernetes object: not a mapping, or no `kind`/`apiVersion`.
+    #[error("{location}: not a Kubernetes object: {message}")]
+    NotAnObject {
+        /// Where.
+        location: Location,
+        /// What is missing or wrong.
+        message: String,
+    },
+    /// A field the model needs is absent.
+    #[error("{location}: {object}: missing required field `{field}`")]
+    MissingField {
+        /// Where.
+        location: Location,
+        /// Which object.
+        object: ObjectRef,
+        /// The field path, e.g. `spec.targetRef.name`.
+        field: String,
+    },
+    /// A field is present but its value is wrong: wrong type, bad name, bad label,
+    /// unknown selector operator.
+    #[error("{location}: {object}: invalid `{field}`: {message}")]
+    InvalidField {
+        /// Where.
+        location: Location,
+        /// Which object.
+        object: ObjectRef,
+        /// The field path, e.g. `metadata.labels.istio.io/rev`.
+        field: String,
+        /// Why it is invalid.
+        message: String,
+    },
+    /// The same object appears twice.
+    #[error("{object} appears twice: at {first} and at {second}")]
+    Duplicate {
+        /// Which object.
+        object: ObjectRef,
+        /// Its first appearance.
+        first: Location,
+        /// Its second appearance.
+        second: Location,
+    },
+}
+
+fn line_col(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(", line {l} column {c}"),
+        (Some(l), None) => format!(", line {l}"),
+        _ => String::new(),
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,372 @@
+//! Well-known label and annotation keys, Kubernetes name and label syntax, and
+//! label selectors.
+//!
+//! Injection is decided by label selectors on namespaces and pods, so this module
+//! is the vocabulary the rest of the crate speaks. Selector *evaluation* is
+//! delegated to [`kube_core::Selector`], the kube-rs ecosystem's implementation of
+//! Kubernetes semantics; this module adds what kube-core does not check: syntax of
+//! keys and values, and which operator takes which values, with errors that name
+//! the offending field.
+
+use std::collections::BTreeMap;
+
+use kube_core::{Expression, SelectorExt};
+use serde::{Deserialize, Serialize};
+
+/// Namespace (and pod) label naming the revision or tag that should inject.
+pub const REV: &str = "istio.io/rev";
+/// Namespace label `enabled` / `disabled`: the default revision's switch.
+pub const INJECTION: &str = "istio-injection";
+/// Pod label or annotation that opts a pod in or out of injection.
+pub const SIDECAR_INJECT: &str = "sidecar.istio.io/inject";
+/// Pod annotation recording what the injector added, as JSON.
+pub const SIDECAR_STATUS: &str = "sidecar.istio.io/status";
+/// Label on a revision-tag webhook configuration naming the tag.
+pub const TAG: &str = "istio.io/tag";
+/// Selector key `istioctl tag set default` writes to switch off the old default.
+pub const DEACTIVATED: &str = "istio.io/deactivated";
+/// Namespace label naming the Maistra control-plane namespace it is a member of.
+pub const MAISTRA_MEMBER_OF: &str = "maistra.io/member-of";
+/// Namespace label that stops a Maistra control plane injecting (any value).
+pub const MAISTRA_IGNORE_NAMESPACE: &str = "maistra.io/ignore-namespace";
+/// Namespace label the API server sets to the namespace's own name.
+pub const METADATA_NAME: &str = "kubernetes.io/metadata.name";
+/// Name of the proxy container the injector adds.
+pub const PROXY_CONTAINER: &str = "istio-proxy";
+
+/// Namespaces istiod never injects (`pkg/kube/inject/inject.go`,
+/// `IgnoredNamespaces`). `istio-system` is deliberately not one of them.
+pub const IGNORED_NAMESPACES: [&str; 4] = [
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "local-path-storage",
+];
+
+/// Labels of a Kubernetes object: sorted, so output is deterministic.
+pub type Labels = BTreeMap<String, String>;
+
+/// Checks a DNS-1123 label (namespace names): at most 63 characters of lower-case
+/// alphanumerics and `-`, starting and ending alphanumeric.
+pub fn check_dns1123_label(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name.len() > 63 {
+        return Err(format!("must be at most 63 characters, not {}", name.len()));
+    }
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if let Some(c) = name.chars().find(|c| !ok_char(*c)) {
+        return Err(format!(
+            "{c:?} is not allowed: only lower-case letters, digits and '-'"
+        ));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err("must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// Checks a DNS-1123 subdomain (most object names): at most 253 characters,
+/// dot-separated DNS-1123 labels.
+pub fn check_dns1123_subdomain(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name.len() > 253 {
+        return Err(format!(
+            "must be at most 253 characters, not {}",
+            name.len()
+        ));
+    }
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+    if let Some(c) = name.chars().find(|c| !ok_char(*c)) {
+        return Err(format!(
+            "{c:?} is not allowed: only lower-case letters, digits, '-' and '.'"
+        ));
+    }
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if name
+        .split('.')
+        .any(|part| !part.starts_with(alnum) || !part.ends_with(alnum))
+    {
+        return Err("each dot-separated part must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// The name part of a label key, and a label value (when not empty): at most 63
+/// characters of alphanumerics, `-`, `_` and `.`, alphanumeric at both ends.
+fn check_qualified_segment(s: &str, what: &str) -> Result<(), String> {
+    if s.len() > 63 {
+        return Err(format!(
+            "{what} must be at most 63 characters, not {}",
+            s.len()
+        ));
+    }
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.';
+    if let Some(c) = s.chars().find(|c| !ok_char(*c)) {
+        return Err(format!(
+            "{what}: {c:?} is not allowed: only letters, digits, '-', '_' and '.'"
+        ));
+    }
+    let alnum = |c: char| c.is_ascii_alphanumeric();
+    if !s.starts_with(alnum) || !s.ends_with(alnum) {
+        return Err(format!("{what} must start and end with a letter or digit"));
+    }
+    Ok(())
+}
+
+/// Checks a label key: an optional DNS-1123 subdomain prefix and `/`, then a name.
+pub fn check_label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        check_dns1123_subdomain(prefix).map_err(|e| format!("prefix {prefix:?} {e}"))?;
+    }
+    if name.is_empty() {
+        return Err("the name part must not be empty".into());
+    }
+    check_qualified_segment(name, "the name part")
+}
+
+/// Checks a label value: empty, or at most 63 characters as for a key's name.
+pub fn check_label_value(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    check_qualified_segment(value, "the value")
+}
+
+/// A Kubernetes `LabelSelector`, validated: every operator is known and carries
+/// the values it must. `None` where a selector is optional means "match all".
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    /// `key: value` pairs that must all be present.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: Labels,
+    /// Requirements that must all hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<Requirement>,
+}
+
+/// One `matchExpressions` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirement {
+    /// The label key.
+    pub key: String,
+    /// The operator.
+    pub operator: Operator,
+    /// The values (empty for `Exists` / `DoesNotExist`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+/// A selector operator, exactly the four Kubernetes accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Operator {
+    /// The key is present and its value is one of the values.
+    In,
+    /// The key is absent, or its value is none of the values.
+    NotIn,
+    /// The key is present.
+    Exists,
+    /// The key is absent.
+    DoesNotExist,
+}
+
+impl std::fmt::Display for Operator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Operator::In => "In",
+            Operator::NotIn => "NotIn",
+            Operator::Exists => "Exists",
+            Operator::DoesNotExist => "DoesNotExist",
+        })
+    }
+}
+
+impl std::str::FromStr for Operator {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "In" => Ok(Operator::In),
+            "NotIn" => Ok(Operator::NotIn),
+            "Exists" => Ok(Operator::Exists),
+            "DoesNotExist" => Ok(Operator::DoesNotExist),
+            other => Err(format!(
+                "unknown operator {other:?}: expected In, NotIn, Exists or DoesNotExist"
+            )),
+        }
+    }
+}
+
+impl Requirement {
+    /// A requirement, checked as the API server would check it.
+    pub fn new(
+        key: impl Into<String>,
+        operator: Operator,
+        values: Vec<String>,
+    ) -> Result<Self, String> {
+        let key = key.into();
+        check_label_key(&key).map_err(|e| format!("key {key:?}: {e}"))?;
+        match operator {
+            Operator::In | Operator::NotIn if values.is_empty() => {
+                return Err(format!(
+                    "operator {operator} on {key:?} needs at least one value"
+                ));
+            }
+            Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
+                return Err(format!("operator {operator} on {key:?} takes no values"));
+            }
+            _ => {}
+        }
+        for v in &values {
+            check_label_value(v).map_err(|e| format!("value {v:?} of {key:?}: {e}"))?;
+        }
+        Ok(Requirement {
+            key,
+            operator,
+            values,
+        })
+    }
+}
+
+impl LabelSelector {
+    /// A selector that matches everything (no requirements).
+    pub fn everything() -> Self {
+        Self::default()
+    }
+
+    /// Adds a `matchLabels` pair.
+    pub fn with_label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.match_labels.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds a requirement; panics only on a requirement the caller wrote wrong
+    /// (use [`Requirement::new`] for input).
+    pub fn with(mut self, key: &str, operator: Operator, values: &[&str]) -> Self {
+        self.match_expressions.push(Requirement {
+            key: key.to_owned(),
+            operator,
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        });
+        self
+    }
+
+    /// The kube-core selector that evaluates this one.
+    pub fn compile(&self) -> CompiledSelector {
+        let mut selector: kube_core::Selector = self
+            .match_labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        selector.extend(self.match_expressions.iter().map(|r| {
+            let values = r.values.iter().cloned().collect();
+            match r.operator {
+                Operator::In => Expression::In(r.key.clone(), values),
+                Operator::NotIn => Expression::NotIn(r.key.clone(), values),
+                Operator::Exists => Expression::Exists(r.key.clone()),
+                Operator::DoesNotExist => Expression::DoesNotExist(r.key.clone()),
+            }
+        }));
+        CompiledSelector(selector)
+    }
+
+    /// Whether `labels` satisfy this selector (compiles on every call; keep a
+    /// [`CompiledSelector`] on hot paths).
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.compile().matches(labels)
+    }
+
+    /// Checks every key, value and operator, as the API server does.
+    pub fn validate(&self) -> Result<(), String> {
+        for (k, v) in &self.match_labels {
+            check_label_key(k).map_err(|e| format!("matchLabels key {k:?}: {e}"))?;
+            check_label_value(v).map_err(|e| format!("matchLabels value {v:?} of {k:?}: {e}"))?;
+        }
+        for (i, r) in self.match_expressions.iter().enumerate() {
+            Requirement::new(r.key.clone(), r.operator, r.values.clone())
+                .map_err(|e| format!("matchExpressions[{i}]: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for LabelSelector {
+    /// The selector in `kubectl -l` syntax (`a=b,c notin (d),!e`); empty matches all.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.compile().0)
+    }
+}
+
+/// A selector ready for evaluation, built once by [`LabelSelector::compile`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompiledSelector(kube_core::Selector);
+
+impl CompiledSelector {
+    /// Whether `labels` satisfy the selector (Kubernetes semantics: `NotIn` and
+    /// `DoesNotExist` hold for an absent key).
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.0.matches(labels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn dns1123_label_rules() {
+        assert!(check_dns1123_label("mercury").is_ok());
+        assert!(check_dns1123_label("a-1").is_ok());
+        assert!(check_dns1123_label("Mercury").is_err());
+        assert!(check_dns1123_label("-a").is_err());
+        assert!(check_dns1123_label("a.b").is_err());
+        assert!(check_dns1123_label(&"a".repeat(64)).is_err());
+        assert!(check_dns1123_subdomain("istio-sidecar-injector.istio.io").is_ok());
+        assert!(check_dns1123_subdomain("a..b").is_err());
+    }
+
+    #[test]
+    fn label_key_and_value_rules() {
+        assert!(check_label_key("istio.io/rev").is_ok());
+        assert!(check_label_key("app").is_ok());
+        assert!(check_label_key("istio.io/").is_err());
+        assert!(check_label_key("Bad_Prefix/x").is_err());
+        assert!(check_label_key("a/b/c").is_err());
+        assert!(check_label_value("").is_ok());
+        assert!(check_label_value("1-24-0").is_ok());
+        assert!(check_label_value("has space").is_err());
+        assert!(check_label_value("-x").is_err());
+    }
+
+    #[test]
+    fn absent_key_satisfies_notin_and_doesnotexist() {
+        let s = LabelSelector::everything()
+            .with(INJECTION, Operator::NotIn, &["disabled"])
+            .with("istio-env", Operator::DoesNotExist, &[]);
+        assert!(s.matches(&labels(&[])));
+        assert!(s.matches(&labels(&[(INJECTION, "enabled")])));
+        assert!(!s.matches(&labels(&[(INJECTION, "disabled")])));
+        assert!(!s.matches(&labels(&[("istio-env", "x")])));
+    }
+
+    #[test]
+    fn in_needs_values_and_exists_takes_none() {
+        assert!(Requirement::new("a", Operator::In, vec![]).is_err());
+        assert!(Requirement::new("a", Operator::Exists, vec!["x".into()]).is_err());
+        assert!("Equals".parse::<Operator>().is_err());
+    }
+}

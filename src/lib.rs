@@ -1,0 +1,13 @@
+//! meshrev: service-mesh control-plane revisions as data.
+//!
+//! It never talks to a cluster. You bring objects in (what `kubectl get -o yaml`
+//! printed, or `k8s-openapi` values from your own client) and take answers out.
+
+#![warn(missing_docs)]
+
+mod error;
+pub mod labels;
+pub mod snapshot;
+
+pub use error::{Error, Location, ObjectRef, Result};
+pub use snapshot::{Snapshot, SnapshotBuilder};

@@ -1,0 +1,234 @@
+//! Building a snapshot from many sources, checking for duplicates across them.
+
+use std::collections::HashMap;
+use std::collections::btree_map::Entry;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::Snapshot;
+use super::decode::{Decoded, Object, decode, type_name};
+use super::parse::documents;
+use crate::error::{Error, Location, ObjectRef, Result};
+
+/// Collects objects from text, files and `k8s-openapi` values into a [`Snapshot`].
+///
+/// ```
+/// use k8s_openapi::api::core::v1::Namespace;
+/// use meshrev::SnapshotBuilder;
+///
+/// let mut ns = Namespace::default();
+/// ns.metadata.name = Some("mercury".into());
+/// let mut builder = SnapshotBuilder::new();
+/// builder.add(&ns)?;
+/// builder.add_str("extra.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: venus}\n")?;
+/// let snapshot = builder.build();
+/// assert_eq!(snapshot.namespaces().count(), 2);
+/// # Ok::<(), meshrev::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct SnapshotBuilder {
+    snapshot: Snapshot,
+    seen: HashMap<ObjectRef, Location>,
+    values: usize,
+}
+
+impl SnapshotBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds every document of a YAML or JSON text; `source` names it in errors.
+    pub fn add_str(&mut self, source: &str, text: &str) -> Result<&mut Self> {
+        documents(source, text, |value, document| {
+            self.add_document(
+                value,
+                Location {
+                    source: source.to_owned(),
+                    document,
+                    item: None,
+                },
+            )
+        })?;
+        Ok(self)
+    }
+
+    /// Adds a file of YAML or JSON.
+    pub fn add_path(&mut self, path: impl AsRef<Path>) -> Result<&mut Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.add_str(&path.display().to_string(), &text)
+    }
+
+    /// Adds YAML or JSON read from `reader`.
+    pub fn add_reader(
+        &mut self,
+        source: &str,
+        mut reader: impl std::io::Read,
+    ) -> Result<&mut Self> {
+        let mut text = String::new();
+        reader.read_to_string(&mut text).map_err(|e| Error::Io {
+            path: source.into(),
+            source: e,
+        })?;
+        self.add_str(source, &text)
+    }
+
+    /// Adds one object as JSON with `apiVersion` and `kind` (e.g. a kube-rs
+    /// `DynamicObject` serialized, for CRDs that have no `k8s-openapi` type).
+    pub fn add_value(&mut self, value: Value) -> Result<&mut Self> {
+        self.values += 1;
+        let location = Location {
+            source: "<value>".into(),
+            document: self.values,
+            item: None,
+        };
+        self.add_document(value, location)?;
+        Ok(self)
+    }
+
+    /// Adds a `k8s-openapi` object (`Namespace`, `Pod`, `Deployment`, ...). It goes
+    /// through the same checks as text, so both paths accept the same objects.
+    pub fn add<K>(&mut self, object: &K) -> Result<&mut Self>
+    where
+        K: k8s_openapi::Resource + serde::Serialize,
+    {
+        let mut value = serde_json::to_value(object).map_err(|e| Error::NotAnObject {
+            location: Location {
+                source: "<value>".into(),
+                document: self.values + 1,
+                item: None,
+            },
+            message: e.to_string(),
+        })?;
+        if let Value::Object(map) = &mut value {
+            map.entry("apiVersion")
+                .or_insert_with(|| K::API_VERSION.into());
+            map.entry("kind").or_insert_with(|| K::KIND.into());
+        }
+        self.add_value(value)
+    }
+
+    /// The snapshot.
+    pub fn build(self) -> Snapshot {
+        self.snapshot
+    }
+
+    /// A document is one object or a list (`kind: List`, or `PodList` and the like,
+    /// whose items may omit `apiVersion` and `kind`).
+    fn add_document(&mut self, value: Value, location: Location) -> Result<()> {
+        if value.is_null() {
+            return Ok(()); // an empty document, e.g. a trailing `---`
+        }
+        let list_kind = value
+            .get("kind")
+            .and_then(Value::as_str)
+            .filter(|k| k.ends_with("List"));
+        if let Some(list_kind) = list_kind.map(str::to_owned) {
+            let api_version = value
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("v1")
+                .to_owned();
+            let item_kind = list_kind
+                .strip_suffix("List")
+                .unwrap_or_default()
+                .to_owned();
+            let items = match value.get("items") {
+                None | Some(Value::Null) => return Ok(()),
+                Some(Value::Array(_)) => match value {
+                    Value::Object(mut map) => match map.remove("items") {
+                        Some(Value::Array(items)) => items,
+                        _ => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                },
+                Some(other) => {
+                    return Err(Error::NotAnObject {
+                        location,
+                        message: format!(
+                            "`items` of a {list_kind} must be a sequence, found {}",
+                            type_name(other)
+                        ),
+                    });
+                }
+            };
+            for (i, mut item) in items.into_iter().enumerate() {
+                if let (Value::Object(map), false) = (&mut item, item_kind.is_empty()) {
+                    map.entry("kind")
+                        .or_insert_with(|| item_kind.clone().into());
+                    map.entry("apiVersion")
+                        .or_insert_with(|| api_version.clone().into());
+                }
+                let at = Location {
+                    item: Some(i + 1),
+                    ..location.clone()
+                };
+                self.add_object(item, at)?;
+            }
+            return Ok(());
+        }
+        self.add_object(value, location)
+    }
+
+    fn add_object(&mut self, value: Value, location: Location) -> Result<()> {
+        let (object, id) = match decode(value, &location)? {
+            Decoded::Skipped(key) => {
+                *self.snapshot.skipped.entry(key).or_insert(0) += 1;
+                return Ok(());
+            }
+            Decoded::Object(object, id) => (object, id),
+        };
+        if let Some(first) = self.seen.get(&id) {
+            return Err(Error::Duplicate {
+                object: id,
+                first: first.clone(),
+                second: location,
+            });
+        }
+        self.seen.insert(id, location);
+        insert(&mut self.snapshot, object);
+        Ok(())
+    }
+}
+
+fn put<K: Ord, V>(map: &mut std::collections::BTreeMap<K, V>, key: K, value: V) {
+    match map.entry(key) {
+        Entry::Vacant(e) => {
+            e.insert(value);
+        }
+        // Duplicates were refused above; keep the first should that ever change.
+        Entry::Occupied(_) => {}
+    }
+}
+
+fn nn(meta: &super::ObjectMeta) -> (String, String) {
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone(),
+    )
+}
+
+fn insert(s: &mut Snapshot, object: Object) {
+    match object {
+        Object::Namespace(o) => put(&mut s.namespaces, o.meta.name.clone(), o),
+        Object::Pod(o) => put(&mut s.pods, nn(&o.meta), o),
+        Object::Workload(o) => {
+            let (ns, name) = nn(&o.meta);
+            put(&mut s.workloads, (ns, o.kind, name), o)
+        }
+        Object::ConfigMap(o) => put(&mut s.config_maps, nn(&o.meta), o),
+        Object::Webhook(o) => put(&mut s.webhook_configurations, o.meta.name.clone(), o),
+        Object::ControlPlane(o) => put(&mut s.control_planes, nn(&o.meta), o),
+        Object::MemberRoll(o) => put(&mut s.member_rolls, nn(&o.meta), o),
+        Object::Member(o) => put(&mut s.members, nn(&o.meta), o),
+        Object::Istio(o) => put(&mut s.istios, o.meta.name.clone(), o),
+        Object::IstioRevision(o) => put(&mut s.istio_revisions, o.meta.name.clone(), o),
+        Object::IstioRevisionTag(o) => put(&mut s.istio_revision_tags, o.meta.name.clone(), o),
+        Object::Kiali(o) => put(&mut s.kialis, nn(&o.meta), o),
+    }
+}

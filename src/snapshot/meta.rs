@@ -1,0 +1,81 @@
+//! Object metadata: the part of every object the model reads.
+
+use serde::Serialize;
+
+use crate::error::ObjectRef;
+use crate::labels::Labels;
+
+/// The slice of `metadata` meshrev keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ObjectMeta {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`; `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    /// `metadata.uid`, when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// `metadata.labels`.
+    pub labels: Labels,
+    /// `metadata.annotations` (without `kubectl.kubernetes.io/last-applied-configuration`,
+    /// which can be large and says nothing about injection).
+    pub annotations: Labels,
+    /// `metadata.ownerReferences`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owner_references: Vec<OwnerReference>,
+}
+
+impl ObjectMeta {
+    /// Metadata for a cluster-scoped object.
+    pub fn cluster(name: impl Into<String>) -> Self {
+        ObjectMeta {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Metadata for a namespaced object.
+    pub fn namespaced(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        ObjectMeta {
+            name: name.into(),
+            namespace: Some(namespace.into()),
+            ..Default::default()
+        }
+    }
+
+    /// Adds a label.
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds an annotation.
+    pub fn annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.annotations.insert(key.into(), value.into());
+        self
+    }
+
+    /// The owner reference marked `controller: true`, if any.
+    pub fn controller(&self) -> Option<&OwnerReference> {
+        self.owner_references.iter().find(|o| o.controller)
+    }
+
+    /// This object's identity, given its kind.
+    pub fn object_ref(&self, kind: &str) -> ObjectRef {
+        ObjectRef::new(kind, self.namespace.as_deref(), self.name.clone())
+    }
+}
+
+/// One `metadata.ownerReferences` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerReference {
+    /// The owner's kind, e.g. `ReplicaSet`.
+    pub kind: String,
+    /// The owner's name (same namespace as the owned object).
+    pub name: String,
+    /// The owner's uid, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// Whether this owner is the managing controller.
+    pub controller: bool,
+}

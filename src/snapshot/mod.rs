@@ -1,0 +1,253 @@
+//! Snapshot: what `kubectl get ... -o yaml` (or `-o json`) printed, as typed,
+//! validated objects, and nothing derived from them.
+//!
+//! A snapshot is read from text (multi-document YAML, a `kind: List`, JSON, or any
+//! mix across documents) or built from `k8s-openapi` values a client returned.
+//! Only the kinds and fields the mesh model needs are kept; every other kind is
+//! skipped and counted, so a caller can see what was ignored.
+//!
+//! ```
+//! use meshrev::Snapshot;
+//!
+//! let snapshot = Snapshot::from_yaml(r#"
+//! apiVersion: v1
+//! kind: Namespace
+//! metadata:
+//!   name: mercury
+//!   labels: {istio.io/rev: ossm3}
+//! ---
+//! apiVersion: v1
+//! kind: Service
+//! metadata: {name: web, namespace: mercury}
+//! "#)?;
+//! assert_eq!(snapshot.namespace("mercury").unwrap().meta.labels["istio.io/rev"], "ossm3");
+//! assert_eq!(snapshot.skipped()["Service (v1)"], 1);
+//! # Ok::<(), meshrev::Error>(())
+//! ```
+
+mod builder;
+mod core;
+mod decode;
+mod kiali;
+mod maistra;
+mod meta;
+mod parse;
+mod sail;
+mod webhook;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+pub use self::builder::SnapshotBuilder;
+pub use self::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadKind};
+pub use self::kiali::Kiali;
+pub use self::maistra::{
+    ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
+};
+pub use self::meta::{ObjectMeta, OwnerReference};
+pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
+pub use self::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
+use crate::error::Result;
+
+/// `(namespace, name)`: the key of a namespaced object.
+pub type NamespacedName = (String, String);
+
+/// The cluster objects the mesh model reads, keyed and sorted by identity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    pub(crate) namespaces: BTreeMap<String, Namespace>,
+    pub(crate) pods: BTreeMap<NamespacedName, Pod>,
+    pub(crate) workloads: BTreeMap<(String, WorkloadKind, String), Workload>,
+    pub(crate) config_maps: BTreeMap<NamespacedName, ConfigMap>,
+    pub(crate) webhook_configurations: BTreeMap<String, MutatingWebhookConfiguration>,
+    pub(crate) control_planes: BTreeMap<NamespacedName, ServiceMeshControlPlane>,
+    pub(crate) member_rolls: BTreeMap<NamespacedName, ServiceMeshMemberRoll>,
+    pub(crate) members: BTreeMap<NamespacedName, ServiceMeshMember>,
+    pub(crate) istios: BTreeMap<String, Istio>,
+    pub(crate) istio_revisions: BTreeMap<String, IstioRevision>,
+    pub(crate) istio_revision_tags: BTreeMap<String, IstioRevisionTag>,
+    pub(crate) kialis: BTreeMap<NamespacedName, Kiali>,
+    pub(crate) skipped: BTreeMap<String, usize>,
+}
+
+impl Snapshot {
+    /// Reads YAML or JSON text (detected from its first character).
+    pub fn from_yaml(text: &str) -> Result<Snapshot> {
+        let mut b = SnapshotBuilder::new();
+        b.add_str("<input>", text)?;
+        Ok(b.build())
+    }
+
+    /// Reads a file of YAML or JSON; errors name the file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Snapshot> {
+        let mut b = SnapshotBuilder::new();
+        b.add_path(path)?;
+        Ok(b.build())
+    }
+
+    /// Reads YAML or JSON from a reader; `source` names it in errors.
+    pub fn from_reader(source: &str, reader: impl std::io::Read) -> Result<Snapshot> {
+        let mut b = SnapshotBuilder::new();
+        b.add_reader(source, reader)?;
+        Ok(b.build())
+    }
+
+    /// A namespace by name.
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces.get(name)
+    }
+
+    /// All namespaces, by name.
+    pub fn namespaces(&self) -> impl Iterator<Item = &Namespace> {
+        self.namespaces.values()
+    }
+
+    /// A pod by namespace and name.
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<&Pod> {
+        self.pods.get(&(namespace.to_owned(), name.to_owned()))
+    }
+
+    /// All pods, by namespace then name.
+    pub fn pods(&self) -> impl Iterator<Item = &Pod> {
+        self.pods.values()
+    }
+
+    /// The pods of one namespace, by name.
+    pub fn pods_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Pod> + 'a {
+        self.pods
+            .range((namespace.to_owned(), String::new())..)
+            .take_while(move |((ns, _), _)| ns == namespace)
+            .map(|(_, p)| p)
+    }
+
+    /// A workload by namespace, kind and name.
+    pub fn workload(&self, namespace: &str, kind: WorkloadKind, name: &str) -> Option<&Workload> {
+        self.workloads
+            .get(&(namespace.to_owned(), kind, name.to_owned()))
+    }
+
+    /// All workloads (ReplicaSets included), by namespace, kind, name.
+    pub fn workloads(&self) -> impl Iterator<Item = &Workload> {
+        self.workloads.values()
+    }
+
+    /// A mesh config map (`istio*`) by namespace and name.
+    pub fn config_map(&self, namespace: &str, name: &str) -> Option<&ConfigMap> {
+        self.config_maps
+            .get(&(namespace.to_owned(), name.to_owned()))
+    }
+
+    /// All mesh config maps.
+    pub fn config_maps(&self) -> impl Iterator<Item = &ConfigMap> {
+        self.config_maps.values()
+    }
+
+    /// All mutating webhook configurations, by name.
+    pub fn webhook_configurations(&self) -> impl Iterator<Item = &MutatingWebhookConfiguration> {
+        self.webhook_configurations.values()
+    }
+
+    /// A mutating webhook configuration by name.
+    pub fn webhook_configuration(&self, name: &str) -> Option<&MutatingWebhookConfiguration> {
+        self.webhook_configurations.get(name)
+    }
+
+    /// Maistra control planes (`ServiceMeshControlPlane`).
+    pub fn control_planes(&self) -> impl Iterator<Item = &ServiceMeshControlPlane> {
+        self.control_planes.values()
+    }
+
+    /// Maistra member rolls.
+    pub fn member_rolls(&self) -> impl Iterator<Item = &ServiceMeshMemberRoll> {
+        self.member_rolls.values()
+    }
+
+    /// Maistra members.
+    pub fn members(&self) -> impl Iterator<Item = &ServiceMeshMember> {
+        self.members.values()
+    }
+
+    /// Sail `Istio` objects.
+    pub fn istios(&self) -> impl Iterator<Item = &Istio> {
+        self.istios.values()
+    }
+
+    /// Sail `IstioRevision` objects.
+    pub fn istio_revisions(&self) -> impl Iterator<Item = &IstioRevision> {
+        self.istio_revisions.values()
+    }
+
+    /// Sail `IstioRevisionTag` objects.
+    pub fn istio_revision_tags(&self) -> impl Iterator<Item = &IstioRevisionTag> {
+        self.istio_revision_tags.values()
+    }
+
+    /// `Kiali` objects.
+    pub fn kialis(&self) -> impl Iterator<Item = &Kiali> {
+        self.kialis.values()
+    }
+
+    /// Kinds that were read but not kept, as `Kind (apiVersion)` -> count.
+    /// Config maps other than `istio*` count here as `ConfigMap (v1)`.
+    pub fn skipped(&self) -> &BTreeMap<String, usize> {
+        &self.skipped
+    }
+
+    /// Namespaces that pods or workloads live in but that the snapshot lacks
+    /// (allowed: a `kubectl get pods -A` without namespaces is still useful).
+    pub fn absent_namespaces(&self) -> BTreeSet<&str> {
+        self.pods
+            .keys()
+            .map(|(ns, _)| ns.as_str())
+            .chain(self.workloads.keys().map(|(ns, _, _)| ns.as_str()))
+            .filter(|ns| !self.namespaces.contains_key(*ns))
+            .collect()
+    }
+
+    /// The workload that controls a pod, following pod -> ReplicaSet -> Deployment.
+    /// A ReplicaSet with no Deployment is returned itself; `None` for a bare pod or
+    /// an owner missing from the snapshot.
+    pub fn owner_of(&self, pod: &Pod) -> Option<&Workload> {
+        let ns = pod.namespace();
+        let owner = pod.meta.controller()?;
+        let kind = WorkloadKind::from_kind(&owner.kind)?;
+        let workload = self.workload(ns, kind, &owner.name)?;
+        if kind != WorkloadKind::ReplicaSet {
+            return Some(workload);
+        }
+        match workload.meta.controller() {
+            Some(d) if d.kind == "Deployment" => {
+                self.workload(ns, WorkloadKind::Deployment, &d.name)
+            }
+            _ => Some(workload),
+        }
+    }
+
+    /// Object counts per kind, for a summary (`inspect`).
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        let mut put = |k: &'static str, n: usize| {
+            if n > 0 {
+                *counts.entry(k).or_insert(0) += n;
+            }
+        };
+        put("Namespace", self.namespaces.len());
+        put("Pod", self.pods.len());
+        for w in self.workloads.values() {
+            put(w.kind.as_str(), 1);
+        }
+        put("ConfigMap", self.config_maps.len());
+        put(
+            "MutatingWebhookConfiguration",
+            self.webhook_configurations.len(),
+        );
+        put("ServiceMeshControlPlane", self.control_planes.len());
+        put("ServiceMeshMemberRoll", self.member_rolls.len());
+        put("ServiceMeshMember", self.members.len());
+        put("Istio", self.istios.len());
+        put("IstioRevision", self.istio_revisions.len());
+        put("IstioRevisionTag", self.istio_revision_tags.len());
+        put("Kiali", self.kialis.len());
+        counts
+    }
+}
