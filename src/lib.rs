@@ -7,7 +7,10 @@
 
 mod error;
 pub mod labels;
+pub mod mesh;
+pub mod resolve;
 pub mod snapshot;
 
 pub use error::{Error, Location, ObjectRef, Result};
+pub use mesh::Mesh;
 pub use snapshot::{Snapshot, SnapshotBuilder};
