@@ -10,7 +10,10 @@ pub mod labels;
 pub mod mesh;
 pub mod resolve;
 pub mod snapshot;
+pub mod status;
 
 pub use error::{Error, Location, ObjectRef, Result};
 pub use mesh::Mesh;
+pub use resolve::Resolution;
 pub use snapshot::{Snapshot, SnapshotBuilder};
+pub use status::Status;
