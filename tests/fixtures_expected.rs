@@ -3,10 +3,10 @@
 //! (edge cases) or by the fixture generator's own model of the story, never by
 //! meshrev.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use meshrev::{Mesh, Snapshot, Status};
+use meshrev::{Mesh, Resolution, Snapshot, Status};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -76,7 +76,7 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
             problems.push(format!("namespace {ns} missing from status"));
             continue;
         };
-        if got.injector != e.injector {
+        if !same_injector(&mesh.resolve_namespace(ns), &e.injector) {
             problems.push(format!(
                 "namespace {ns}: injector {:?}, expected {:?} ({})",
                 got.injector, e.injector, got.reason
@@ -92,7 +92,15 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
                 problems.push(format!("workload {ns}/{w} missing from status"));
                 continue;
             };
-            if gw.injector != ew.injector {
+            let template = mesh
+                .snapshot()
+                .workloads()
+                .find(|x| x.namespace() == ns && x.kind.as_str() == kind && x.meta.name == name);
+            let matches = match template {
+                Some(w) => same_injector(&mesh.resolve_workload(w), &ew.injector),
+                None => gw.injector == ew.injector,
+            };
+            if !matches {
                 problems.push(format!(
                     "workload {ns}/{w}: injector {:?}, expected {:?}",
                     gw.injector, ew.injector
@@ -118,8 +126,8 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
             problems.push(format!("pod {p} missing from status"));
             continue;
         };
-        if got.injector != e.injector {
-            let pod = mesh.snapshot().pod(ns, name).expect("pod");
+        let pod = mesh.snapshot().pod(ns, name).expect("pod");
+        if !same_injector(&mesh.resolve_pod(pod), &e.injector) {
             problems.push(format!(
                 "pod {p}: injector {:?}, expected {:?} ({})",
                 got.injector,
@@ -136,6 +144,25 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
         }
     }
     problems
+}
+
+/// `expected` is a revision name, null, or `conflict: [a, b]` (the revisions whose
+/// webhooks all match).
+fn same_injector(got: &Resolution, expected: &Option<String>) -> bool {
+    match (got, expected.as_deref()) {
+        (Resolution::Conflict { candidates }, Some(e)) if e.starts_with("conflict:") => {
+            let want: BTreeSet<&str> = e
+                .trim_start_matches("conflict:")
+                .trim()
+                .trim_matches(['[', ']'])
+                .split(',')
+                .map(str::trim)
+                .collect();
+            let got: BTreeSet<&str> = candidates.iter().map(|c| c.revision.as_str()).collect();
+            got == want
+        }
+        (_, e) => got.revision() == e,
+    }
 }
 
 #[test]
