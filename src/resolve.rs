@@ -238,7 +238,7 @@ impl fmt::Display for NoMatch {
         match self {
             NoMatch::InjectionLabelOff { value } => write!(
                 f,
-                "the namespace has istio-injection={value}, which every webhook excludes (only istio-injection=enabled injects, and it beats istio.io/rev)"
+                "the namespace has istio-injection={value}, which every webhook excludes (only istio-injection=enabled injects)"
             ),
             NoMatch::NoDefaultRevision => f.write_str(
                 "the namespace has istio-injection=enabled, which only the default revision receives, and no default revision or `default` tag injects it",
@@ -348,17 +348,10 @@ impl fmt::Display for Resolution {
                 if webhook.synthesized {
                     f.write_str(" (synthesized: not in the snapshot)")?;
                 }
-                write!(f, " matches")?;
                 write!(
                     f,
-                    "{}",
-                    match via {
-                        Via::Direct => format!(" {}={revision}", labels::REV),
-                        Via::Tag(t) => format!(" {}={t}", labels::REV),
-                        Via::DefaultRevision => " the default revision's labels".to_owned(),
-                        Via::Membership =>
-                            format!(" {} (a mesh member)", labels::MAISTRA_MEMBER_OF),
-                    }
+                    " matches {}",
+                    matched_labels(via, &webhook.name, revision)
                 )?;
                 if let Some(d) = decision {
                     write!(f, "; {d}")?;
@@ -396,9 +389,37 @@ impl fmt::Display for Resolution {
             }
         };
         for n in notes {
-            write!(f, ". {n}")?;
+            let mut chars = n.chars();
+            let first = chars
+                .next()
+                .map(|c| c.to_uppercase().collect::<String>())
+                .unwrap_or_default();
+            write!(f, ". {first}{}", chars.as_str())?;
         }
         Ok(())
+    }
+}
+
+/// The labels a matching webhook stands for, in words.
+fn matched_labels(via: &Via, webhook: &str, revision: &str) -> String {
+    match via {
+        Via::Direct => format!("{}={revision}", labels::REV),
+        Via::Tag(t) => format!("{}={t} (tag {t} leads to {revision})", labels::REV),
+        Via::Membership => format!(
+            "{} (the namespace is a member of the Maistra control plane)",
+            labels::MAISTRA_MEMBER_OF
+        ),
+        Via::DefaultRevision if webhook.starts_with("namespace.") => {
+            format!("{}=enabled, which only the default revision receives", labels::INJECTION)
+        }
+        Via::DefaultRevision if webhook.starts_with("object.") => format!(
+            "the pod label {}=true in a namespace with neither injection label (default revision)",
+            labels::SIDECAR_INJECT
+        ),
+        Via::DefaultRevision if webhook.starts_with("auto.") => {
+            "a namespace with no injection label at all (the default revision has enableNamespacesByDefault)".to_owned()
+        }
+        Via::DefaultRevision => "the default revision's selectors".to_owned(),
     }
 }
 
