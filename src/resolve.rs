@@ -625,17 +625,17 @@ impl Mesh {
             )),
             (None, _) => None,
         };
-        if let Some(d) = &decision {
-            if !d.injects() {
-                return Resolution::NotInjected {
-                    reason: NotInjected::Refused {
-                        revision: first.revision.clone(),
-                        webhook: (*first).into(),
-                        decision: d.clone(),
-                    },
-                    notes,
-                };
-            }
+        if let Some(d) = &decision
+            && !d.injects()
+        {
+            return Resolution::NotInjected {
+                reason: NotInjected::Refused {
+                    revision: first.revision.clone(),
+                    webhook: (*first).into(),
+                    decision: d.clone(),
+                },
+                notes,
+            };
         }
         Resolution::Injected {
             revision: first.revision.clone(),
@@ -659,16 +659,15 @@ impl Mesh {
                 labels::REV
             ));
         }
-        if let Some(pod_rev) = pod.get(labels::REV) {
-            if let Some(ns_label) = ns_rev
+        if let Some(pod_rev) = pod.get(labels::REV)
+            && let Some(ns_label) = ns_rev
                 .map(|r| format!("{}={r}", labels::REV))
                 .or(injection.map(|i| format!("{}={i}", labels::INJECTION)))
-            {
-                notes.push(format!(
-                    "the pod label {}={pod_rev} is ignored because the namespace has {ns_label}",
-                    labels::REV
-                ));
-            }
+        {
+            notes.push(format!(
+                "the pod label {}={pod_rev} is ignored because the namespace has {ns_label}",
+                labels::REV
+            ));
         }
         if ns.contains_key(labels::MAISTRA_IGNORE_NAMESPACE)
             && ns.contains_key(labels::MAISTRA_MEMBER_OF)
@@ -692,13 +691,13 @@ impl Mesh {
             }
             None => {}
         }
-        if let Some(rev) = ns.get(labels::REV) {
-            if !known(rev) {
-                return NoMatch::UnknownRevision {
-                    name: rev.clone(),
-                    on: "namespace".into(),
-                };
-            }
+        if let Some(rev) = ns.get(labels::REV)
+            && !known(rev)
+        {
+            return NoMatch::UnknownRevision {
+                name: rev.clone(),
+                on: "namespace".into(),
+            };
         }
         if pod.get(labels::SIDECAR_INJECT).map(String::as_str) == Some("false") {
             return NoMatch::PodLabelFalse;

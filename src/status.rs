@@ -455,12 +455,11 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
             continue;
         }
         let ns_references_nothing = referencing_nothing.contains(ns) || s.namespace(ns).is_none();
-        if ns_references_nothing {
-            if let Some(name) = pod_reference(&pod.meta.labels) {
-                if leads_here(name) {
-                    by.push(format!("pod {ns}/{} references {name}", pod.meta.name));
-                }
-            }
+        if ns_references_nothing
+            && let Some(name) = pod_reference(&pod.meta.labels)
+            && leads_here(name)
+        {
+            by.push(format!("pod {ns}/{} references {name}", pod.meta.name));
         }
     }
     if rev.name == "default" && rev.injector.enable_namespaces_by_default {

@@ -432,10 +432,11 @@ fn upstream(s: &Snapshot, d: &mut Discovered) {
             w.meta.name.clone(),
             w.meta.object_ref("Deployment"),
         );
-        if let Some(rev) = d.revisions.get_mut(&name) {
-            if rev.family == Family::Istio && rev.version.is_none() {
-                rev.version = version;
-            }
+        if let Some(rev) = d.revisions.get_mut(&name)
+            && rev.family == Family::Istio
+            && rev.version.is_none()
+        {
+            rev.version = version;
         }
     }
     for mwc in s.webhook_configurations() {

@@ -41,16 +41,16 @@ pub fn is_member<'a>(
     namespace: &str,
     namespace_labels: &Labels,
 ) -> bool {
-    if let Some(roll) = roll {
-        if roll_includes(
+    if let Some(roll) = roll
+        && roll_includes(
             &roll.members,
             &roll.member_selectors,
             cp_namespace,
             namespace,
             namespace_labels,
-        ) {
-            return true;
-        }
+        )
+    {
+        return true;
     }
     !is_excluded_namespace(namespace, cp_namespace)
         && members.into_iter().any(|m| {

@@ -40,7 +40,7 @@ pub(crate) enum Object {
 
 /// What a document turned out to be.
 pub(crate) enum Decoded {
-    Object(Object, ObjectRef),
+    Object(Box<Object>, ObjectRef),
     /// A kind the model does not read, keyed as `Kind (apiVersion)`.
     Skipped(String),
 }
@@ -173,10 +173,10 @@ pub(crate) fn decode(value: Value, location: &Location) -> Result<Decoded> {
             meta_str("name").unwrap_or_default(),
         ),
     };
-    if let Known::ConfigMap = known {
-        if !ConfigMap::is_mesh_config(&ctx.object.name) {
-            return Ok(Decoded::Skipped(format!("{kind} ({api_version})")));
-        }
+    if let Known::ConfigMap = known
+        && !ConfigMap::is_mesh_config(&ctx.object.name)
+    {
+        return Ok(Decoded::Skipped(format!("{kind} ({api_version})")));
     }
     let object = match known {
         Known::Namespace => Object::Namespace(namespace(&ctx, value)?),
@@ -192,7 +192,7 @@ pub(crate) fn decode(value: Value, location: &Location) -> Result<Decoded> {
         Known::IstioRevisionTag => Object::IstioRevisionTag(istio_revision_tag(&ctx, value)?),
         Known::Kiali => Object::Kiali(kiali(&ctx, value)?),
     };
-    Ok(Decoded::Object(object, ctx.object))
+    Ok(Decoded::Object(Box::new(object), ctx.object))
 }
 
 pub(crate) fn type_name(v: &Value) -> &'static str {
