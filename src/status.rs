@@ -312,8 +312,9 @@ impl Status {
                 needs_restart,
                 pods: running.len(),
             };
-            if let Some(n) = namespaces.iter_mut().find(|n| n.name == ns) {
-                n.workloads.push(status);
+            // `namespaces` is sorted by name, as `ns_names` was.
+            if let Ok(i) = namespaces.binary_search_by(|n| n.name.as_str().cmp(ns.as_str())) {
+                namespaces[i].workloads.push(status);
             }
         }
 
