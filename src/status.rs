@@ -419,12 +419,18 @@ fn progress(mesh: &Mesh, pods: &[PodStatus], namespaces: &[NamespaceStatus]) -> 
 }
 
 /// The Sail operator's verdict (sail-operator `pkg/revision/references.go`,
-/// `controllers/istiorevision`): a revision is in use while a tag leads to it, a
-/// namespace references it (`istio-injection=enabled` means `default`, else its
-/// `istio.io/rev`), a live pod's `istio.io/rev` annotation names it, a pod in a
+/// `controllers/istiorevision/istiorevision_controller.go` `isRevisionReferenced`):
+/// a revision is in use while a tag leads to it, a namespace references it
+/// (`istio-injection=enabled` means `default`, else its `istio.io/rev`), a pod that
+/// is not `Succeeded` has an `istio.io/rev` annotation naming it, a pod in a
 /// namespace that references nothing references it by label (`istio.io/rev`, else
-/// `sidecar.istio.io/inject=true` meaning `default`), or it is `default` with
-/// `enableNamespacesByDefault`.
+/// `sidecar.istio.io/inject=true` meaning `default`; nothing when the inject label
+/// is `false`), or it is `default` with `enableNamespacesByDefault`.
+///
+/// Upstream skips only `Succeeded` pods, so a `Failed` pod still keeps a revision
+/// in use (unlike [`is_live`]). Upstream also ignores pods whose namespace it did
+/// not list; a snapshot may simply lack the namespace, so here such a pod counts
+/// as in a namespace that references nothing.
 pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
     let leads_here = |name: &str| mesh.resolve_name(name).is_some_and(|r| r.name == rev.name);
     let mut by = Vec::new();
@@ -444,7 +450,8 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
             }
         }
     }
-    for pod in s.pods().filter(|p| is_live(p)) {
+    // istiorevision_controller.go: `if pod.Status.Phase == corev1.PodSucceeded { continue }`.
+    for pod in s.pods().filter(|p| p.phase.as_deref() != Some("Succeeded")) {
         let ns = pod.namespace();
         if pod
             .meta
@@ -469,21 +476,31 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
     (!by.is_empty(), by)
 }
 
-/// The revision (or tag) a namespace's labels reference, by the Sail operator's rule.
+/// The revision (or tag) a namespace's labels reference, by the Sail operator's rule
+/// (sail-operator `pkg/revision/references.go` `GetReferencedRevisionFromNamespace`):
+/// `istio-injection=enabled` means `default`, else a non-empty `istio.io/rev`.
+/// `istio-injection=disabled` does not cancel `istio.io/rev` here.
 pub fn namespace_reference(ns_labels: &Labels) -> Option<&str> {
     if ns_labels.get(labels::INJECTION).map(String::as_str) == Some("enabled") {
         return Some("default");
     }
-    ns_labels.get(labels::REV).map(String::as_str)
+    ns_labels
+        .get(labels::REV)
+        .map(String::as_str)
+        .filter(|r| !r.is_empty())
 }
 
-/// The revision (or tag) a pod's labels reference, by the Sail operator's rule.
+/// The revision (or tag) a pod's labels reference, by the Sail operator's rule
+/// (sail-operator `pkg/revision/references.go` `GetReferencedRevisionFromPod`):
+/// nothing when `sidecar.istio.io/inject=false`, else a non-empty `istio.io/rev`,
+/// else `default` when `sidecar.istio.io/inject=true`.
 pub fn pod_reference(pod_labels: &Labels) -> Option<&str> {
-    if let Some(rev) = pod_labels.get(labels::REV) {
+    let inject = pod_labels.get(labels::SIDECAR_INJECT).map(String::as_str);
+    if inject == Some("false") {
+        return None;
+    }
+    if let Some(rev) = pod_labels.get(labels::REV).filter(|r| !r.is_empty()) {
         return Some(rev);
     }
-    match pod_labels.get(labels::SIDECAR_INJECT).map(String::as_str) {
-        Some("true") => Some("default"),
-        _ => None,
-    }
+    (inject == Some("true")).then_some("default")
 }

@@ -412,6 +412,53 @@ fn upstream_revision(
     );
 }
 
+/// Labels the Maistra operator puts on the istiod it manages (kiali/kiali
+/// `istio/discovery.go` treats a control plane carrying any of them as Maistra).
+const MAISTRA_DEPLOYMENT_LABELS: [&str; 3] = [
+    "maistra.io/owner",
+    "maistra.io/owner-name",
+    "maistra-version",
+];
+
+/// A Maistra istiod whose `ServiceMeshControlPlane` is not in the snapshot: still a
+/// Maistra revision (membership webhook, policy `disabled`), named by its
+/// `istio.io/rev` label.
+fn maistra_from_deployment(
+    s: &Snapshot,
+    d: &mut Discovered,
+    name: String,
+    w: &crate::snapshot::Workload,
+) {
+    if d.revisions.contains_key(&name) {
+        return;
+    }
+    let namespace = w.namespace().to_owned();
+    let object = w.meta.object_ref("Deployment");
+    let injector =
+        injector_from_config_map(s, &namespace, &name, &mut d.warnings).unwrap_or_else(|| {
+            InjectorConfig::new(
+                Policy::Disabled,
+                format!("{object} (Maistra default profile)"),
+            )
+        });
+    d.revisions.insert(
+        name.clone(),
+        Revision {
+            name,
+            family: Family::Maistra,
+            control_plane: object,
+            namespace,
+            version: w.meta.labels.get("maistra-version").cloned(),
+            istiod: w.meta.name.clone(),
+            injector,
+            discovery_selectors: Vec::new(),
+            webhooks: WebhookSource::None,
+            mode: Some(ControlPlaneMode::MultiTenant),
+            active: None,
+        },
+    );
+}
+
 fn upstream(s: &Snapshot, d: &mut Discovered) {
     for w in s.workloads().filter(|w| w.kind == WorkloadKind::Deployment) {
         if w.meta.labels.get("app").map(String::as_str) != Some("istiod") {
@@ -423,6 +470,13 @@ fn upstream(s: &Snapshot, d: &mut Discovered) {
             .get(labels::REV)
             .cloned()
             .unwrap_or_else(|| "default".to_owned());
+        if MAISTRA_DEPLOYMENT_LABELS
+            .iter()
+            .any(|l| w.meta.labels.contains_key(*l))
+        {
+            maistra_from_deployment(s, d, name, w);
+            continue;
+        }
         let version = w.meta.labels.get("operator.istio.io/version").cloned();
         upstream_revision(
             s,

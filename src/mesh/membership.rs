@@ -5,7 +5,12 @@
 use crate::labels::{self, LabelSelector, Labels};
 use crate::snapshot::{ServiceMeshMember, ServiceMeshMemberRoll};
 
-/// Namespaces that can never be members, whatever the roll says.
+/// Namespaces that can never be members, whatever the roll says: `kube`,
+/// `openshift` and names starting `kube-`, `openshift-`, `ibm-` (`IsMember`, as
+/// maistra/istio-operator `servicemeshmemberroll_types_test.go` `TestIsMember`
+/// pins it), and the control-plane namespace, which upstream removes in the
+/// member-roll controller (`pkg/controller/servicemesh/memberroll/controller.go`
+/// `reconcileObject`) rather than in `IsMember`.
 pub fn is_excluded_namespace(namespace: &str, control_plane_namespace: &str) -> bool {
     namespace == control_plane_namespace
         || namespace == "kube"
