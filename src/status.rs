@@ -156,7 +156,10 @@ pub struct RevisionStatus {
     pub in_use_by: Vec<String>,
     /// Not in use, injects no namespace, and not an Istio's active revision: safe to remove.
     pub prunable: bool,
-    /// Namespaces whose injector it is (its data plane).
+    /// Namespaces whose injector it is (its data plane). A Maistra control plane's
+    /// own namespace is left out: the operator labels it a member of itself
+    /// (maistra/istio-operator `namespace_labels.go`, 2.4+), but it holds the control
+    /// plane, not workloads.
     pub namespaces: Vec<String>,
     /// Live pods it injected.
     pub pods: usize,
@@ -326,6 +329,7 @@ impl Status {
                 let ns: Vec<String> = namespaces
                     .iter()
                     .filter(|n| n.injector.as_deref() == Some(&r.name))
+                    .filter(|n| !is_own_control_plane_namespace(r, &n.name))
                     .map(|n| n.name.clone())
                     .collect();
                 let pods = progress
@@ -375,6 +379,10 @@ impl Status {
     pub fn revision(&self, name: &str) -> Option<&RevisionStatus> {
         self.revisions.iter().find(|r| r.name == name)
     }
+}
+
+fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
+    r.family == Family::Maistra && r.namespace == namespace
 }
 
 fn key(ns: &str, kind: &str, name: &str) -> WorkloadKey {
