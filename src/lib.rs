@@ -96,6 +96,7 @@
 // the failure path, so their size costs nothing where it matters.
 #![allow(clippy::result_large_err)]
 
+pub mod analyze;
 mod error;
 pub mod labels;
 pub mod mesh;
@@ -103,6 +104,7 @@ pub mod resolve;
 pub mod snapshot;
 pub mod status;
 
+pub use analyze::{Code, Finding, Severity, analyze, analyze_with_status};
 pub use error::{Error, Location, ObjectRef, Result};
 pub use mesh::Mesh;
 pub use resolve::Resolution;

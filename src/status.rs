@@ -80,25 +80,18 @@ pub struct MalformedStatus {
 /// annotation first, then `sidecar.istio.io/status`'s `revision`; pod *labels*
 /// say nothing about who injected.
 pub fn running_revision(pod: &Pod) -> (Running, Option<MalformedStatus>) {
-    if let Some(rev) = pod
-        .meta
-        .annotations
-        .get(labels::REV)
-        .filter(|r| !r.is_empty())
-    {
-        return (Running::Revision(rev.clone()), None);
-    }
+    // The status is parsed even when the annotation decides, so that a broken
+    // record is always reported.
     let mut malformed = None;
+    let mut status_revision = None;
     if let Some(status) = pod.meta.annotations.get(labels::SIDECAR_STATUS) {
         match serde_json::from_str::<serde_json::Value>(status) {
             Ok(v) => {
-                if let Some(rev) = v
+                status_revision = v
                     .get("revision")
                     .and_then(serde_json::Value::as_str)
                     .filter(|r| !r.is_empty())
-                {
-                    return (Running::Revision(rev.to_owned()), None);
-                }
+                    .map(str::to_owned);
             }
             Err(e) => {
                 malformed = Some(MalformedStatus {
@@ -107,10 +100,18 @@ pub fn running_revision(pod: &Pod) -> (Running, Option<MalformedStatus>) {
             }
         }
     }
-    let running = if pod.has_proxy() || pod.meta.annotations.contains_key(labels::SIDECAR_STATUS) {
-        Running::Unknown
-    } else {
-        Running::None
+    let annotated = pod
+        .meta
+        .annotations
+        .get(labels::REV)
+        .filter(|r| !r.is_empty())
+        .cloned();
+    let running = match annotated.or(status_revision) {
+        Some(rev) => Running::Revision(rev),
+        None if pod.has_proxy() || pod.meta.annotations.contains_key(labels::SIDECAR_STATUS) => {
+            Running::Unknown
+        }
+        None => Running::None,
     };
     (running, malformed)
 }

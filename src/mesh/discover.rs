@@ -19,9 +19,30 @@ use crate::snapshot::{
     WorkloadKind,
 };
 
+/// The kinds of [`MeshWarning`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum WarningKind {
+    /// An injector config map whose `config` or `values` cannot be read.
+    UnreadableInjectorConfig,
+    /// `neverInjectSelector` / `alwaysInjectSelector` in CR values that are not selectors.
+    InvalidInjectorSelectors,
+    /// `discoverySelectors` (CR values or the mesh config map) that cannot be read.
+    InvalidDiscoverySelectors,
+    /// Two control planes claim one revision name.
+    RevisionNameClash,
+    /// An IstioRevisionTag and its webhook configuration disagree on the target.
+    TagTargetMismatch,
+    /// An injection webhook with no revision label and no service.
+    WebhookWithoutTarget,
+    /// An injection webhook sending to a revision with no control plane.
+    WebhookToUnknownRevision,
+}
+
 /// Something odd found while building the model: reported as a finding, never fatal.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MeshWarning {
+    /// What kind of oddity (the analyzer maps each to a finding code).
+    pub kind: WarningKind,
     /// The object concerned.
     pub object: ObjectRef,
     /// What is wrong.
@@ -115,6 +136,7 @@ fn injector_from_config_map(
         Ok(config) => Some(config),
         Err(message) => {
             warnings.push(MeshWarning {
+                kind: WarningKind::UnreadableInjectorConfig,
                 object,
                 message: format!("cannot read injector config: {message}"),
             });
@@ -155,6 +177,7 @@ fn injector_from_values(
             Ok(l) => l,
             Err(e) => {
                 warnings.push(MeshWarning {
+                    kind: WarningKind::InvalidInjectorSelectors,
                     object: object.clone(),
                     message: format!("spec.values.sidecarInjectorWebhook.{key}: {e}"),
                 });
@@ -183,6 +206,7 @@ fn discovery_selectors_from_values(
         Ok(l) => l,
         Err(e) => {
             warnings.push(MeshWarning {
+                kind: WarningKind::InvalidDiscoverySelectors,
                 object: object.clone(),
                 message: format!("spec.values.meshConfig.discoverySelectors: {e}"),
             });
@@ -221,6 +245,7 @@ fn discovery_selectors_from_mesh_config(
         Ok(l) => l,
         Err(e) => {
             warnings.push(MeshWarning {
+                kind: WarningKind::InvalidDiscoverySelectors,
                 object: cm.meta.object_ref("ConfigMap"),
                 message: format!("data.mesh: {e}"),
             });
@@ -304,6 +329,7 @@ fn sail(s: &Snapshot, d: &mut Discovered) {
                active: Option<bool>| {
         if d.revisions.contains_key(&name) {
             d.warnings.push(MeshWarning {
+                kind: WarningKind::RevisionNameClash,
                 object,
                 message: format!(
                     "revision name {name:?} is already used by {}",
@@ -545,6 +571,7 @@ fn tags(s: &Snapshot, d: &mut Discovered) {
             Some(existing) => {
                 if existing.revision != revision {
                     d.warnings.push(MeshWarning {
+                        kind: WarningKind::TagTargetMismatch,
                         object: object.clone(),
                         message: format!(
                             "tag targets {} but its webhook configuration {} sends to {}",
@@ -620,14 +647,22 @@ fn cluster_webhooks(s: &Snapshot, d: &mut Discovered) {
                 (rev.to_owned(), via_for(&w.name, tag))
             } else {
                 d.warnings.push(MeshWarning {
+                    kind: WarningKind::WebhookWithoutTarget,
                     object: object.clone(),
                     message: format!("webhook {} names no revision and no service", w.name),
                 });
                 continue;
             };
             match d.revisions.get_mut(&revision) {
-                Some(r) => r.webhooks = WebhookSource::Cluster,
+                // A tag's webhooks do not stand in for the revision's own: those are
+                // synthesized if the snapshot lacks them.
+                Some(r) => {
+                    if tag.is_none() {
+                        r.webhooks = WebhookSource::Cluster;
+                    }
+                }
                 None => d.warnings.push(MeshWarning {
+                    kind: WarningKind::WebhookToUnknownRevision,
                     object: object.clone(),
                     message: format!("webhook {} sends to revision {revision:?}, which has no control plane in the snapshot", w.name),
                 }),
