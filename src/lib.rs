@@ -25,6 +25,9 @@
 //!     -> Mesh       revisions, tags, default revision, compiled injection webhooks
 //!     -> Resolution which revision injects a namespace / template / pod, and why
 //!     -> Status     desired vs running revision per workload; in use; progress
+//!     -> Findings   stable-coded problems: conflicting labels, double injection, ...
+//!     -> Topology   revisions, data planes, namespaces, workloads as a graph;
+//!                   DOT, Mermaid and Kiali-style JSON
 //! ```
 //!
 //! # Example: mid-migration from OSSM 2.6 to 3.0
@@ -90,6 +93,8 @@
 //! - [`mesh`]: control-plane discovery for upstream Istio, Sail and Maistra.
 //! - [`resolve`]: webhook evaluation and istiod's `injectRequired`.
 //! - [`status`]: running revisions, drift, in-use verdicts, progress.
+//! - [`analyze`]: findings with stable codes, each explained with its upstream source.
+//! - [`topology`]: the mesh as a petgraph graph, its queries, diffs and exports.
 
 #![warn(missing_docs)]
 // Errors carry the location, object and field they name; they are built only on
@@ -103,6 +108,7 @@ pub mod mesh;
 pub mod resolve;
 pub mod snapshot;
 pub mod status;
+pub mod topology;
 
 pub use analyze::{Code, Finding, Severity, analyze, analyze_with_status};
 pub use error::{Error, Location, ObjectRef, Result};
@@ -110,3 +116,4 @@ pub use mesh::Mesh;
 pub use resolve::Resolution;
 pub use snapshot::{Snapshot, SnapshotBuilder};
 pub use status::Status;
+pub use topology::Topology;

@@ -386,7 +386,10 @@ webhooks:
         namespace("tagged", ", istio.io/rev: prod"),
     );
     let findings = run(&yaml);
-    assert!(objects(&findings, Code::DanglingRevisionLabel).is_empty(), "{findings:?}");
+    assert!(
+        objects(&findings, Code::DanglingRevisionLabel).is_empty(),
+        "{findings:?}"
+    );
     let mesh = Mesh::new(Snapshot::from_yaml(&yaml).expect("parses"));
     assert_eq!(mesh.resolve_namespace("direct").revision(), Some("1-24-0"));
     assert_eq!(mesh.resolve_namespace("tagged").revision(), Some("1-24-0"));

@@ -8,7 +8,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod analyze;
 mod explain;
+mod graph;
 mod inspect;
 mod status;
 
@@ -47,6 +49,28 @@ enum Command {
         target: String,
         /// A YAML or JSON snapshot.
         file: PathBuf,
+    },
+    /// Findings with stable codes: conflicting labels, dangling revisions, double
+    /// injection, workloads needing a restart, unused revisions, ...
+    Analyze {
+        /// A YAML or JSON snapshot (not needed with `--explain`).
+        #[arg(required_unless_present = "explain")]
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Explain a finding code (`MR0001` or its slug) instead of analyzing.
+        #[arg(long)]
+        explain: Option<String>,
+    },
+    /// The mesh as a graph: revisions, tags, data planes, namespaces, workloads
+    /// (drift edges to the revision they should run on), Kiali's stack.
+    Graph {
+        /// A YAML or JSON snapshot.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = graph::GraphFormat::Dot)]
+        format: graph::GraphFormat,
     },
 }
 
@@ -87,6 +111,31 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Explain { target, file } => {
             let mesh = Mesh::new(Snapshot::from_path(&file).map_err(|e| e.to_string())?);
             print!("{}", explain::explain(&mesh, &target)?);
+        }
+        Command::Analyze {
+            file,
+            format,
+            explain,
+        } => {
+            if let Some(code) = explain {
+                let code: meshrev::Code = code.parse()?;
+                println!("{code}: {}\n\n{}", code.summary(), code.explain());
+                return Ok(());
+            }
+            let file = file.ok_or("analyze needs a snapshot file")?;
+            let mesh = Mesh::new(Snapshot::from_path(&file).map_err(|e| e.to_string())?);
+            let findings = meshrev::analyze(&mesh);
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&findings).map_err(|e| e.to_string())?
+                ),
+                Format::Table => print!("{}", analyze::analyze_table(&findings)),
+            }
+        }
+        Command::Graph { file, format } => {
+            let mesh = Mesh::new(Snapshot::from_path(&file).map_err(|e| e.to_string())?);
+            print!("{}", graph::graph(&mesh, format));
         }
     }
     Ok(())

@@ -806,7 +806,18 @@ struct RawExternalServices {
 struct RawService2 {
     enabled: Option<bool>,
     url: Option<String>,
+    internal_url: Option<String>,
+    in_cluster_url: Option<String>,
     provider: Option<String>,
+}
+
+impl RawService2 {
+    /// The URL Kiali reaches the service at from inside the cluster.
+    fn in_cluster(&self) -> Option<String> {
+        self.internal_url
+            .clone()
+            .or_else(|| self.in_cluster_url.clone())
+    }
 }
 
 fn kiali(ctx: &Ctx, value: Value) -> Result<Kiali> {
@@ -817,12 +828,16 @@ fn kiali(ctx: &Ctx, value: Value) -> Result<Kiali> {
         .unwrap_or_default()
         .external_services
         .unwrap_or_default();
+    let prometheus = ext.prometheus.unwrap_or_default();
     let tracing = ext.tracing.unwrap_or_default();
+    let grafana = ext.grafana.unwrap_or_default();
     Ok(Kiali {
         meta,
-        prometheus_url: ext.prometheus.and_then(|p| p.url),
+        prometheus_url: prometheus.url.clone().or_else(|| prometheus.in_cluster()),
         tracing_enabled: tracing.enabled.unwrap_or(true),
+        tracing_url: tracing.in_cluster(),
         tracing_provider: tracing.provider,
-        grafana_enabled: ext.grafana.and_then(|g| g.enabled).unwrap_or(true),
+        grafana_enabled: grafana.enabled.unwrap_or(true),
+        grafana_url: grafana.in_cluster(),
     })
 }

@@ -9,7 +9,8 @@ use super::meta::ObjectMeta;
 pub struct Kiali {
     /// Its metadata.
     pub meta: ObjectMeta,
-    /// `spec.external_services.prometheus.url`.
+    /// `spec.external_services.prometheus.url` (else `internal_url`, Kiali 2, or
+    /// `in_cluster_url`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prometheus_url: Option<String>,
     /// `spec.external_services.tracing.enabled` (Kiali's default: true).
@@ -17,6 +18,12 @@ pub struct Kiali {
     /// `spec.external_services.tracing.provider` (`jaeger`, `tempo`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracing_provider: Option<String>,
+    /// The in-cluster tracing URL: `tracing.internal_url`, else `in_cluster_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracing_url: Option<String>,
     /// `spec.external_services.grafana.enabled` (Kiali's default: true).
     pub grafana_enabled: bool,
+    /// The in-cluster Grafana URL: `grafana.internal_url`, else `in_cluster_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grafana_url: Option<String>,
 }
