@@ -544,7 +544,7 @@ fn json_stream(docs: &[Value]) -> String {
 }
 
 proptest! {
-    #![proptest_config(config(1000))]
+    #![proptest_config(config(800))]
 
     #[test]
     fn any_tree_as_yaml_or_json_is_read_or_refused_without_panicking(doc in any_tree()) {
@@ -744,7 +744,7 @@ fn assert_reads_back(
 }
 
 proptest! {
-    #![proptest_config(config(300))]
+    #![proptest_config(config(200))]
 
     #[test]
     fn a_valid_cluster_written_as_yaml_reads_back_with_the_same_names_and_labels(
