@@ -48,6 +48,16 @@ impl ObjectRef {
     }
 }
 
+impl ObjectRef {
+    /// `Kind/namespace/name` (or `Kind/name`): the form used in JSON output.
+    pub fn path(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
 impl fmt::Display for ObjectRef {
     /// `Pod mercury/web-1`, `Namespace mercury`, `Pod <unnamed>` when the name is missing.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

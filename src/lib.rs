@@ -1,13 +1,110 @@
 //! meshrev: service-mesh control-plane revisions as data.
 //!
-//! It never talks to a cluster. You bring objects in (what `kubectl get -o yaml`
-//! printed, or `k8s-openapi` values from your own client) and take answers out.
+//! Canary upgrades of Istio, and the migration from OpenShift Service Mesh 2
+//! (Maistra) to 3 (the Sail operator), run two control-plane *revisions* side by
+//! side. Labels on namespaces and pods decide which revision's webhook injects the
+//! sidecar into a new pod; a restart moves a running workload over. meshrev answers,
+//! exactly as the API server and istiod would:
+//!
+//! - which revision injects each namespace, workload template and pod, and why
+//!   ([`Mesh::resolve_namespace`], [`Resolution`]);
+//! - which revision injected each running pod, so what needs a restart, which
+//!   revisions are still in use, and how far a migration has come ([`Status`]).
+//!
+//! # What it does not do
+//!
+//! It does no I/O towards a cluster and reads no clock. You bring objects in, as the
+//! text `kubectl get ... -o yaml` (or `-o json`) printed, or as `k8s-openapi` values
+//! your own client returned ([`SnapshotBuilder::add`]); you take plain values out.
+//!
+//! # Data flow
+//!
+//! ```text
+//! YAML / JSON / k8s-openapi objects
+//!     -> Snapshot   typed, validated objects; unknown kinds counted and skipped
+//!     -> Mesh       revisions, tags, default revision, compiled injection webhooks
+//!     -> Resolution which revision injects a namespace / template / pod, and why
+//!     -> Status     desired vs running revision per workload; in use; progress
+//! ```
+//!
+//! # Example: mid-migration from OSSM 2.6 to 3.0
+//!
+//! Namespace `mercury` was relabelled from the 2.6 control plane `basic` to the 3.0
+//! revision `ossm3`, but its pods were not restarted yet:
+//!
+//! ```
+//! use meshrev::{Mesh, Snapshot, Status};
+//!
+//! let snapshot = Snapshot::from_yaml(r#"
+//! apiVersion: maistra.io/v2
+//! kind: ServiceMeshControlPlane
+//! metadata: {name: basic, namespace: istio-system}
+//! spec: {version: v2.6, mode: ClusterWide}
+//! ---
+//! apiVersion: sailoperator.io/v1
+//! kind: Istio
+//! metadata: {name: ossm3}
+//! spec: {version: v1.24.3, namespace: istio-system}
+//! ---
+//! apiVersion: v1
+//! kind: Namespace
+//! metadata:
+//!   name: mercury
+//!   labels: {maistra.io/ignore-namespace: "true", istio.io/rev: ossm3}
+//! ---
+//! apiVersion: v1
+//! kind: Namespace
+//! metadata:
+//!   name: venus
+//!   labels: {istio-injection: enabled, maistra.io/member-of: istio-system}
+//! ---
+//! apiVersion: v1
+//! kind: Pod
+//! metadata:
+//!   name: web-5d9c-abcde
+//!   namespace: mercury
+//!   labels: {app: web}
+//!   annotations: {istio.io/rev: basic, sidecar.istio.io/inject: "true"}
+//! spec:
+//!   containers: [{name: web}, {name: istio-proxy}]
+//! "#)?;
+//! let mesh = Mesh::new(snapshot);
+//!
+//! // Who injects each namespace now, and why.
+//! assert_eq!(mesh.resolve_namespace("mercury").revision(), Some("ossm3"));
+//! assert_eq!(mesh.resolve_namespace("venus").revision(), Some("basic"));
+//! println!("{}", mesh.resolve_namespace("venus"));
+//!
+//! // The pod still runs the sidecar `basic` injected: it needs a restart.
+//! let status = Status::of(&mesh);
+//! let pod = &status.pods[0];
+//! assert_eq!((pod.injector.as_deref(), pod.running.as_str()), (Some("ossm3"), Some("basic")));
+//! assert!(status.needs_restart().count() == 1);
+//! # Ok::<(), meshrev::Error>(())
+//! ```
+//!
+//! # Modules
+//!
+//! - [`snapshot`]: reading and validating cluster objects.
+//! - [`labels`]: well-known keys, name and label syntax, label selectors.
+//! - [`mesh`]: control-plane discovery for upstream Istio, Sail and Maistra.
+//! - [`resolve`]: webhook evaluation and istiod's `injectRequired`.
+//! - [`status`]: running revisions, drift, in-use verdicts, progress.
 
 #![warn(missing_docs)]
+// Errors carry the location, object and field they name; they are built only on
+// the failure path, so their size costs nothing where it matters.
+#![allow(clippy::result_large_err)]
 
 mod error;
 pub mod labels;
+pub mod mesh;
+pub mod resolve;
 pub mod snapshot;
+pub mod status;
 
 pub use error::{Error, Location, ObjectRef, Result};
+pub use mesh::Mesh;
+pub use resolve::Resolution;
 pub use snapshot::{Snapshot, SnapshotBuilder};
+pub use status::Status;

@@ -185,7 +185,7 @@ impl SnapshotBuilder {
             });
         }
         self.seen.insert(id, location);
-        insert(&mut self.snapshot, object);
+        insert(&mut self.snapshot, *object);
         Ok(())
     }
 }

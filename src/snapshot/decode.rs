@@ -40,13 +40,8 @@ pub(crate) enum Object {
 }
 
 /// What a document turned out to be.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one short-lived value per document, moved straight into the snapshot; \
-              boxing would only add an allocation per object"
-)]
 pub(crate) enum Decoded {
-    Object(Object, ObjectRef),
+    Object(Box<Object>, ObjectRef),
     /// A kind the model does not read, keyed as `Kind (apiVersion)`.
     Skipped(String),
 }
@@ -208,7 +203,7 @@ pub(crate) fn decode(value: Value, location: &Location, keep: Keep) -> Result<De
         Known::IstioRevisionTag => Object::IstioRevisionTag(istio_revision_tag(&ctx, value)?),
         Known::Kiali => Object::Kiali(kiali(&ctx, value)?),
     };
-    Ok(Decoded::Object(object, ctx.object))
+    Ok(Decoded::Object(Box::new(object), ctx.object))
 }
 
 pub(crate) fn type_name(v: &Value) -> &'static str {

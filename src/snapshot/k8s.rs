@@ -54,7 +54,7 @@ where
         message: format!("a {} {} read as {what}", K::API_VERSION, K::KIND),
     };
     match decode(value, &location, Keep::Readable)? {
-        Decoded::Object(object, _) => variant(object).ok_or_else(|| unexpected("another kind")),
+        Decoded::Object(object, _) => variant(*object).ok_or_else(|| unexpected("another kind")),
         Decoded::Skipped(key) => Err(unexpected(&format!("the unread kind {key}"))),
     }
 }

@@ -1,57 +1,8 @@
-//! The command-line face of meshrev: every command reads one snapshot file (what
-//! `kubectl get ... -o yaml` printed) and prints what the library makes of it.
-//!
-//! ```text
-//! cargo run --example meshrev -- inspect fixtures/ossm-2.6-to-3.0/01-before.yaml
-//! ```
+//! `inspect`: what a snapshot holds.
 
-use std::path::PathBuf;
-use std::process::ExitCode;
-
-use clap::{Parser, Subcommand};
 use meshrev::Snapshot;
 
-#[derive(Parser)]
-#[command(
-    name = "meshrev",
-    about = "Service-mesh control-plane revisions, from a cluster snapshot"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Counts per kind, the control-plane objects found, and the kinds skipped.
-    Inspect {
-        /// A YAML or JSON snapshot.
-        file: PathBuf,
-    },
-}
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run(cli: Cli) -> Result<(), meshrev::Error> {
-    match cli.command {
-        Command::Inspect { file } => {
-            let snapshot = Snapshot::from_path(&file)?;
-            print!("{}", inspect(&snapshot));
-            Ok(())
-        }
-    }
-}
-
-fn inspect(s: &Snapshot) -> String {
+pub fn inspect(s: &Snapshot) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "objects:");

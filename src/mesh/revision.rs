@@ -1,0 +1,187 @@
+//! Revisions, tags and the injector configuration of each revision.
+
+use serde::Serialize;
+
+use crate::error::ObjectRef;
+use crate::labels::{CompiledSelector, LabelSelector};
+use crate::snapshot::ControlPlaneMode;
+
+/// Which kind of installation a control plane comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Family {
+    /// Upstream Istio installed by helm or istioctl (found through its webhooks,
+    /// istiod Deployments and injector config maps).
+    Istio,
+    /// Sail operator / OpenShift Service Mesh 3 (`Istio`, `IstioRevision`).
+    Sail,
+    /// Maistra / OpenShift Service Mesh 2 (`ServiceMeshControlPlane`).
+    Maistra,
+}
+
+/// istiod's injection policy (injector config `policy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Policy {
+    /// Inject unless the pod opts out (the upstream chart default).
+    Enabled,
+    /// Inject only pods that opt in (Maistra's default profile).
+    Disabled,
+    /// Any other value: istiod never injects (`inject.go` logs "Illegal value").
+    Other(String),
+}
+
+impl Policy {
+    /// The policy for a config value (`enabled`, `disabled`, anything else).
+    pub fn parse(value: &str) -> Policy {
+        match value {
+            "enabled" => Policy::Enabled,
+            "disabled" => Policy::Disabled,
+            other => Policy::Other(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Policy::Enabled => f.write_str("enabled"),
+            Policy::Disabled => f.write_str("disabled"),
+            Policy::Other(v) => write!(f, "{v:?}"),
+        }
+    }
+}
+
+/// What istiod of one revision applies after its webhook received a pod.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InjectorConfig {
+    /// `policy`.
+    pub policy: Policy,
+    /// `neverInjectSelector`: the first match refuses a pod that did not opt in or out.
+    pub never_inject: Vec<LabelSelector>,
+    /// `alwaysInjectSelector`: then the first match injects such a pod.
+    pub always_inject: Vec<LabelSelector>,
+    /// `sidecarInjectorWebhook.enableNamespacesByDefault` (adds the `auto.` webhook
+    /// to the default revision).
+    pub enable_namespaces_by_default: bool,
+    /// Where this came from: a config map, CR values, or the family's default.
+    pub source: String,
+    #[serde(skip)]
+    pub(crate) never_compiled: Vec<CompiledSelector>,
+    #[serde(skip)]
+    pub(crate) always_compiled: Vec<CompiledSelector>,
+}
+
+impl InjectorConfig {
+    /// A config with the given policy and no selectors.
+    pub fn new(policy: Policy, source: impl Into<String>) -> Self {
+        InjectorConfig {
+            policy,
+            never_inject: Vec::new(),
+            always_inject: Vec::new(),
+            enable_namespaces_by_default: false,
+            source: source.into(),
+            never_compiled: Vec::new(),
+            always_compiled: Vec::new(),
+        }
+    }
+
+    /// Sets the selectors (and compiles them once).
+    pub fn with_selectors(mut self, never: Vec<LabelSelector>, always: Vec<LabelSelector>) -> Self {
+        self.never_compiled = never.iter().map(LabelSelector::compile).collect();
+        self.always_compiled = always.iter().map(LabelSelector::compile).collect();
+        self.never_inject = never;
+        self.always_inject = always;
+        self
+    }
+}
+
+/// Where a revision's webhooks come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum WebhookSource {
+    /// MutatingWebhookConfigurations in the snapshot.
+    Cluster,
+    /// None in the snapshot: built from the control plane's CRs by the chart rules.
+    Synthesized,
+    /// Neither: the revision injects nothing.
+    None,
+}
+
+/// One control-plane revision: the unit that injects.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revision {
+    /// The revision name (`default` for an empty helm revision).
+    pub name: String,
+    /// The installation family.
+    pub family: Family,
+    /// The object that defines it (`ServiceMeshControlPlane`, `IstioRevision`,
+    /// `Istio`, or for upstream the istiod `Deployment` or webhook configuration).
+    pub control_plane: ObjectRef,
+    /// The control-plane namespace.
+    pub namespace: String,
+    /// The version, when the snapshot says (`v2.6`, `v1.24.3`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The istiod Deployment / Service name.
+    pub istiod: String,
+    /// istiod's injection rules.
+    pub injector: InjectorConfig,
+    /// `meshConfig.discoverySelectors`: the namespaces this istiod watches (empty: all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discovery_selectors: Vec<LabelSelector>,
+    /// Where its webhooks come from.
+    pub webhooks: WebhookSource,
+    /// Maistra only: the control plane's mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ControlPlaneMode>,
+    /// Sail only: whether it is its Istio's active revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+impl Revision {
+    /// Whether the namespace labels fall inside the discovery selectors (any of
+    /// them; no selectors means every namespace).
+    pub fn discovers(&self, namespace_labels: &crate::labels::Labels) -> bool {
+        self.discovery_selectors.is_empty()
+            || self
+                .discovery_selectors
+                .iter()
+                .any(|s| s.matches(namespace_labels))
+    }
+}
+
+/// A revision tag: an alias namespaces can name in `istio.io/rev`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    /// The tag name.
+    pub name: String,
+    /// The revision it leads to, when known.
+    pub revision: Option<String>,
+    /// The object that defines it (`IstioRevisionTag` or the tag's webhook configuration).
+    pub source: ObjectRef,
+}
+
+/// How a webhook reaches its revision.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "tag")]
+pub enum Via {
+    /// The revision's own `rev.*` webhook (`istio.io/rev=<revision>`).
+    Direct,
+    /// A tag's `rev.*` webhook (`istio.io/rev=<tag>`).
+    Tag(String),
+    /// The default revision's `namespace.`, `object.` or `auto.` webhook
+    /// (`istio-injection=enabled`, pod `sidecar.istio.io/inject=true`, or none).
+    DefaultRevision,
+    /// A Maistra control plane's webhook (`maistra.io/member-of`).
+    Membership,
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Via::Direct => f.write_str("its own webhook"),
+            Via::Tag(t) => write!(f, "tag {t}"),
+            Via::DefaultRevision => f.write_str("the default revision's webhook"),
+            Via::Membership => f.write_str("mesh membership"),
+        }
+    }
+}

@@ -1,0 +1,514 @@
+//! Status: what should inject (the resolution of each namespace, workload and pod)
+//! against what did inject (the record the injector left on each running pod), and
+//! so what needs a restart, which revisions are in use, and how far a migration
+//! has come.
+//!
+//! ```
+//! use meshrev::{Mesh, Snapshot, Status};
+//!
+//! let mesh = Mesh::new(Snapshot::from_yaml(r#"
+//! apiVersion: sailoperator.io/v1
+//! kind: Istio
+//! metadata: {name: ossm3}
+//! spec: {version: v1.24.3}
+//! ---
+//! apiVersion: v1
+//! kind: Namespace
+//! metadata: {name: mercury, labels: {istio.io/rev: ossm3}}
+//! ---
+//! apiVersion: v1
+//! kind: Pod
+//! metadata:
+//!   name: web
+//!   namespace: mercury
+//!   annotations: {istio.io/rev: basic}
+//! spec: {containers: [{name: web}, {name: istio-proxy}]}
+//! "#)?);
+//! let status = Status::of(&mesh);
+//! let web = &status.namespaces[0].workloads[0];
+//! assert_eq!(web.injector.as_deref(), Some("ossm3"));
+//! assert_eq!(web.running, ["basic"]);
+//! assert!(web.needs_restart);
+//! # Ok::<(), meshrev::Error>(())
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::labels::{self, Labels};
+use crate::mesh::{Family, Mesh, Revision};
+use crate::resolve::Resolution;
+use crate::snapshot::{Pod, Snapshot, Workload, WorkloadKind};
+
+/// The revision that injected a running pod, from the record the injector left.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Running {
+    /// The `istio.io/rev` annotation, else the `revision` in `sidecar.istio.io/status`.
+    Revision(String),
+    /// An `istio-proxy` container but no record of who injected it.
+    Unknown,
+    /// No sidecar.
+    None,
+}
+
+impl Running {
+    /// The revision name, `"unknown"`, or `None`.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Running::Revision(r) => Some(r),
+            Running::Unknown => Some("unknown"),
+            Running::None => None,
+        }
+    }
+}
+
+impl Serialize for Running {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.as_str().serialize(s)
+    }
+}
+
+/// A `sidecar.istio.io/status` annotation that is not the JSON istio writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedStatus {
+    /// What the JSON parser said.
+    pub message: String,
+}
+
+/// Reads the injector's record on a pod, as istioctl does: the `istio.io/rev`
+/// annotation first, then `sidecar.istio.io/status`'s `revision`; pod *labels*
+/// say nothing about who injected.
+pub fn running_revision(pod: &Pod) -> (Running, Option<MalformedStatus>) {
+    if let Some(rev) = pod
+        .meta
+        .annotations
+        .get(labels::REV)
+        .filter(|r| !r.is_empty())
+    {
+        return (Running::Revision(rev.clone()), None);
+    }
+    let mut malformed = None;
+    if let Some(status) = pod.meta.annotations.get(labels::SIDECAR_STATUS) {
+        match serde_json::from_str::<serde_json::Value>(status) {
+            Ok(v) => {
+                if let Some(rev) = v
+                    .get("revision")
+                    .and_then(serde_json::Value::as_str)
+                    .filter(|r| !r.is_empty())
+                {
+                    return (Running::Revision(rev.to_owned()), None);
+                }
+            }
+            Err(e) => {
+                malformed = Some(MalformedStatus {
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+    let running = if pod.has_proxy() || pod.meta.annotations.contains_key(labels::SIDECAR_STATUS) {
+        Running::Unknown
+    } else {
+        Running::None
+    };
+    (running, malformed)
+}
+
+/// Whether a pod still counts (Sail ignores `Succeeded` pods; failed ones run nothing).
+pub fn is_live(pod: &Pod) -> bool {
+    !matches!(pod.phase.as_deref(), Some("Succeeded") | Some("Failed"))
+}
+
+/// Everything `status` reports; its JSON form is a stable contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    /// Every revision, by name.
+    pub revisions: Vec<RevisionStatus>,
+    /// Every namespace, by name (including those only pods mention).
+    pub namespaces: Vec<NamespaceStatus>,
+    /// Every pod, by namespace and name.
+    pub pods: Vec<PodStatus>,
+    /// Live injected pods per revision they run.
+    pub progress: Vec<Progress>,
+}
+
+/// One revision's view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevisionStatus {
+    /// The revision name.
+    pub name: String,
+    /// `Kind/namespace/name` of the defining object.
+    pub control_plane: String,
+    /// The installation family.
+    pub family: Family,
+    /// The version, when known.
+    pub version: Option<String>,
+    /// The control-plane namespace.
+    pub namespace: String,
+    /// Tags that lead to it.
+    pub tags: Vec<String>,
+    /// Whether it is the default revision.
+    pub default: bool,
+    /// The Sail operator's "in use" verdict (sail-operator `pkg/revision`).
+    pub in_use: bool,
+    /// What keeps it in use, as sentences.
+    pub in_use_by: Vec<String>,
+    /// Not in use, injects no namespace, and not an Istio's active revision: safe to remove.
+    pub prunable: bool,
+    /// Namespaces whose injector it is (its data plane). A Maistra control plane's
+    /// own namespace is left out: the operator labels it a member of itself
+    /// (maistra/istio-operator `namespace_labels.go`, 2.4+), but it holds the control
+    /// plane, not workloads.
+    pub namespaces: Vec<String>,
+    /// Live pods it injected.
+    pub pods: usize,
+}
+
+/// One namespace's view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NamespaceStatus {
+    /// The namespace.
+    pub name: String,
+    /// The revision whose webhook receives a label-less pod here.
+    pub injector: Option<String>,
+    /// Why, as a sentence.
+    pub reason: String,
+    /// Its workloads.
+    pub workloads: Vec<WorkloadStatus>,
+}
+
+/// One workload's view (Deployment, StatefulSet, DaemonSet, a ReplicaSet with no
+/// Deployment, or a bare `Pod`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadStatus {
+    /// The kind.
+    pub kind: String,
+    /// The name.
+    pub name: String,
+    /// The revision that would inject a pod created from its template now.
+    pub injector: Option<String>,
+    /// The revisions its live pods were injected by (`unknown` for a sidecar with no record).
+    pub running: Vec<String>,
+    /// Some live pod runs another revision than the injector (or none, or has a
+    /// sidecar the injector would not add).
+    pub needs_restart: bool,
+    /// Live pods.
+    pub pods: usize,
+}
+
+/// One pod's view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PodStatus {
+    /// The namespace.
+    pub namespace: String,
+    /// The name.
+    pub name: String,
+    /// The revision that would inject it if it were created now.
+    pub injector: Option<String>,
+    /// The revision that did inject it.
+    pub running: Running,
+}
+
+/// Pods and workloads running one revision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    /// The revision (possibly one that no longer exists).
+    pub revision: String,
+    /// Live pods injected by it.
+    pub pods: usize,
+    /// `pods` over all live injected pods (0 when there are none).
+    pub share: f64,
+    /// Workloads with at least one live pod on it.
+    pub workloads: usize,
+}
+
+type WorkloadKey = (String, String, String); // namespace, kind, name
+
+impl Status {
+    /// Computes the status of every revision, namespace, workload and pod.
+    pub fn of(mesh: &Mesh) -> Status {
+        let s = mesh.snapshot();
+        let mut ns_names: BTreeSet<String> = s.namespaces().map(|n| n.name().to_owned()).collect();
+        ns_names.extend(s.absent_namespaces().into_iter().map(str::to_owned));
+        let ns_labels: BTreeMap<&str, Labels> = ns_names
+            .iter()
+            .map(|n| (n.as_str(), mesh.namespace_labels(n)))
+            .collect();
+        let ns_resolution: BTreeMap<&str, Resolution> = ns_names
+            .iter()
+            .map(|n| {
+                (
+                    n.as_str(),
+                    mesh.resolve_labels(n, &ns_labels[n.as_str()], None),
+                )
+            })
+            .collect();
+
+        // Workloads that own pods through a template (ReplicaSets under a Deployment fold into it).
+        let mut workloads: BTreeMap<WorkloadKey, (Option<String>, Vec<Running>)> = BTreeMap::new();
+        for w in s.workloads().filter(|w| !is_owned_replica_set(s, w)) {
+            let injector = mesh.resolve_labels(
+                w.namespace(),
+                &ns_labels[w.namespace()],
+                Some((&w.template).into()),
+            );
+            workloads.insert(
+                key(w.namespace(), w.kind.as_str(), &w.meta.name),
+                (injector.revision().map(str::to_owned), Vec::new()),
+            );
+        }
+
+        let mut pods = Vec::new();
+        for pod in s.pods() {
+            let ns = pod.namespace();
+            let injector = mesh
+                .resolve_labels(ns, &ns_labels[ns], Some(pod.into()))
+                .revision()
+                .map(str::to_owned);
+            let (running, _) = running_revision(pod);
+            if is_live(pod) {
+                let k = match s.owner_of(pod) {
+                    Some(w) => key(ns, w.kind.as_str(), &w.meta.name),
+                    None => key(ns, "Pod", &pod.meta.name),
+                };
+                workloads
+                    .entry(k)
+                    .or_insert_with(|| (injector.clone(), Vec::new()))
+                    .1
+                    .push(running.clone());
+            }
+            pods.push(PodStatus {
+                namespace: ns.to_owned(),
+                name: pod.meta.name.clone(),
+                injector,
+                running,
+            });
+        }
+
+        let mut namespaces: Vec<NamespaceStatus> = ns_names
+            .iter()
+            .map(|n| {
+                let r = &ns_resolution[n.as_str()];
+                NamespaceStatus {
+                    name: n.clone(),
+                    injector: r.revision().map(str::to_owned),
+                    reason: r.to_string(),
+                    workloads: Vec::new(),
+                }
+            })
+            .collect();
+        for ((ns, kind, name), (injector, running)) in workloads {
+            let needs_restart = running.iter().any(|r| match r {
+                Running::Unknown => false,
+                other => other.as_str() != injector.as_deref(),
+            });
+            let names: BTreeSet<String> = running
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect();
+            let status = WorkloadStatus {
+                kind,
+                name,
+                injector,
+                running: names.into_iter().collect(),
+                needs_restart,
+                pods: running.len(),
+            };
+            // `namespaces` is sorted by name, as `ns_names` was.
+            if let Ok(i) = namespaces.binary_search_by(|n| n.name.as_str().cmp(ns.as_str())) {
+                namespaces[i].workloads.push(status);
+            }
+        }
+
+        let progress = progress(mesh, &pods, &namespaces);
+        let revisions = mesh
+            .revisions()
+            .map(|r| {
+                let (in_use, in_use_by) = in_use(mesh, r);
+                let ns: Vec<String> = namespaces
+                    .iter()
+                    .filter(|n| n.injector.as_deref() == Some(&r.name))
+                    .filter(|n| !is_own_control_plane_namespace(r, &n.name))
+                    .map(|n| n.name.clone())
+                    .collect();
+                let pods = progress
+                    .iter()
+                    .find(|p| p.revision == r.name)
+                    .map_or(0, |p| p.pods);
+                RevisionStatus {
+                    name: r.name.clone(),
+                    control_plane: r.control_plane.path(),
+                    family: r.family,
+                    version: r.version.clone(),
+                    namespace: r.namespace.clone(),
+                    tags: mesh.tags_of(&r.name).map(|t| t.name.clone()).collect(),
+                    default: mesh.default_revision() == Some(r.name.as_str()),
+                    prunable: !in_use && ns.is_empty() && r.active != Some(true),
+                    in_use,
+                    in_use_by,
+                    namespaces: ns,
+                    pods,
+                }
+            })
+            .collect();
+        Status {
+            revisions,
+            namespaces,
+            pods,
+            progress,
+        }
+    }
+
+    /// Workloads that need a restart, as `(namespace, workload)`.
+    pub fn needs_restart(&self) -> impl Iterator<Item = (&NamespaceStatus, &WorkloadStatus)> {
+        self.namespaces.iter().flat_map(|n| {
+            n.workloads
+                .iter()
+                .filter(|w| w.needs_restart)
+                .map(move |w| (n, w))
+        })
+    }
+
+    /// A namespace by name.
+    pub fn namespace(&self, name: &str) -> Option<&NamespaceStatus> {
+        self.namespaces.iter().find(|n| n.name == name)
+    }
+
+    /// A revision by name.
+    pub fn revision(&self, name: &str) -> Option<&RevisionStatus> {
+        self.revisions.iter().find(|r| r.name == name)
+    }
+}
+
+fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
+    r.family == Family::Maistra && r.namespace == namespace
+}
+
+fn key(ns: &str, kind: &str, name: &str) -> WorkloadKey {
+    (ns.to_owned(), kind.to_owned(), name.to_owned())
+}
+
+fn is_owned_replica_set(s: &Snapshot, w: &Workload) -> bool {
+    w.kind == WorkloadKind::ReplicaSet
+        && w.meta.controller().is_some_and(|o| {
+            o.kind == "Deployment"
+                && s.workload(w.namespace(), WorkloadKind::Deployment, &o.name)
+                    .is_some()
+        })
+}
+
+fn progress(mesh: &Mesh, pods: &[PodStatus], namespaces: &[NamespaceStatus]) -> Vec<Progress> {
+    let s = mesh.snapshot();
+    let mut per: BTreeMap<String, usize> = mesh.revisions().map(|r| (r.name.clone(), 0)).collect();
+    let mut total = 0;
+    for (p, pod) in pods.iter().zip(s.pods()) {
+        if let (Running::Revision(r), true) = (&p.running, is_live(pod)) {
+            *per.entry(r.clone()).or_insert(0) += 1;
+            total += 1;
+        }
+    }
+    per.into_iter()
+        .map(|(revision, n)| Progress {
+            workloads: namespaces
+                .iter()
+                .flat_map(|ns| &ns.workloads)
+                .filter(|w| w.running.contains(&revision))
+                .count(),
+            share: if total == 0 {
+                0.0
+            } else {
+                n as f64 / total as f64
+            },
+            pods: n,
+            revision,
+        })
+        .collect()
+}
+
+/// The Sail operator's verdict (sail-operator `pkg/revision/references.go`,
+/// `controllers/istiorevision/istiorevision_controller.go` `isRevisionReferenced`):
+/// a revision is in use while a tag leads to it, a namespace references it
+/// (`istio-injection=enabled` means `default`, else its `istio.io/rev`), a pod that
+/// is not `Succeeded` has an `istio.io/rev` annotation naming it, a pod in a
+/// namespace that references nothing references it by label (`istio.io/rev`, else
+/// `sidecar.istio.io/inject=true` meaning `default`; nothing when the inject label
+/// is `false`), or it is `default` with `enableNamespacesByDefault`.
+///
+/// Upstream skips only `Succeeded` pods, so a `Failed` pod still keeps a revision
+/// in use (unlike [`is_live`]). Upstream also ignores pods whose namespace it did
+/// not list; a snapshot may simply lack the namespace, so here such a pod counts
+/// as in a namespace that references nothing.
+pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
+    let leads_here = |name: &str| mesh.resolve_name(name).is_some_and(|r| r.name == rev.name);
+    let mut by = Vec::new();
+    for t in mesh.tags_of(&rev.name) {
+        by.push(format!("tag {} leads to it", t.name));
+    }
+    let s = mesh.snapshot();
+    let mut referencing_nothing = BTreeSet::new();
+    for ns in s.namespaces() {
+        match namespace_reference(&ns.meta.labels) {
+            Some(name) if leads_here(name) => {
+                by.push(format!("namespace {} references {name}", ns.name()))
+            }
+            Some(_) => {}
+            None => {
+                referencing_nothing.insert(ns.name());
+            }
+        }
+    }
+    // istiorevision_controller.go: `if pod.Status.Phase == corev1.PodSucceeded { continue }`.
+    for pod in s.pods().filter(|p| p.phase.as_deref() != Some("Succeeded")) {
+        let ns = pod.namespace();
+        if pod
+            .meta
+            .annotations
+            .get(labels::REV)
+            .is_some_and(|r| r == &rev.name)
+        {
+            by.push(format!("pod {ns}/{} was injected by it", pod.meta.name));
+            continue;
+        }
+        let ns_references_nothing = referencing_nothing.contains(ns) || s.namespace(ns).is_none();
+        if ns_references_nothing
+            && let Some(name) = pod_reference(&pod.meta.labels)
+            && leads_here(name)
+        {
+            by.push(format!("pod {ns}/{} references {name}", pod.meta.name));
+        }
+    }
+    if rev.name == "default" && rev.injector.enable_namespaces_by_default {
+        by.push("it is the default revision and enableNamespacesByDefault is on".to_owned());
+    }
+    (!by.is_empty(), by)
+}
+
+/// The revision (or tag) a namespace's labels reference, by the Sail operator's rule
+/// (sail-operator `pkg/revision/references.go` `GetReferencedRevisionFromNamespace`):
+/// `istio-injection=enabled` means `default`, else a non-empty `istio.io/rev`.
+/// `istio-injection=disabled` does not cancel `istio.io/rev` here.
+pub fn namespace_reference(ns_labels: &Labels) -> Option<&str> {
+    if ns_labels.get(labels::INJECTION).map(String::as_str) == Some("enabled") {
+        return Some("default");
+    }
+    ns_labels
+        .get(labels::REV)
+        .map(String::as_str)
+        .filter(|r| !r.is_empty())
+}
+
+/// The revision (or tag) a pod's labels reference, by the Sail operator's rule
+/// (sail-operator `pkg/revision/references.go` `GetReferencedRevisionFromPod`):
+/// nothing when `sidecar.istio.io/inject=false`, else a non-empty `istio.io/rev`,
+/// else `default` when `sidecar.istio.io/inject=true`.
+pub fn pod_reference(pod_labels: &Labels) -> Option<&str> {
+    let inject = pod_labels.get(labels::SIDECAR_INJECT).map(String::as_str);
+    if inject == Some("false") {
+        return None;
+    }
+    if let Some(rev) = pod_labels.get(labels::REV).filter(|r| !r.is_empty()) {
+        return Some(rev);
+    }
+    (inject == Some("true")).then_some("default")
+}
