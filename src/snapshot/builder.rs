@@ -7,7 +7,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::Snapshot;
-use super::decode::{Decoded, Object, decode, type_name};
+use super::decode::{Decoded, Keep, Object, decode, type_name};
+use super::k8s::to_value;
 use super::parse::documents;
 use crate::error::{Error, Location, ObjectRef, Result};
 
@@ -97,19 +98,12 @@ impl SnapshotBuilder {
     where
         K: k8s_openapi::Resource + serde::Serialize,
     {
-        let mut value = serde_json::to_value(object).map_err(|e| Error::NotAnObject {
-            location: Location {
-                source: "<value>".into(),
-                document: self.values + 1,
-                item: None,
-            },
-            message: e.to_string(),
-        })?;
-        if let Value::Object(map) = &mut value {
-            map.entry("apiVersion")
-                .or_insert_with(|| K::API_VERSION.into());
-            map.entry("kind").or_insert_with(|| K::KIND.into());
-        }
+        let location = Location {
+            source: "<value>".into(),
+            document: self.values + 1,
+            item: None,
+        };
+        let value = to_value(object, &location)?;
         self.add_value(value)
     }
 
@@ -176,7 +170,7 @@ impl SnapshotBuilder {
     }
 
     fn add_object(&mut self, value: Value, location: Location) -> Result<()> {
-        let (object, id) = match decode(value, &location)? {
+        let (object, id) = match decode(value, &location, Keep::MeshObjects)? {
             Decoded::Skipped(key) => {
                 *self.snapshot.skipped.entry(key).or_insert(0) += 1;
                 return Ok(());

@@ -2,7 +2,8 @@
 //!
 //! Each kind has a lenient serde shape (`Raw*`: every field optional, unknown fields
 //! ignored) that is then checked field by field, so a missing or malformed field is
-//! reported with its path instead of a generic serde message.
+//! reported with its path instead of a generic serde message. Each `Raw*` type says
+//! it expects "a mapping", so messages never name these internal types.
 
 use std::collections::BTreeMap;
 
@@ -130,8 +131,18 @@ impl Ctx<'_> {
     }
 }
 
+/// Which of the objects it can read [`decode`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Ingest into a snapshot: config maps not named `istio*` are skipped (and
+    /// counted), like kinds the model does not read.
+    MeshObjects,
+    /// Conversion of one object a caller handed over: keep every readable kind.
+    Readable,
+}
+
 /// Decodes a document that is a single object (not a List).
-pub(crate) fn decode(value: Value, location: &Location) -> Result<Decoded> {
+pub(crate) fn decode(value: Value, location: &Location, keep: Keep) -> Result<Decoded> {
     let Value::Object(map) = &value else {
         return Err(Error::NotAnObject {
             location: location.clone(),
@@ -173,7 +184,7 @@ pub(crate) fn decode(value: Value, location: &Location) -> Result<Decoded> {
             meta_str("name").unwrap_or_default(),
         ),
     };
-    if let Known::ConfigMap = known
+    if let (Known::ConfigMap, Keep::MeshObjects) = (known, keep)
         && !ConfigMap::is_mesh_config(&ctx.object.name)
     {
         return Ok(Decoded::Skipped(format!("{kind} ({api_version})")));
@@ -209,6 +220,7 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 // ---------------------------------------------------------------- metadata
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawMeta {
     name: Option<String>,
@@ -220,6 +232,7 @@ struct RawMeta {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawOwnerReference {
     kind: Option<String>,
@@ -313,6 +326,7 @@ fn meta(
 // ------------------------------------------------------------ label selectors
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawSelector {
     match_labels: Option<BTreeMap<String, String>>,
@@ -320,6 +334,7 @@ struct RawSelector {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawRequirement {
     key: Option<String>,
@@ -363,6 +378,7 @@ fn selectors(ctx: &Ctx, field: &str, raw: Option<Vec<RawSelector>>) -> Result<Ve
 // ------------------------------------------------------------- core kinds
 
 #[derive(Deserialize)]
+#[serde(expecting = "a mapping")]
 struct RawNamespace {
     metadata: Option<RawMeta>,
 }
@@ -375,6 +391,7 @@ fn namespace(ctx: &Ctx, value: Value) -> Result<Namespace> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawPod {
     metadata: Option<RawMeta>,
@@ -383,6 +400,7 @@ struct RawPod {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawPodSpec {
     host_network: Option<bool>,
@@ -391,12 +409,14 @@ struct RawPodSpec {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawContainer {
     name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawPodStatus {
     phase: Option<String>,
@@ -425,6 +445,7 @@ fn pod(ctx: &Ctx, value: Value) -> Result<Pod> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawWorkload {
     metadata: Option<RawMeta>,
@@ -432,6 +453,7 @@ struct RawWorkload {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawWorkloadSpec {
     replicas: Option<i32>,
@@ -439,6 +461,7 @@ struct RawWorkloadSpec {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawTemplate {
     metadata: Option<RawTemplateMeta>,
@@ -446,6 +469,7 @@ struct RawTemplate {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawTemplateMeta {
     labels: Option<BTreeMap<String, String>>,
@@ -480,6 +504,7 @@ fn workload(ctx: &Ctx, kind: WorkloadKind, value: Value) -> Result<Workload> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawConfigMap {
     metadata: Option<RawMeta>,
@@ -495,6 +520,7 @@ fn config_map(ctx: &Ctx, value: Value) -> Result<ConfigMap> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawWebhookConfiguration {
     metadata: Option<RawMeta>,
@@ -502,6 +528,7 @@ struct RawWebhookConfiguration {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawWebhook {
     name: Option<String>,
@@ -511,6 +538,7 @@ struct RawWebhook {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawClientConfig {
     url: Option<String>,
@@ -518,6 +546,7 @@ struct RawClientConfig {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawService {
     namespace: Option<String>,
@@ -570,6 +599,7 @@ fn webhook_configuration(ctx: &Ctx, value: Value) -> Result<MutatingWebhookConfi
 // ------------------------------------------------------------------ Maistra
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawCr<S> {
     metadata: Option<RawMeta>,
@@ -578,6 +608,7 @@ struct RawCr<S> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawSmcpSpec {
     version: Option<String>,
@@ -587,18 +618,21 @@ struct RawSmcpSpec {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawSmcpMeshConfig {
     discovery_selectors: Option<Vec<RawSelector>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawSmcpProxy {
     injection: Option<RawSmcpInjection>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawSmcpInjection {
     auto_inject: Option<bool>,
@@ -635,6 +669,7 @@ fn control_plane(ctx: &Ctx, value: Value) -> Result<ServiceMeshControlPlane> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawSmmrSpec {
     members: Option<Vec<String>>,
@@ -653,12 +688,14 @@ fn member_roll(ctx: &Ctx, value: Value) -> Result<ServiceMeshMemberRoll> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawSmmSpec {
     control_plane_ref: Option<RawNameNamespace>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawNameNamespace {
     name: Option<String>,
@@ -680,6 +717,7 @@ fn member(ctx: &Ctx, value: Value) -> Result<ServiceMeshMember> {
 // --------------------------------------------------------------------- Sail
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawIstioSpec {
     version: Option<String>,
@@ -689,6 +727,7 @@ struct RawIstioSpec {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawUpdateStrategy {
     #[serde(rename = "type")]
@@ -749,12 +788,14 @@ fn istio_revision(ctx: &Ctx, value: Value) -> Result<IstioRevision> {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawTagSpec {
     target_ref: Option<RawTargetRef>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawTargetRef {
     kind: Option<String>,
@@ -788,12 +829,14 @@ fn istio_revision_tag(ctx: &Ctx, value: Value) -> Result<IstioRevisionTag> {
 // -------------------------------------------------------------------- Kiali
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawKialiSpec {
     external_services: Option<RawExternalServices>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawExternalServices {
     prometheus: Option<RawService2>,
@@ -802,6 +845,7 @@ struct RawExternalServices {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawService2 {
     enabled: Option<bool>,
