@@ -460,6 +460,9 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
         }
     }
     // istiorevision_controller.go: `if pod.Status.Phase == corev1.PodSucceeded { continue }`.
+    // Pods are summarised per namespace: one sentence a pod would swamp the output.
+    let mut injected: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut labelled: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for pod in s.pods().filter(|p| p.phase.as_deref() != Some("Succeeded")) {
         let ns = pod.namespace();
         if pod
@@ -468,7 +471,7 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
             .get(labels::REV)
             .is_some_and(|r| r == &rev.name)
         {
-            by.push(format!("pod {ns}/{} was injected by it", pod.meta.name));
+            injected.entry(ns).or_default().push(&pod.meta.name);
             continue;
         }
         let ns_references_nothing = referencing_nothing.contains(ns) || s.namespace(ns).is_none();
@@ -476,13 +479,44 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
             && let Some(name) = pod_reference(&pod.meta.labels)
             && leads_here(name)
         {
-            by.push(format!("pod {ns}/{} references {name}", pod.meta.name));
+            labelled.entry((ns, name)).or_default().push(&pod.meta.name);
         }
+    }
+    for (ns, pods) in injected {
+        by.push(format!(
+            "{} in {ns} injected by it ({})",
+            count_pods(pods.len()),
+            example(&pods)
+        ));
+    }
+    for ((ns, name), pods) in labelled {
+        by.push(format!(
+            "{} in {ns} reference {name} by label ({})",
+            count_pods(pods.len()),
+            example(&pods)
+        ));
     }
     if rev.name == "default" && rev.injector.enable_namespaces_by_default {
         by.push("it is the default revision and enableNamespacesByDefault is on".to_owned());
     }
     (!by.is_empty(), by)
+}
+
+fn count_pods(n: usize) -> String {
+    if n == 1 {
+        "1 pod".to_owned()
+    } else {
+        format!("{n} pods")
+    }
+}
+
+/// The first pod's name, and how many more.
+fn example(pods: &[&str]) -> String {
+    match pods {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+    }
 }
 
 /// The revision (or tag) a namespace's labels reference, by the Sail operator's rule

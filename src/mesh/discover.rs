@@ -97,19 +97,31 @@ fn selectors_checked(
     Ok(list)
 }
 
-/// The injector config map of a revision (`istio-sidecar-injector[-R]`), parsed.
-fn injector_from_config_map(
-    s: &Snapshot,
-    namespace: &str,
-    revision: &str,
-    warnings: &mut Vec<MeshWarning>,
-) -> Option<InjectorConfig> {
-    let name = if revision == "default" {
+/// The injector config map name of an upstream or Sail revision: the istio chart
+/// renders `istio-sidecar-injector` for the empty helm revision (`default`).
+fn istio_injector_config_map(revision: &str) -> String {
+    if revision == "default" {
         "istio-sidecar-injector".to_owned()
     } else {
         format!("istio-sidecar-injector-{revision}")
-    };
-    let cm = s.config_map(namespace, &name)?;
+    }
+}
+
+/// The injector config map name of a Maistra control plane: the operator sets the
+/// helm revision to the SMCP name, and the maistra chart
+/// (`istiod-injector-configmap.yaml`) always suffixes it, `default` included.
+fn maistra_injector_config_map(revision: &str) -> String {
+    format!("istio-sidecar-injector-{revision}")
+}
+
+/// An injector config map, parsed.
+fn injector_from_config_map(
+    s: &Snapshot,
+    namespace: &str,
+    name: &str,
+    warnings: &mut Vec<MeshWarning>,
+) -> Option<InjectorConfig> {
+    let cm = s.config_map(namespace, name)?;
     let object = cm.meta.object_ref("ConfigMap");
     let parsed = (|| -> Result<InjectorConfig, String> {
         let raw: RawInjectorConfig = match cm.data.get("config") {
@@ -262,7 +274,8 @@ fn maistra(s: &Snapshot, d: &mut Discovered) {
         let namespace = cp.meta.namespace.clone().unwrap_or_default();
         let object = cp.meta.object_ref("ServiceMeshControlPlane");
         // Maistra's default profile sets policy `disabled`; `autoInject: true` flips it.
-        let injector = injector_from_config_map(s, &namespace, &name, &mut d.warnings)
+        let cm = maistra_injector_config_map(&name);
+        let injector = injector_from_config_map(s, &namespace, &cm, &mut d.warnings)
             .unwrap_or_else(|| {
                 let policy = if cp.auto_inject == Some(true) {
                     Policy::Enabled
@@ -338,15 +351,20 @@ fn sail(s: &Snapshot, d: &mut Discovered) {
             });
             return;
         }
-        let injector = injector_from_config_map(s, &namespace, &name, &mut d.warnings)
-            .unwrap_or_else(|| {
-                injector_from_values(
-                    values,
-                    format!("{object} spec.values"),
-                    &object,
-                    &mut d.warnings,
-                )
-            });
+        let injector = injector_from_config_map(
+            s,
+            &namespace,
+            &istio_injector_config_map(&name),
+            &mut d.warnings,
+        )
+        .unwrap_or_else(|| {
+            injector_from_values(
+                values,
+                format!("{object} spec.values"),
+                &object,
+                &mut d.warnings,
+            )
+        });
         let discovery_selectors = discovery_selectors_from_values(values, &object, &mut d.warnings);
         let istiod = if name == "default" {
             "istiod".to_owned()
@@ -414,10 +432,15 @@ fn upstream_revision(
     if d.revisions.contains_key(&name) || d.tags.contains_key(&name) {
         return;
     }
-    let injector =
-        injector_from_config_map(s, &namespace, &name, &mut d.warnings).unwrap_or_else(|| {
-            InjectorConfig::new(Policy::Enabled, "chart default (no injector config map)")
-        });
+    let injector = injector_from_config_map(
+        s,
+        &namespace,
+        &istio_injector_config_map(&name),
+        &mut d.warnings,
+    )
+    .unwrap_or_else(|| {
+        InjectorConfig::new(Policy::Enabled, "chart default (no injector config map)")
+    });
     let discovery_selectors =
         discovery_selectors_from_mesh_config(s, &namespace, &name, &mut d.warnings);
     d.revisions.insert(
@@ -460,13 +483,18 @@ fn maistra_from_deployment(
     }
     let namespace = w.namespace().to_owned();
     let object = w.meta.object_ref("Deployment");
-    let injector =
-        injector_from_config_map(s, &namespace, &name, &mut d.warnings).unwrap_or_else(|| {
-            InjectorConfig::new(
-                Policy::Disabled,
-                format!("{object} (Maistra default profile)"),
-            )
-        });
+    let injector = injector_from_config_map(
+        s,
+        &namespace,
+        &maistra_injector_config_map(&name),
+        &mut d.warnings,
+    )
+    .unwrap_or_else(|| {
+        InjectorConfig::new(
+            Policy::Disabled,
+            format!("{object} (Maistra default profile)"),
+        )
+    });
     d.revisions.insert(
         name.clone(),
         Revision {
