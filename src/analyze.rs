@@ -1087,11 +1087,7 @@ impl<'a> Analyzer<'a> {
     fn subjects(&self) -> Vec<Subject<'a>> {
         let mesh = self.mesh;
         let mut out = Vec::new();
-        for w in self
-            .s
-            .workloads()
-            .filter(|w| !is_owned_replica_set(self.s, w))
-        {
+        for w in self.s.workloads().filter(|w| self.s.is_pod_owner(w)) {
             out.push(template_subject(mesh, w, &w.template));
         }
         for pod in self.s.pods().filter(|p| self.s.owner_of(p).is_none()) {
@@ -1684,15 +1680,6 @@ fn classify(w: &MeshWarning) -> Code {
         WarningKind::WebhookWithoutTarget => Code::WebhookWithoutTarget,
         WarningKind::WebhookToUnknownRevision => Code::WebhookToUnknownRevision,
     }
-}
-
-fn is_owned_replica_set(s: &Snapshot, w: &Workload) -> bool {
-    w.kind == WorkloadKind::ReplicaSet
-        && w.meta.controller().is_some_and(|o| {
-            o.kind == "Deployment"
-                && s.workload(w.namespace(), WorkloadKind::Deployment, &o.name)
-                    .is_some()
-        })
 }
 
 fn template_subject<'a>(mesh: &Mesh, w: &'a Workload, t: &'a PodTemplate) -> Subject<'a> {

@@ -39,7 +39,7 @@ use serde::Serialize;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
 use crate::resolve::Resolution;
-use crate::snapshot::{Pod, Snapshot, Workload, WorkloadKind};
+use crate::snapshot::Pod;
 
 /// The revision that injected a running pod, from the record the injector left.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -248,7 +248,7 @@ impl Status {
 
         // Workloads that own pods through a template (ReplicaSets under a Deployment fold into it).
         let mut workloads: BTreeMap<WorkloadKey, (Option<String>, Vec<Running>)> = BTreeMap::new();
-        for w in s.workloads().filter(|w| !is_owned_replica_set(s, w)) {
+        for w in s.workloads().filter(|w| s.is_pod_owner(w)) {
             let injector = mesh.resolve_labels(
                 w.namespace(),
                 &ns_labels[w.namespace()],
@@ -388,15 +388,6 @@ fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
 
 fn key(ns: &str, kind: &str, name: &str) -> WorkloadKey {
     (ns.to_owned(), kind.to_owned(), name.to_owned())
-}
-
-fn is_owned_replica_set(s: &Snapshot, w: &Workload) -> bool {
-    w.kind == WorkloadKind::ReplicaSet
-        && w.meta.controller().is_some_and(|o| {
-            o.kind == "Deployment"
-                && s.workload(w.namespace(), WorkloadKind::Deployment, &o.name)
-                    .is_some()
-        })
 }
 
 fn progress(mesh: &Mesh, pods: &[PodStatus], namespaces: &[NamespaceStatus]) -> Vec<Progress> {

@@ -224,6 +224,18 @@ impl Snapshot {
         }
     }
 
+    /// Whether a workload is the one that owns its pods as far as users see it: not
+    /// a ReplicaSet whose Deployment is in the snapshot (the Deployment is).
+    pub fn is_pod_owner(&self, w: &Workload) -> bool {
+        w.kind != WorkloadKind::ReplicaSet
+            || !w.meta.controller().is_some_and(|o| {
+                o.kind == "Deployment"
+                    && self
+                        .workload(w.namespace(), WorkloadKind::Deployment, &o.name)
+                        .is_some()
+            })
+    }
+
     /// Object counts per kind, for a summary (`inspect`).
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
         let mut counts = BTreeMap::new();
