@@ -93,7 +93,7 @@
 //! - [`mesh`]: control-plane discovery for upstream Istio, Sail and Maistra.
 //! - [`resolve`]: webhook evaluation and istiod's `injectRequired`.
 //! - [`status`]: running revisions, drift, in-use verdicts, progress.
-//! - [`analyze`]: findings with stable codes, each explained with its upstream source.
+//! - [`analyze`](mod@analyze): findings with stable codes, each explained with its upstream source.
 //! - [`topology`]: the mesh as a petgraph graph, its queries, diffs and exports.
 
 #![warn(missing_docs)]

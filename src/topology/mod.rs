@@ -10,7 +10,7 @@
 //! migration has come per revision (kiali#4435).
 //!
 //! The graph is built from a [`Mesh`] and its [`Status`]; it re-derives nothing:
-//! a namespace is in the data plane of its [`NamespaceStatus::injector`], a
+//! a namespace is in the data plane of its [`NamespaceStatus::injector`](crate::status::NamespaceStatus::injector), a
 //! workload runs on the revisions its live pods were injected by and should run on
 //! its injector.
 //!
@@ -21,7 +21,7 @@
 //! | default marker | `default-revision` | [`Mesh::default_revision`] |
 //! | [`DataPlaneNode`] | `dataplane:<revision>` | namespaces whose injector is the revision |
 //! | [`NamespaceNode`] | `namespace:<name>` | injected namespaces and namespaces with injected workloads |
-//! | [`WorkloadNode`] | `workload:<namespace>/<kind>/<name>` | [`NamespaceStatus::workloads`] |
+//! | [`WorkloadNode`] | `workload:<namespace>/<kind>/<name>` | [`NamespaceStatus::workloads`](crate::status::NamespaceStatus::workloads) |
 //! | [`InfraNode`] | `infra:<infraType>/<namespace or _external_>/<name>` | `Kiali` CRs |
 //!
 //! Ids come from object identity, never from insertion order, so two snapshots'
