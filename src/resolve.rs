@@ -647,6 +647,41 @@ impl Mesh {
         }
     }
 
+    /// Just the injecting revision of [`Mesh::resolve_labels`] (`None` for not
+    /// injected and for a conflict), without building reasons: the status of a
+    /// large cluster calls this once per pod.
+    pub fn injecting_revision(
+        &self,
+        namespace: &str,
+        namespace_labels: &Labels,
+        pod: Option<PodView<'_>>,
+    ) -> Option<&str> {
+        let pod_labels = pod.map_or(NO_LABELS, |p| p.labels);
+        let mut matched = self
+            .webhooks()
+            .iter()
+            .filter(|w| w.matches_namespace(namespace_labels) && w.matches_object(pod_labels));
+        let first = matched.next()?;
+        if matched.any(|w| w.revision != first.revision) {
+            return None;
+        }
+        if let Some(p) = pod {
+            let injects = match self.revision(&first.revision) {
+                Some(r) => inject_required(namespace, p, &r.injector).injects(),
+                None => inject_required(
+                    namespace,
+                    p,
+                    &InjectorConfig::new(Policy::Enabled, "chart default"),
+                )
+                .injects(),
+            };
+            if !injects {
+                return None;
+            }
+        }
+        Some(&first.revision)
+    }
+
     /// Labels that are present but lose to a rule with precedence.
     fn precedence_notes(&self, ns: &Labels, pod: &Labels) -> Vec<String> {
         let mut notes = Vec::new();

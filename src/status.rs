@@ -249,14 +249,14 @@ impl Status {
         // Workloads that own pods through a template (ReplicaSets under a Deployment fold into it).
         let mut workloads: BTreeMap<WorkloadKey, (Option<String>, Vec<Running>)> = BTreeMap::new();
         for w in s.workloads().filter(|w| s.is_pod_owner(w)) {
-            let injector = mesh.resolve_labels(
+            let injector = mesh.injecting_revision(
                 w.namespace(),
                 &ns_labels[w.namespace()],
                 Some((&w.template).into()),
             );
             workloads.insert(
                 key(w.namespace(), w.kind.as_str(), &w.meta.name),
-                (injector.revision().map(str::to_owned), Vec::new()),
+                (injector.map(str::to_owned), Vec::new()),
             );
         }
 
@@ -264,8 +264,7 @@ impl Status {
         for pod in s.pods() {
             let ns = pod.namespace();
             let injector = mesh
-                .resolve_labels(ns, &ns_labels[ns], Some(pod.into()))
-                .revision()
+                .injecting_revision(ns, &ns_labels[ns], Some(pod.into()))
                 .map(str::to_owned);
             let (running, _) = running_revision(pod);
             if is_live(pod) {

@@ -182,3 +182,44 @@ fn every_fixture_status_matches_its_hand_written_expectations() {
         failures.join("\n")
     );
 }
+
+/// The fast path status uses gives exactly the revision of the full resolution,
+/// for every namespace, workload template and pod of every fixture.
+#[test]
+fn injecting_revision_agrees_with_resolution_on_every_fixture() {
+    let mut checked = 0;
+    for (snapshot, _) in fixture_pairs() {
+        let mesh = Mesh::new(Snapshot::from_path(&snapshot).unwrap_or_else(|e| panic!("{e}")));
+        let s = mesh.snapshot();
+        for ns in s.namespaces() {
+            let labels = mesh.namespace_labels(ns.name());
+            let full = mesh.resolve_labels(ns.name(), &labels, None);
+            assert_eq!(
+                mesh.injecting_revision(ns.name(), &labels, None),
+                full.revision(),
+                "{}",
+                ns.name()
+            );
+            checked += 1;
+        }
+        for w in s.workloads() {
+            let labels = mesh.namespace_labels(w.namespace());
+            let full = mesh.resolve_labels(w.namespace(), &labels, Some((&w.template).into()));
+            let fast = mesh.injecting_revision(w.namespace(), &labels, Some((&w.template).into()));
+            assert_eq!(fast, full.revision(), "{} {}", w.kind, w.meta.name);
+            checked += 1;
+        }
+        for p in s.pods() {
+            let labels = mesh.namespace_labels(p.namespace());
+            let full = mesh.resolve_labels(p.namespace(), &labels, Some(p.into()));
+            assert_eq!(
+                mesh.injecting_revision(p.namespace(), &labels, Some(p.into())),
+                full.revision(),
+                "{}",
+                p.meta.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 500, "checked only {checked}");
+}
