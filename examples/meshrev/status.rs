@@ -2,85 +2,125 @@
 
 use meshrev::Status;
 
+/// Rows of cells printed as left-aligned columns, each as wide as its widest cell.
+fn table(out: &mut String, header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str("  ");
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+}
+
+fn list_or_dash(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".into()
+    } else {
+        items.join(",")
+    }
+}
+
 pub fn status_table(status: &Status) -> String {
-    use std::fmt::Write;
     let mut out = String::new();
     let or_dash = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-    let _ = writeln!(out, "REVISIONS");
-    let _ = writeln!(
-        out,
-        "  {:<18} {:<8} {:<48} {:<16} {:<7} {:<6} NAMESPACES",
-        "NAME", "FAMILY", "CONTROL PLANE", "TAGS", "DEFAULT", "IN-USE"
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    out.push_str("REVISIONS\n");
+    table(
+        &mut out,
+        &[
+            "NAME",
+            "FAMILY",
+            "CONTROL PLANE",
+            "TAGS",
+            "DEFAULT",
+            "IN-USE",
+            "NAMESPACES",
+        ],
+        status
+            .revisions
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    format!("{:?}", r.family),
+                    r.control_plane.clone(),
+                    list_or_dash(&r.tags),
+                    yes_no(r.default),
+                    yes_no(r.in_use),
+                    list_or_dash(&r.namespaces),
+                ]
+            })
+            .collect(),
     );
-    for r in &status.revisions {
-        let _ = writeln!(
-            out,
-            "  {:<18} {:<8} {:<48} {:<16} {:<7} {:<6} {}",
-            r.name,
-            format!("{:?}", r.family),
-            r.control_plane,
-            if r.tags.is_empty() {
-                "-".into()
-            } else {
-                r.tags.join(",")
-            },
-            if r.default { "yes" } else { "no" },
-            if r.in_use { "yes" } else { "no" },
-            if r.namespaces.is_empty() {
-                "-".into()
-            } else {
-                r.namespaces.join(",")
-            }
-        );
-    }
-    let _ = writeln!(out, "NAMESPACES");
-    let _ = writeln!(
-        out,
-        "  {:<24} {:<18} {:<10} NEEDS RESTART",
-        "NAME", "INJECTOR", "WORKLOADS"
+    out.push_str("NAMESPACES\n");
+    table(
+        &mut out,
+        &["NAME", "INJECTOR", "WORKLOADS", "NEEDS RESTART"],
+        status
+            .namespaces
+            .iter()
+            .map(|n| {
+                vec![
+                    n.name.clone(),
+                    or_dash(&n.injector),
+                    n.workloads.len().to_string(),
+                    n.workloads
+                        .iter()
+                        .filter(|w| w.needs_restart)
+                        .count()
+                        .to_string(),
+                ]
+            })
+            .collect(),
     );
-    for n in &status.namespaces {
-        let restart = n.workloads.iter().filter(|w| w.needs_restart).count();
-        let _ = writeln!(
-            out,
-            "  {:<24} {:<18} {:<10} {}",
-            n.name,
-            or_dash(&n.injector),
-            n.workloads.len(),
-            restart
-        );
-    }
-    let _ = writeln!(out, "NEEDS RESTART");
-    let mut any = false;
-    for (n, w) in status.needs_restart() {
-        any = true;
-        let _ = writeln!(
-            out,
-            "  {}/{} {}: running {} -> injector {}",
-            n.name,
-            w.kind,
-            w.name,
-            if w.running.is_empty() {
+    out.push_str("NEEDS RESTART\n");
+    let restarts: Vec<Vec<String>> = status
+        .needs_restart()
+        .map(|(n, w)| {
+            let running = if w.running.is_empty() {
                 "no sidecar".into()
             } else {
                 w.running.join(",")
-            },
-            or_dash(&w.injector)
-        );
+            };
+            vec![
+                format!("{}/{} {}", n.name, w.kind, w.name),
+                running,
+                or_dash(&w.injector),
+            ]
+        })
+        .collect();
+    if restarts.is_empty() {
+        out.push_str("  (none)\n");
+    } else {
+        table(&mut out, &["WORKLOAD", "RUNNING", "INJECTOR"], restarts);
     }
-    if !any {
-        let _ = writeln!(out, "  (none)");
-    }
-    let _ = writeln!(out, "PROGRESS (live injected pods per running revision)");
-    for p in &status.progress {
-        let _ = writeln!(
-            out,
-            "  {:<18} {:>5} pods {:>5.1}%  {} workloads",
-            p.revision,
-            p.pods,
-            p.share * 100.0,
-            p.workloads
-        );
-    }
+    out.push_str("PROGRESS (live injected pods per running revision)\n");
+    table(
+        &mut out,
+        &["REVISION", "PODS", "SHARE", "WORKLOADS"],
+        status
+            .progress
+            .iter()
+            .map(|p| {
+                vec![
+                    p.revision.clone(),
+                    p.pods.to_string(),
+                    format!("{:.1}%", p.share * 100.0),
+                    p.workloads.to_string(),
+                ]
+            })
+            .collect(),
+    );
     out
 }
