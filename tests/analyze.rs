@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use meshrev::analyze::{Code, Finding, Severity, analyze, analyze_with_status};
 use meshrev::{Mesh, Snapshot, Status};
 
+mod common;
+
 // ------------------------------------------------------------------ helpers
 
 fn mesh(yaml: &str) -> Mesh {
@@ -28,6 +30,10 @@ fn objects(findings: &[Finding], code: Code) -> BTreeSet<String> {
         .into_iter()
         .map(|f| f.object.to_string())
         .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
 }
 
 /// The one finding of `code` on `object`, whose message contains every word.
@@ -104,6 +110,24 @@ kind: Namespace
 metadata:
   name: {name}
   labels: {{kubernetes.io/metadata.name: {name}{labels}}}
+"#
+    )
+}
+
+/// A bare istiod Deployment of revision `rev` in istio-system (no `---` around it).
+fn istiod(rev: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: istiod-{rev}
+  namespace: istio-system
+  labels: {{app: istiod, istio.io/rev: {rev}}}
+spec:
+  template:
+    metadata: {{labels: {{app: istiod}}}}
+    spec: {{containers: [{{name: discovery}}]}}
 "#
     )
 }
@@ -344,7 +368,7 @@ spec:
     // The tag leads somewhere, and the checkout template has no label of its own.
     assert_eq!(
         objects(&findings, Code::DanglingRevisionLabel),
-        BTreeSet::from(["Namespace legacy".to_owned(), "Namespace orders".to_owned()])
+        set(&["Namespace legacy", "Namespace orders"])
     );
 }
 
@@ -354,18 +378,7 @@ fn a_revision_whose_own_webhooks_are_missing_gets_them_synthesized() {
     // webhooks are synthesized by the chart rules, so istio.io/rev=1-24-0 is not
     // dangling, and the tag still works.
     let yaml = format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: istiod-1-24-0
-  namespace: istio-system
-  labels: {{app: istiod, istio.io/rev: 1-24-0}}
-spec:
-  template:
-    metadata: {{labels: {{app: istiod}}}}
-    spec: {{containers: [{{name: discovery}}]}}
----
+        r#"{}---
 apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingWebhookConfiguration
 metadata:
@@ -382,6 +395,7 @@ webhooks:
     - {{key: istio-injection, operator: DoesNotExist}}
   sideEffects: None
 {}{}"#,
+        istiod("1-24-0"),
         namespace("direct", ", istio.io/rev: 1-24-0"),
         namespace("tagged", ", istio.io/rev: prod"),
     );
@@ -502,10 +516,7 @@ spec:
     // payments/api has no labels of its own: the namespace finding covers it.
     assert_eq!(
         objects(&findings, Code::DoubleInjection),
-        BTreeSet::from([
-            "Deployment jobs/nightly".to_owned(),
-            "Namespace payments".to_owned()
-        ])
+        set(&["Deployment jobs/nightly", "Namespace payments"])
     );
     expect(
         &findings,
@@ -530,61 +541,61 @@ spec:
     );
 }
 
-const TWO_DEFAULT_WEBHOOKS: &str = r#"
+/// Revision 1-24-0 and two configurations with the same `namespace.` webhook, for
+/// `istio-injection=enabled`: the revision-less install's (to Service `istiod`) and
+/// the `default` tag's (to `istiod-1-24-0`).
+fn two_default_webhooks() -> String {
+    let namespace_webhook = |mwc: &str, labels: &str, service: &str| {
+        format!(
+            r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: {mwc}
+  labels: {{app: sidecar-injector, {labels}}}
+webhooks:
+- name: namespace.sidecar-injector.istio.io
+  admissionReviewVersions: [v1]
+  clientConfig:
+    service: {{name: {service}, namespace: istio-system, path: /inject, port: 443}}
+  namespaceSelector:
+    matchExpressions:
+    - {{key: istio-injection, operator: In, values: [enabled]}}
+  objectSelector:
+    matchExpressions:
+    - {{key: sidecar.istio.io/inject, operator: NotIn, values: ["false"]}}
+  sideEffects: None
+"#
+        )
+    };
+    format!(
+        r#"
 apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: istiod-1-24-0
   namespace: istio-system
-  labels: {app: istiod, istio.io/rev: 1-24-0}
+  labels: {{app: istiod, istio.io/rev: 1-24-0}}
 spec:
-  selector: {matchLabels: {app: istiod, istio.io/rev: 1-24-0}}
+  selector: {{matchLabels: {{app: istiod, istio.io/rev: 1-24-0}}}}
   template:
     metadata:
-      labels: {app: istiod, istio.io/rev: 1-24-0, sidecar.istio.io/inject: "false"}
+      labels: {{app: istiod, istio.io/rev: 1-24-0, sidecar.istio.io/inject: "false"}}
     spec:
-      containers: [{name: discovery, image: 'docker.io/istio/pilot:1.24.0'}]
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata:
-  name: istio-sidecar-injector
-  labels: {app: sidecar-injector, istio.io/rev: default}
-webhooks:
-- name: namespace.sidecar-injector.istio.io
-  admissionReviewVersions: [v1]
-  clientConfig:
-    service: {name: istiod, namespace: istio-system, path: /inject, port: 443}
-  namespaceSelector:
-    matchExpressions:
-    - {key: istio-injection, operator: In, values: [enabled]}
-  objectSelector:
-    matchExpressions:
-    - {key: sidecar.istio.io/inject, operator: NotIn, values: ["false"]}
-  sideEffects: None
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata:
-  name: istio-revision-tag-default
-  labels: {app: sidecar-injector, istio.io/rev: 1-24-0, istio.io/tag: default}
-webhooks:
-- name: namespace.sidecar-injector.istio.io
-  admissionReviewVersions: [v1]
-  clientConfig:
-    service: {name: istiod-1-24-0, namespace: istio-system, path: /inject, port: 443}
-  namespaceSelector:
-    matchExpressions:
-    - {key: istio-injection, operator: In, values: [enabled]}
-  objectSelector:
-    matchExpressions:
-    - {key: sidecar.istio.io/inject, operator: NotIn, values: ["false"]}
-  sideEffects: None
-"#;
+      containers: [{{name: discovery, image: 'docker.io/istio/pilot:1.24.0'}}]
+---{}---{}"#,
+        namespace_webhook("istio-sidecar-injector", "istio.io/rev: default", "istiod"),
+        namespace_webhook(
+            "istio-revision-tag-default",
+            "istio.io/rev: 1-24-0, istio.io/tag: default",
+            "istiod-1-24-0"
+        ),
+    )
+}
 
 #[test]
 fn mr0004_webhook_overlap_is_reported_before_any_namespace_uses_it() {
-    let findings = run(TWO_DEFAULT_WEBHOOKS);
+    let findings = run(&two_default_webhooks());
     expect(
         &findings,
         Code::WebhookOverlap,
@@ -601,7 +612,8 @@ fn mr0004_webhook_overlap_is_reported_before_any_namespace_uses_it() {
 
     // Once a namespace carries the labels, it is double injection.
     let findings = run(&format!(
-        "{TWO_DEFAULT_WEBHOOKS}{}{}",
+        "{}{}{}",
+        two_default_webhooks(),
         namespace("shop", ", istio-injection: enabled"),
         namespace("quiet", "")
     ));
@@ -1114,18 +1126,8 @@ spec:
 
 #[test]
 fn mr0017_illegal_policy_names_the_config_map() {
-    let yaml = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: istiod-1-23-0
-  namespace: istio-system
-  labels: {app: istiod, istio.io/rev: 1-23-0}
-spec:
-  template:
-    metadata: {labels: {app: istiod}}
-    spec: {containers: [{name: discovery}]}
----
+    let yaml = istiod("1-23-0")
+        + r#"---
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: istio-sidecar-injector-1-23-0, namespace: istio-system}
@@ -1136,7 +1138,7 @@ data:
     neverInjectSelector: []
   values: '{"revision": "1-23-0"}'
 "#;
-    let findings = run(yaml);
+    let findings = run(&yaml);
     expect(
         &findings,
         Code::IllegalInjectorPolicy,
@@ -1149,18 +1151,7 @@ data:
 fn mr0018_to_mr0024_mesh_warnings_each_get_their_code() {
     let yaml = format!(
         r#"{ISTIOS}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: istiod-1-24-0
-  namespace: istio-system
-  labels: {{app: istiod, istio.io/rev: 1-24-0}}
-spec:
-  template:
-    metadata: {{labels: {{app: istiod}}}}
-    spec: {{containers: [{{name: discovery}}]}}
----
+---{}---
 apiVersion: v1
 kind: ConfigMap
 metadata: {{name: istio-sidecar-injector-1-24-0, namespace: istio-system}}
@@ -1203,7 +1194,8 @@ webhooks:
     - {{key: istio.io/rev, operator: In, values: [prod]}}
     - {{key: istio-injection, operator: DoesNotExist}}
   sideEffects: None
-"#
+"#,
+        istiod("1-24-0")
     );
     let mesh = mesh(&yaml);
     let findings = analyze(&mesh);
@@ -1291,10 +1283,7 @@ fn fixture_snapshots() -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-        &mut out,
-    );
+    walk(&common::fixtures_dir(), &mut out);
     out.sort();
     out
 }
@@ -1338,16 +1327,10 @@ fn every_fixture_analyzes_without_panic_in_a_stable_order() {
 }
 
 fn edge_case(stem: &str) -> Vec<Finding> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/edge-cases")
-        .join(format!("{stem}.yaml"));
+    let path = common::fixture("edge-cases").join(format!("{stem}.yaml"));
     analyze(&Mesh::new(
         Snapshot::from_path(&path).unwrap_or_else(|e| panic!("{e}")),
     ))
-}
-
-fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
 }
 
 #[test]

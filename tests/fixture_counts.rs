@@ -3,48 +3,49 @@
 //! hand-written edge cases), not from meshrev.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use meshrev::Snapshot;
+
+mod common;
+
+/// `ossm-2.6-to-3.0` stages 01 and 02, which hold the same counts: relabelling
+/// mercury adds or removes no object.
+const OSSM_BEFORE_RESTART: &[(&str, usize)] = &[
+    ("Namespace", 8),
+    ("Pod", 24),
+    ("Deployment", 16),
+    ("ReplicaSet", 16),
+    ("DaemonSet", 2),
+    ("MutatingWebhookConfiguration", 2),
+    ("ConfigMap", 4),
+    ("ServiceMeshControlPlane", 1),
+    ("ServiceMeshMemberRoll", 1),
+    ("Istio", 1),
+    ("IstioRevision", 1),
+    ("Kiali", 1),
+];
+
+/// `upstream-canary` 01 (the YAML and its JSON twin) and 02, which hold the same
+/// counts: moving a tag adds or removes no object.
+const CANARY_BEFORE_RESTART: &[(&str, usize)] = &[
+    ("Namespace", 7),
+    ("Pod", 16),
+    ("Deployment", 13),
+    ("ReplicaSet", 13),
+    ("StatefulSet", 1),
+    ("MutatingWebhookConfiguration", 5),
+    ("ConfigMap", 4),
+];
 
 /// (file, [(kind, count)]) for the kinds meshrev keeps; zero counts omitted. The
 /// README counts include Sail's `values-<revision>` config maps, which meshrev skips
 /// (only `istio*` config maps are read), so those files list one config map fewer
 /// per revision here; `sail_values_config_maps_are_skipped_and_counted` checks that.
 const COUNTS: &[(&str, &[(&str, usize)])] = &[
-    (
-        "ossm-2.6-to-3.0/01-before.yaml",
-        &[
-            ("Namespace", 8),
-            ("Pod", 24),
-            ("Deployment", 16),
-            ("ReplicaSet", 16),
-            ("DaemonSet", 2),
-            ("MutatingWebhookConfiguration", 2),
-            ("ConfigMap", 4),
-            ("ServiceMeshControlPlane", 1),
-            ("ServiceMeshMemberRoll", 1),
-            ("Istio", 1),
-            ("IstioRevision", 1),
-            ("Kiali", 1),
-        ],
-    ),
+    ("ossm-2.6-to-3.0/01-before.yaml", OSSM_BEFORE_RESTART),
     (
         "ossm-2.6-to-3.0/02-mercury-relabelled.yaml",
-        &[
-            ("Namespace", 8),
-            ("Pod", 24),
-            ("Deployment", 16),
-            ("ReplicaSet", 16),
-            ("DaemonSet", 2),
-            ("MutatingWebhookConfiguration", 2),
-            ("ConfigMap", 4),
-            ("ServiceMeshControlPlane", 1),
-            ("ServiceMeshMemberRoll", 1),
-            ("Istio", 1),
-            ("IstioRevision", 1),
-            ("Kiali", 1),
-        ],
+        OSSM_BEFORE_RESTART,
     ),
     (
         "ossm-2.6-to-3.0/03-mercury-migrated.yaml",
@@ -113,39 +114,15 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
     ),
     (
         "upstream-canary/01-before-tag-move.yaml",
-        &[
-            ("Namespace", 7),
-            ("Pod", 16),
-            ("Deployment", 13),
-            ("ReplicaSet", 13),
-            ("StatefulSet", 1),
-            ("MutatingWebhookConfiguration", 5),
-            ("ConfigMap", 4),
-        ],
+        CANARY_BEFORE_RESTART,
     ),
     (
         "upstream-canary/01-before-tag-move.json",
-        &[
-            ("Namespace", 7),
-            ("Pod", 16),
-            ("Deployment", 13),
-            ("ReplicaSet", 13),
-            ("StatefulSet", 1),
-            ("MutatingWebhookConfiguration", 5),
-            ("ConfigMap", 4),
-        ],
+        CANARY_BEFORE_RESTART,
     ),
     (
         "upstream-canary/02-prod-stable-moved.yaml",
-        &[
-            ("Namespace", 7),
-            ("Pod", 16),
-            ("Deployment", 13),
-            ("ReplicaSet", 13),
-            ("StatefulSet", 1),
-            ("MutatingWebhookConfiguration", 5),
-            ("ConfigMap", 4),
-        ],
+        CANARY_BEFORE_RESTART,
     ),
     (
         "upstream-canary/03-restarted.yaml",
@@ -340,7 +317,7 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
 
 #[test]
 fn every_fixture_parses_with_the_object_counts_its_readme_gives() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let root = common::fixtures_dir();
     let mut failures = Vec::new();
     for (file, want) in COUNTS {
         let snapshot = match Snapshot::from_path(root.join(file)) {
@@ -361,7 +338,7 @@ fn every_fixture_parses_with_the_object_counts_its_readme_gives() {
 
 #[test]
 fn every_fixture_file_is_in_the_count_table() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let root = common::fixtures_dir();
     let mut missing = Vec::new();
     for dir in std::fs::read_dir(&root).expect("fixtures/") {
         let dir = dir.expect("entry").path();
@@ -390,7 +367,7 @@ fn every_fixture_file_is_in_the_count_table() {
 
 #[test]
 fn the_json_twin_reads_the_same_as_its_yaml() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upstream-canary");
+    let root = common::fixture("upstream-canary");
     let yaml = Snapshot::from_path(root.join("01-before-tag-move.yaml")).expect("yaml");
     let json = Snapshot::from_path(root.join("01-before-tag-move.json")).expect("json");
     assert_eq!(yaml, json);
@@ -398,7 +375,7 @@ fn the_json_twin_reads_the_same_as_its_yaml() {
 
 #[test]
 fn sail_values_config_maps_are_skipped_and_counted() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let root = common::fixtures_dir();
     let s = Snapshot::from_path(root.join("sail-revision-based/02-v1-25-1-added.yaml"))
         .expect("parses");
     assert_eq!(s.skipped().get("ConfigMap (v1)"), Some(&2));

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use meshrev::{Mesh, Resolution, Snapshot, Status};
 use serde::Deserialize;
 
+mod common;
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Expected {
@@ -39,7 +41,7 @@ struct ExpectedPod {
 
 fn fixture_pairs() -> Vec<(PathBuf, PathBuf)> {
     let mut pairs = Vec::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let root = common::fixtures_dir();
     for dir in std::fs::read_dir(&root).expect("fixtures/") {
         let dir = dir.expect("entry").path();
         if !dir.is_dir() {

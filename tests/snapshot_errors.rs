@@ -5,6 +5,8 @@
 
 use meshrev::{Error, Snapshot, SnapshotBuilder};
 
+mod common;
+
 /// The error a case must produce. `document`/`item` are the 1-based location;
 /// `object` is the `Display` of the object (`Pod mercury/web-1`); `message` is a
 /// fragment the parser's or checker's message must contain.
@@ -563,13 +565,7 @@ fn malformed_snapshots_are_refused_naming_the_document_object_and_field() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    common::assert_no_failures(&failures, cases.len());
 }
 
 #[test]

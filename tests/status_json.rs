@@ -2,15 +2,13 @@
 //! shape, and its values on each stage of the OSSM 2.6 -> 3.0 story, written by hand
 //! from domain.md section 8.
 
-use std::path::Path;
-
 use meshrev::{Mesh, Snapshot, Status};
 use serde_json::Value;
 
+mod common;
+
 fn status_json(stage: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/ossm-2.6-to-3.0")
-        .join(stage);
+    let path = common::fixture("ossm-2.6-to-3.0").join(stage);
     let mesh = Mesh::new(Snapshot::from_path(path).expect("fixture parses"));
     serde_json::to_value(Status::of(&mesh)).expect("serializes")
 }

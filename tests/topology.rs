@@ -3,7 +3,7 @@
 //! between stages, and every export checked structurally.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use meshrev::topology::{EdgeKind, KialiGraph, Node, mermaid_id};
@@ -11,12 +11,14 @@ use meshrev::{Mesh, Snapshot, Status, Topology};
 use petgraph::Direction;
 use serde::Deserialize;
 
+mod common;
+
 const FIVE: [&str; 5] = ["earth", "jupiter", "mars", "mercury", "venus"];
+/// The five without mercury, the first to move.
+const BUT_MERCURY: [&str; 4] = ["earth", "jupiter", "mars", "venus"];
 
 fn story(stage: &str) -> Topology {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/ossm-2.6-to-3.0")
-        .join(format!("{stage}.yaml"));
+    let path = common::fixture("ossm-2.6-to-3.0").join(format!("{stage}.yaml"));
     let mesh = Mesh::new(Snapshot::from_path(&path).expect("story fixture"));
     Topology::of(&mesh, &Status::of(&mesh))
 }
@@ -40,6 +42,14 @@ fn names(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// A [`kiali_view`] written out: `[(revision, [namespaces])]`.
+fn view(planes: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+    planes
+        .iter()
+        .map(|(revision, ns)| ((*revision).to_owned(), names(ns)))
+        .collect()
+}
+
 fn restarts(t: &Topology) -> Vec<String> {
     t.needs_restart()
         .iter()
@@ -52,10 +62,7 @@ fn restarts(t: &Topology) -> Vec<String> {
 #[test]
 fn before_basic_manages_one_data_plane_of_five_and_ossm3_none() {
     let t = story("01-before");
-    assert_eq!(
-        kiali_view(&t),
-        BTreeMap::from([("basic".to_owned(), names(&FIVE))])
-    );
+    assert_eq!(kiali_view(&t), view(&[("basic", &FIVE)]));
     let basic = t.revision("basic").expect("basic");
     assert_eq!(basic.control_plane.as_ref().unwrap().istiod, "istiod-basic");
     let ossm3 = t.revision("ossm3").expect("ossm3");
@@ -78,13 +85,7 @@ fn mercury_relabelled_is_in_ossm3s_data_plane_and_drifts_from_basic() {
     let t = story("02-mercury-relabelled");
     assert_eq!(
         kiali_view(&t),
-        BTreeMap::from([
-            (
-                "basic".to_owned(),
-                names(&["earth", "jupiter", "mars", "venus"])
-            ),
-            ("ossm3".to_owned(), names(&["mercury"])),
-        ])
+        view(&[("basic", &BUT_MERCURY), ("ossm3", &["mercury"])])
     );
     assert_eq!(t.data_plane_of("mercury").unwrap().revision, "ossm3");
     let mercury = t.workloads_in("mercury");
@@ -121,13 +122,7 @@ fn mercury_migrated_two_data_planes() {
     let t = story("03-mercury-migrated");
     assert_eq!(
         kiali_view(&t),
-        BTreeMap::from([
-            (
-                "basic".to_owned(),
-                names(&["earth", "jupiter", "mars", "venus"])
-            ),
-            ("ossm3".to_owned(), names(&["mercury"])),
-        ])
+        view(&[("basic", &BUT_MERCURY), ("ossm3", &["mercury"])])
     );
     assert!(t.needs_restart().is_empty(), "{:?}", restarts(&t));
     // Progress per revision (kiali#4435): mercury's share of pods is on ossm3.
@@ -141,10 +136,7 @@ fn mercury_migrated_two_data_planes() {
 #[test]
 fn all_migrated_one_data_plane_on_ossm3() {
     let t = story("04-all-migrated");
-    assert_eq!(
-        kiali_view(&t),
-        BTreeMap::from([("ossm3".to_owned(), names(&FIVE))])
-    );
+    assert_eq!(kiali_view(&t), view(&[("ossm3", &FIVE)]));
     assert!(t.data_plane("basic").is_none());
     assert!(t.needs_restart().is_empty());
     assert_eq!(t.revision("ossm3").unwrap().progress.pod_share, 1.0);
@@ -154,10 +146,7 @@ fn all_migrated_one_data_plane_on_ossm3() {
 #[test]
 fn smcp_deleted_no_basic_node_at_all() {
     let t = story("05-smcp-deleted");
-    assert_eq!(
-        kiali_view(&t),
-        BTreeMap::from([("ossm3".to_owned(), names(&FIVE))])
-    );
+    assert_eq!(kiali_view(&t), view(&[("ossm3", &FIVE)]));
     for n in t.nodes() {
         assert!(
             !n.id().as_str().contains("basic"),
@@ -178,7 +167,7 @@ fn kiali_json_shows_what_kialis_mesh_page_shows() {
         (
             "03-mercury-migrated",
             vec![
-                ("istiod-basic", vec!["earth", "jupiter", "mars", "venus"]),
+                ("istiod-basic", BUT_MERCURY.to_vec()),
                 ("istiod-ossm3", vec!["mercury"]),
             ],
         ),
@@ -296,8 +285,7 @@ fn diff_between_stages_says_what_moved() {
 #[test]
 fn deleting_a_control_plane_before_restarting_leaves_a_gone_revision() {
     // 02 with the SMCP deleted: mercury's pods still run basic.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/ossm-2.6-to-3.0/02-mercury-relabelled.yaml");
+    let path = common::fixture("ossm-2.6-to-3.0/02-mercury-relabelled.yaml");
     let text = std::fs::read_to_string(path).unwrap();
     let mesh = Mesh::new(Snapshot::from_yaml(&text).unwrap());
     let mut b = meshrev::SnapshotBuilder::new();
@@ -340,7 +328,7 @@ fn deleting_a_control_plane_before_restarting_leaves_a_gone_revision() {
 // ---------------------------------------------------------------- exports
 
 fn every_fixture() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let root = common::fixtures_dir();
     let mut out = Vec::new();
     for dir in std::fs::read_dir(&root).unwrap() {
         let dir = dir.unwrap().path();
@@ -674,7 +662,7 @@ fn node_kinds_and_edges_are_typed_consistently() {
 
 #[test]
 fn canary_tag_move_in_the_graph() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upstream-canary");
+    let dir = common::fixture("upstream-canary");
     let load = |stem: &str| Topology::new(&Mesh::new(Snapshot::from_path(dir.join(stem)).unwrap()));
     let before = load("01-before-tag-move.yaml");
     let after = load("02-prod-stable-moved.yaml");

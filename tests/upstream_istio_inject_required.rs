@@ -16,6 +16,9 @@ use meshrev::mesh::{InjectorConfig, Policy};
 use meshrev::resolve::{PodDecision, PodView, inject_required};
 use serde::Deserialize;
 
+mod common;
+use common::{KnownGaps, upstream_table};
+
 /// Rows in the port, per `tests/upstream/README.md`.
 const EXPECTED_ENTRIES: usize = 33;
 /// Rows the port marks `skip_reason`, per the README.
@@ -24,7 +27,7 @@ const EXPECTED_SKIPPED: usize = 0;
 /// Cases that fail because of a meshrev bug outside the files this harness may
 /// fix: `(id, what is wrong)`. The test asserts they still fail, so the list
 /// stays honest. Empty: every row passes.
-const KNOWN_GAPS: &[(&str, &str)] = &[];
+const KNOWN_GAPS: KnownGaps = &[];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,11 +51,6 @@ struct PodIn {
     host_network: bool,
     labels: Labels,
     annotations: Labels,
-}
-
-fn load() -> Vec<Case> {
-    serde_yaml::from_str(include_str!("upstream/istio_inject_required.yaml"))
-        .expect("tests/upstream/istio_inject_required.yaml parses")
 }
 
 /// Whether istiod injects after this decision. Mirrors the (private)
@@ -102,57 +100,29 @@ fn run(case: &Case) -> Result<(), String> {
 
 #[test]
 fn istio_webhook_test_inject_required_table() {
-    let cases = load();
-    assert_eq!(
-        cases.len(),
-        EXPECTED_ENTRIES,
-        "entries in istio_inject_required.yaml"
+    let cases: Vec<Case> = upstream_table!("istio_inject_required.yaml", EXPECTED_ENTRIES);
+    common::assert_unique(
+        cases.iter().map(|c| c.id.as_str()).collect(),
+        "case ids must be unique",
     );
-    let mut ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(ids.len(), cases.len(), "case ids must be unique");
-    for (gap, _) in KNOWN_GAPS {
-        assert!(ids.contains(gap), "KNOWN_GAPS names unknown case {gap:?}");
-    }
+    common::assert_gaps_name_cases(KNOWN_GAPS, &cases, |c| &c.id);
 
-    let mut run_count = 0;
-    let mut skipped = Vec::new();
-    let mut failures = Vec::new();
-    let mut gaps_now_passing = Vec::new();
-    for case in &cases {
-        if let Some(reason) = &case.skip_reason {
-            skipped.push((case.id.as_str(), reason.as_str()));
-            continue;
-        }
-        run_count += 1;
-        let gap = KNOWN_GAPS.iter().find(|(id, _)| *id == case.id);
-        match (run(case), gap) {
-            (Ok(()), None) | (Err(_), Some(_)) => {}
-            (Err(e), None) => failures.push(e),
-            (Ok(()), Some((id, why))) => gaps_now_passing.push(format!("{id} ({why})")),
-        }
-    }
+    let tally = common::run_cases(
+        &cases,
+        KNOWN_GAPS,
+        None,
+        |c| &c.id,
+        |c| c.skip_reason.as_ref().map(|r| format!("{}: {r}", c.id)),
+        run,
+    );
     println!(
-        "istio TestInjectRequired: {run_count} run, {} skipped, {} known gaps",
-        skipped.len(),
+        "istio TestInjectRequired: {} run, {} skipped, {} known gaps",
+        tally.run,
+        tally.skipped.len(),
         KNOWN_GAPS.len()
     );
-    for (id, reason) in &skipped {
-        println!("  skipped {id}: {reason}");
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {run_count} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        gaps_now_passing.is_empty(),
-        "KNOWN_GAPS entries now pass, remove them: {gaps_now_passing:?}"
-    );
-    assert_eq!(skipped.len(), EXPECTED_SKIPPED, "skipped cases");
-    assert_eq!(run_count, EXPECTED_ENTRIES - EXPECTED_SKIPPED, "cases run");
+    tally.print_skipped();
+    tally.assert_all_pass(EXPECTED_ENTRIES, EXPECTED_SKIPPED);
 }
 
 /// The table only uses the exact values `true` and `false` for
@@ -161,7 +131,8 @@ fn istio_webhook_test_inject_required_table() {
 /// question gets looked at again.
 #[test]
 fn value_rows_distinguishing_inject_go_versions() {
-    let distinguishing: Vec<String> = load()
+    let cases: Vec<Case> = upstream_table!("istio_inject_required.yaml");
+    let distinguishing: Vec<String> = cases
         .iter()
         .filter(|c| {
             [&c.pod.labels, &c.pod.annotations].iter().any(|m| {

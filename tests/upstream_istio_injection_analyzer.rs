@@ -38,6 +38,9 @@ use meshrev::{Mesh, Resolution, SnapshotBuilder};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod common;
+use common::{KnownGaps, upstream_table};
+
 /// Cases in the port, per `tests/upstream/README.md`.
 const EXPECTED_ENTRIES: usize = 9;
 /// Of which skipped (5 proxy-image comparisons and `webook`, whose testdata is not stored).
@@ -45,7 +48,7 @@ const EXPECTED_SKIPPED: usize = 6;
 
 /// Cases that fail because of a meshrev gap outside the files this harness may
 /// fix: `(case name, what is wrong)`. The test asserts they still fail. Empty.
-const KNOWN_GAPS: &[(&str, &str)] = &[];
+const KNOWN_GAPS: KnownGaps = &[];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,67 +292,37 @@ fn run(case: &Case) -> Result<usize, String> {
 
 #[test]
 fn istio_analyzers_test_injection_and_webhook_table() {
-    let cases: Vec<Case> =
-        serde_yaml::from_str(include_str!("upstream/istio_injection_analyzer.yaml"))
-            .expect("tests/upstream/istio_injection_analyzer.yaml parses");
-    assert_eq!(
-        cases.len(),
-        EXPECTED_ENTRIES,
-        "entries in istio_injection_analyzer.yaml"
+    let cases: Vec<Case> = upstream_table!("istio_injection_analyzer.yaml", EXPECTED_ENTRIES);
+    common::assert_gaps_name_cases(KNOWN_GAPS, &cases, |c| &c.name);
+    let tally = common::run_cases(
+        &cases,
+        KNOWN_GAPS,
+        None,
+        |c| &c.name,
+        |c| {
+            c.skip_reason.as_ref().map(|reason| {
+                format!(
+                    "{} ({}, {} expected findings, mesh config {:?}): {reason}",
+                    c.name,
+                    c.analyzer,
+                    c.expected.len(),
+                    c.mesh_config_file
+                )
+            })
+        },
+        |c| run(c).map_err(|e| format!("{e} (notes: {})", c.notes.as_deref().unwrap_or("none"))),
     );
-    for (gap, _) in KNOWN_GAPS {
-        assert!(
-            cases.iter().any(|c| c.name == *gap),
-            "KNOWN_GAPS names unknown case {gap:?}"
-        );
-    }
-    let mut run_count = 0;
-    let mut skipped = Vec::new();
-    let mut failures = Vec::new();
-    let mut gaps_now_passing = Vec::new();
-    let mut not_portable = 0;
-    let mut facts = 0;
-    for case in &cases {
-        if let Some(reason) = &case.skip_reason {
-            skipped.push(format!(
-                "{} ({}, {} expected findings, mesh config {:?}): {reason}",
-                case.name,
-                case.analyzer,
-                case.expected.len(),
-                case.mesh_config_file
-            ));
-            continue;
-        }
-        run_count += 1;
-        not_portable += case.expected_not_portable.len();
-        let gap = KNOWN_GAPS.iter().find(|(n, _)| *n == case.name);
-        match (run(case), gap) {
-            (Ok(n), None) => facts += n,
-            (Err(_), Some(_)) => {}
-            (Err(e), None) => failures.push(format!(
-                "{e} (notes: {})",
-                case.notes.as_deref().unwrap_or("none")
-            )),
-            (Ok(_), Some((n, why))) => gaps_now_passing.push(format!("{n} ({why})")),
-        }
-    }
+    let facts: usize = tally.passed.iter().sum();
+    let not_portable: usize = cases
+        .iter()
+        .filter(|c| c.skip_reason.is_none())
+        .map(|c| c.expected_not_portable.len())
+        .sum();
     println!(
-        "istio TestAnalyzers (injection, webhook): {run_count} run ({facts} facts checked), {} skipped, {not_portable} expected findings not portable",
-        skipped.len()
+        "istio TestAnalyzers (injection, webhook): {} run ({facts} facts checked), {} skipped, {not_portable} expected findings not portable",
+        tally.run,
+        tally.skipped.len()
     );
-    for s in &skipped {
-        println!("  skipped {s}");
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {run_count} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        gaps_now_passing.is_empty(),
-        "KNOWN_GAPS entries now pass, remove them: {gaps_now_passing:?}"
-    );
-    assert_eq!(skipped.len(), EXPECTED_SKIPPED, "skipped cases");
-    assert_eq!(run_count, EXPECTED_ENTRIES - EXPECTED_SKIPPED, "cases run");
+    tally.print_skipped();
+    tally.assert_all_pass(EXPECTED_ENTRIES, EXPECTED_SKIPPED);
 }

@@ -32,6 +32,9 @@ use meshrev::{Mesh, SnapshotBuilder};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod common;
+use common::{KnownGaps, upstream_table};
+
 /// Entries in `kiali_discovery.yaml`, per the README.
 const EXPECTED_ENTRIES: usize = 21;
 /// Of which skipped (Kiali RBAC x2, multi-cluster x3, webhook permission, external control plane).
@@ -60,7 +63,7 @@ const DELIBERATE_DIFFERENCES: &[Deliberate] = &[(
 /// Cases that fail because of a meshrev gap outside the files this harness may
 /// fix: `(case name, what is wrong)`. The test asserts they still fail, and fail
 /// on the gap ([`KNOWN_GAP_SYMPTOM`] appears in the failure).
-const KNOWN_GAPS: &[(&str, &str)] = &[];
+const KNOWN_GAPS: KnownGaps = &[];
 
 /// What a [`KNOWN_GAPS`] case's failure must say.
 const KNOWN_GAP_SYMPTOM: &str = "revision basic: want is_maistra true, got false";
@@ -344,20 +347,14 @@ fn run(case: &Case) -> Result<(), String> {
 
 #[test]
 fn kiali_istio_discovery_test_table() {
-    let cases: Vec<Case> = serde_yaml::from_str(include_str!("upstream/kiali_discovery.yaml"))
-        .expect("tests/upstream/kiali_discovery.yaml parses");
-    assert_eq!(
-        cases.len(),
-        EXPECTED_ENTRIES,
-        "entries in kiali_discovery.yaml"
+    let cases: Vec<Case> = upstream_table!("kiali_discovery.yaml", EXPECTED_ENTRIES);
+    common::assert_unique(
+        cases
+            .iter()
+            .map(|c| (c.test.as_str(), c.name.as_str()))
+            .collect(),
+        "names must be unique per test",
     );
-    let mut keys: Vec<(&str, &str)> = cases
-        .iter()
-        .map(|c| (c.test.as_str(), c.name.as_str()))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    assert_eq!(keys.len(), cases.len(), "names must be unique per test");
     for name in KNOWN_GAPS
         .iter()
         .map(|(n, _)| n)
@@ -371,56 +368,37 @@ fn kiali_istio_discovery_test_table() {
         );
     }
 
-    let mut run_count = 0;
-    let mut skipped = Vec::new();
-    let mut failures = Vec::new();
-    let mut gaps_now_passing = Vec::new();
-    for case in &cases {
-        if let Some(reason) = &case.skip_reason {
-            skipped.push(format!(
-                "[{}] {} ({} clusters, kiali_config {}): {reason}",
-                case.test,
-                case.name,
-                case.clusters.as_ref().map_or(1, BTreeMap::len),
-                case.kiali_config
-            ));
-            continue;
-        }
-        run_count += 1;
-        let gap = KNOWN_GAPS.iter().find(|(n, _)| *n == case.name);
-        match (run(case), gap) {
-            (Ok(()), None) => {}
-            (Err(e), Some(_)) if e.contains(KNOWN_GAP_SYMPTOM) => {}
-            (Err(e), Some(_)) => failures.push(format!("known gap failing differently: {e}")),
-            (Err(e), None) => failures.push(e),
-            (Ok(()), Some((n, why))) => gaps_now_passing.push(format!("{n} ({why})")),
-        }
-    }
+    let tally = common::run_cases(
+        &cases,
+        KNOWN_GAPS,
+        Some(KNOWN_GAP_SYMPTOM),
+        |c| &c.name,
+        |c| {
+            c.skip_reason.as_ref().map(|reason| {
+                format!(
+                    "[{}] {} ({} clusters, kiali_config {}): {reason}",
+                    c.test,
+                    c.name,
+                    c.clusters.as_ref().map_or(1, BTreeMap::len),
+                    c.kiali_config
+                )
+            })
+        },
+        run,
+    );
     println!(
-        "kiali discovery_test.go: {run_count} run ({} against meshrev's deliberate answer), {} skipped, {} known gaps",
+        "kiali discovery_test.go: {} run ({} against meshrev's deliberate answer), {} skipped, {} known gaps",
+        tally.run,
         DELIBERATE_DIFFERENCES.len(),
-        skipped.len(),
+        tally.skipped.len(),
         KNOWN_GAPS.len()
     );
-    for s in &skipped {
-        println!("  skipped {s}");
-    }
+    tally.print_skipped();
     for (n, why, _) in DELIBERATE_DIFFERENCES {
         println!("  deliberate difference {n}: {why}");
     }
     for (n, why) in KNOWN_GAPS {
         println!("  known gap {n}: {why}");
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {run_count} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        gaps_now_passing.is_empty(),
-        "KNOWN_GAPS entries now pass, remove them: {gaps_now_passing:?}"
-    );
-    assert_eq!(skipped.len(), EXPECTED_SKIPPED, "skipped cases");
-    assert_eq!(run_count, EXPECTED_ENTRIES - EXPECTED_SKIPPED, "cases run");
+    tally.assert_all_pass(EXPECTED_ENTRIES, EXPECTED_SKIPPED);
 }

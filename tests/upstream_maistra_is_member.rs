@@ -18,6 +18,9 @@ use meshrev::mesh::{is_member, roll_includes};
 use meshrev::snapshot::{ObjectMeta, ServiceMeshMemberRoll};
 use serde::Deserialize;
 
+mod common;
+use common::{KnownGaps, NamespaceIn, upstream_table};
+
 /// Entries in `maistra_is_member.yaml` (10 upstream cases x their namespaces), per the README.
 const IS_MEMBER_ENTRIES: usize = 47;
 /// Rows in `maistra_selector_matches.yaml`, per the README.
@@ -27,7 +30,7 @@ const EXPECTED_SKIPPED: usize = 0;
 
 /// Cases that fail because of a meshrev bug outside `src/mesh/membership.rs`:
 /// `(id, what is wrong)`. Empty: membership lives in the file this harness maintains.
-const KNOWN_GAPS: &[(&str, &str)] = &[];
+const KNOWN_GAPS: KnownGaps = &[];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,13 +44,6 @@ struct MemberCase {
     want: bool,
     #[serde(default)]
     skip_reason: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NamespaceIn {
-    name: String,
-    labels: Labels,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,7 +109,7 @@ fn run_selector(case: &SelectorCase) -> Result<(), String> {
     }
 }
 
-/// Runs every non-skipped case, collects every failure, checks the counts.
+/// Runs every non-skipped case of `table`, collects every failure, checks the counts.
 fn drive<C>(
     table: &str,
     cases: &[C],
@@ -123,57 +119,31 @@ fn drive<C>(
     run: impl Fn(&C) -> Result<(), String>,
 ) {
     assert_eq!(cases.len(), entries, "entries in {table}");
-    let mut run_count = 0;
-    let mut skipped = Vec::new();
-    let mut failures = Vec::new();
-    let mut gaps_now_passing = Vec::new();
-    for case in cases {
-        if let Some(reason) = skip(case) {
-            skipped.push(format!("{}: {reason}", id(case)));
-            continue;
-        }
-        run_count += 1;
-        let gap = KNOWN_GAPS.iter().find(|(g, _)| *g == id(case));
-        match (run(case), gap) {
-            (Ok(()), None) | (Err(_), Some(_)) => {}
-            (Err(e), None) => failures.push(e),
-            (Ok(()), Some((g, why))) => gaps_now_passing.push(format!("{g} ({why})")),
-        }
-    }
-    println!("{table}: {run_count} run, {} skipped", skipped.len());
-    for s in &skipped {
-        println!("  skipped {s}");
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {run_count} cases of {table} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
+    let tally = common::run_cases(
+        cases,
+        KNOWN_GAPS,
+        None,
+        &id,
+        |c| skip(c).map(|reason| format!("{}: {reason}", id(c))),
+        run,
     );
-    assert!(
-        gaps_now_passing.is_empty(),
-        "KNOWN_GAPS entries now pass, remove them: {gaps_now_passing:?}"
+    println!(
+        "{table}: {} run, {} skipped",
+        tally.run,
+        tally.skipped.len()
     );
-    assert_eq!(skipped.len(), EXPECTED_SKIPPED, "skipped cases of {table}");
-    assert_eq!(
-        run_count,
-        entries - EXPECTED_SKIPPED,
-        "cases run of {table}"
-    );
+    tally.print_skipped();
+    tally.assert_all_pass_of(table, entries, EXPECTED_SKIPPED);
 }
 
 #[test]
 fn maistra_servicemeshmemberroll_types_test_is_member_table() {
-    let cases: Vec<MemberCase> =
-        serde_yaml::from_str(include_str!("upstream/maistra_is_member.yaml"))
-            .expect("tests/upstream/maistra_is_member.yaml parses");
-    let mut ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(ids.len(), cases.len(), "ids must be unique");
-    for (gap, _) in KNOWN_GAPS {
-        assert!(ids.contains(gap), "KNOWN_GAPS names unknown case {gap:?}");
-    }
+    let cases: Vec<MemberCase> = upstream_table!("maistra_is_member.yaml");
+    common::assert_unique(
+        cases.iter().map(|c| c.id.as_str()).collect(),
+        "ids must be unique",
+    );
+    common::assert_gaps_name_cases(KNOWN_GAPS, &cases, |c| &c.id);
     drive(
         "maistra_is_member.yaml",
         &cases,
@@ -186,9 +156,7 @@ fn maistra_servicemeshmemberroll_types_test_is_member_table() {
 
 #[test]
 fn maistra_servicemeshmemberroll_types_test_selector_matches_table() {
-    let cases: Vec<SelectorCase> =
-        serde_yaml::from_str(include_str!("upstream/maistra_selector_matches.yaml"))
-            .expect("tests/upstream/maistra_selector_matches.yaml parses");
+    let cases: Vec<SelectorCase> = upstream_table!("maistra_selector_matches.yaml");
     drive(
         "maistra_selector_matches.yaml",
         &cases,

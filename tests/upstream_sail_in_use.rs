@@ -21,6 +21,9 @@ use meshrev::{Mesh, SnapshotBuilder};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod common;
+use common::{KnownGaps, NamespaceIn, upstream_table};
+
 /// Entries in `sail_revision_in_use.yaml` (44 revision runs + 50 tag runs), per the README.
 const IN_USE_ENTRIES: usize = 94;
 /// Of which skipped (the simulated `List()` error rows), per the README.
@@ -31,7 +34,7 @@ const REFERENCES_ENTRIES: usize = 12;
 /// Cases that fail because of a meshrev bug outside the files this harness may
 /// fix: `(name, what is wrong)`. The test asserts they still fail. Empty: the
 /// in-use rules live in `src/status.rs` functions this harness maintains.
-const KNOWN_GAPS: &[(&str, &str)] = &[];
+const KNOWN_GAPS: KnownGaps = &[];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,13 +68,6 @@ struct TagIn {
 struct TargetRef {
     kind: String,
     name: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NamespaceIn {
-    name: String,
-    labels: Labels,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,68 +237,39 @@ fn run_in_use(case: &InUseCase) -> Result<(), String> {
 
 #[test]
 fn sail_operator_istiorevision_and_istiorevisiontag_determine_in_use_condition_table() {
-    let cases: Vec<InUseCase> =
-        serde_yaml::from_str(include_str!("upstream/sail_revision_in_use.yaml"))
-            .expect("tests/upstream/sail_revision_in_use.yaml parses");
-    assert_eq!(
-        cases.len(),
-        IN_USE_ENTRIES,
-        "entries in sail_revision_in_use.yaml"
+    let cases: Vec<InUseCase> = upstream_table!("sail_revision_in_use.yaml", IN_USE_ENTRIES);
+    common::assert_unique(
+        cases
+            .iter()
+            .map(|c| (c.test.as_str(), c.name.as_str()))
+            .collect(),
+        "names must be unique per test",
     );
-    let mut keys: Vec<(&str, &str)> = cases
-        .iter()
-        .map(|c| (c.test.as_str(), c.name.as_str()))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    assert_eq!(keys.len(), cases.len(), "names must be unique per test");
-    for (gap, _) in KNOWN_GAPS {
-        assert!(
-            cases.iter().any(|c| c.name == *gap),
-            "KNOWN_GAPS names unknown case {gap:?}"
-        );
-    }
+    common::assert_gaps_name_cases(KNOWN_GAPS, &cases, |c| &c.name);
 
-    let mut run_count = 0;
-    let mut skipped = Vec::new();
-    let mut failures = Vec::new();
-    let mut gaps_now_passing = Vec::new();
-    for case in &cases {
-        if let Some(reason) = &case.skip_reason {
-            skipped.push(format!(
-                "[{}] {} (upstream wants condition {:?}): {reason}",
-                case.test, case.name, case.want_condition_status
-            ));
-            continue;
-        }
-        run_count += 1;
-        let gap = KNOWN_GAPS.iter().find(|(n, _)| *n == case.name);
-        match (run_in_use(case), gap) {
-            (Ok(()), None) | (Err(_), Some(_)) => {}
-            (Err(e), None) => failures.push(e),
-            (Ok(()), Some((n, why))) => gaps_now_passing.push(format!("{n} ({why})")),
-        }
-    }
+    let tally = common::run_cases(
+        &cases,
+        KNOWN_GAPS,
+        None,
+        |c| &c.name,
+        |c| {
+            c.skip_reason.as_ref().map(|reason| {
+                format!(
+                    "[{}] {} (upstream wants condition {:?}): {reason}",
+                    c.test, c.name, c.want_condition_status
+                )
+            })
+        },
+        run_in_use,
+    );
     println!(
-        "sail TestDetermineInUseCondition: {run_count} run, {} skipped, {} known gaps",
-        skipped.len(),
+        "sail TestDetermineInUseCondition: {} run, {} skipped, {} known gaps",
+        tally.run,
+        tally.skipped.len(),
         KNOWN_GAPS.len()
     );
-    for s in &skipped {
-        println!("  skipped {s}");
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {run_count} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(
-        gaps_now_passing.is_empty(),
-        "KNOWN_GAPS entries now pass, remove them: {gaps_now_passing:?}"
-    );
-    assert_eq!(skipped.len(), IN_USE_SKIPPED, "skipped cases");
-    assert_eq!(run_count, IN_USE_ENTRIES - IN_USE_SKIPPED, "cases run");
+    tally.print_skipped();
+    tally.assert_all_pass(IN_USE_ENTRIES, IN_USE_SKIPPED);
 }
 
 fn run_reference(case: &ReferenceCase) -> Result<(), String> {
@@ -352,9 +319,7 @@ fn run_reference(case: &ReferenceCase) -> Result<(), String> {
 
 #[test]
 fn sail_operator_revision_references_test_table() {
-    let cases: Vec<ReferenceCase> =
-        serde_yaml::from_str(include_str!("upstream/sail_revision_references.yaml"))
-            .expect("tests/upstream/sail_revision_references.yaml parses");
+    let cases: Vec<ReferenceCase> = upstream_table!("sail_revision_references.yaml");
     assert_eq!(
         cases.len(),
         REFERENCES_ENTRIES,
@@ -365,13 +330,7 @@ fn sail_operator_revision_references_test_table() {
         .filter_map(|c| run_reference(c).err())
         .collect();
     println!("sail references_test.go: {} run, 0 skipped", cases.len());
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    common::assert_no_failures(&failures, cases.len());
 }
 
 /// Not an upstream table row: the pod-phase rule of `isRevisionReferenced`
