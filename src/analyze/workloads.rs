@@ -1,0 +1,230 @@
+//! Workloads and their sidecars: pods injected by another revision than the
+//! current injector (MR0005), sidecars of a revision that is gone (MR0007), and
+//! the injector's record on a pod broken, missing or contradictory (MR0013 to
+//! MR0015).
+
+use std::collections::BTreeMap;
+
+use super::{Analyzer, Code, outcome_words};
+use crate::error::ObjectRef;
+use crate::labels;
+use crate::resolve::Resolution;
+use crate::snapshot::{Pod, Snapshot, WorkloadKind};
+use crate::status::{self, Running, Status};
+
+impl Analyzer<'_> {
+    // --------------------------------------------------------------- restart
+
+    pub(super) fn needs_restart(&mut self, status: &Status) {
+        for (ns, w) in status.needs_restart() {
+            let object = ObjectRef::new(w.kind.clone(), Some(&ns.name), w.name.clone());
+            let resolution = match WorkloadKind::from_kind(&w.kind) {
+                Some(kind) => self
+                    .s
+                    .workload(&ns.name, kind, &w.name)
+                    .map(|wl| self.mesh.resolve_workload(wl)),
+                None => self
+                    .s
+                    .pod(&ns.name, &w.name)
+                    .map(|p| self.mesh.resolve_pod(p)),
+            };
+            let running: Vec<&str> = w
+                .running
+                .iter()
+                .map(String::as_str)
+                .filter(|r| *r != "unknown")
+                .collect();
+            let running_words = if running.is_empty() {
+                "no sidecar".to_owned()
+            } else {
+                format!("a sidecar of {}", running.join(", "))
+            };
+            let injector = w.injector.as_deref();
+            let (injector_words, effect) = match (&resolution, injector) {
+                (Some(r @ Resolution::Conflict { .. }), _) => (
+                    outcome_words(r),
+                    "a restart now would be injected twice: fix the double injection first"
+                        .to_owned(),
+                ),
+                (_, Some(rev)) if running.is_empty() => (
+                    format!("revision {rev}"),
+                    format!("a restart adds a sidecar of {rev}"),
+                ),
+                (_, Some(rev)) => (
+                    format!("revision {rev}"),
+                    format!("a restart moves it to {rev}"),
+                ),
+                (_, None) => (
+                    "nothing".to_owned(),
+                    "a restart removes its sidecar: relabel the namespace first if that is not \
+                     what you want"
+                        .to_owned(),
+                ),
+            };
+            let cmd = restart_command(&w.kind, &ns.name, &w.name);
+            let bare = if w.kind == "Pod" {
+                " (a bare pod is not recreated: apply it again)"
+            } else {
+                ""
+            };
+            self.push(
+                Code::NeedsRestart,
+                object.clone(),
+                format!(
+                    "{object} runs {running_words} ({} live pod{}), but a pod created now would \
+                     be injected by {injector_words}: {effect}. `{cmd}`{bare}",
+                    w.pods,
+                    if w.pods == 1 { "" } else { "s" }
+                ),
+            );
+        }
+    }
+
+    // --------------------------------------------------------- pod records
+
+    pub(super) fn pod_records(&mut self) {
+        // (object, revision) -> pods, for running-revision-gone.
+        let mut gone: BTreeMap<(ObjectRef, String), Vec<String>> = BTreeMap::new();
+        for pod in self.s.pods() {
+            let object = pod.meta.object_ref("Pod");
+            let (running, malformed) = status::running_revision(pod);
+            // `running_revision` stops at the `istio.io/rev` annotation and only
+            // parses the status without one; a broken status is worth reporting anyway.
+            let malformed = malformed.map(|m| m.message).or_else(|| {
+                let text = pod.meta.annotations.get(labels::SIDECAR_STATUS)?;
+                serde_json::from_str::<serde_json::Value>(text)
+                    .err()
+                    .map(|e| e.to_string())
+            });
+            let live = status::is_live(pod);
+            if let Some(m) = &malformed {
+                let then = match &running {
+                    Running::Revision(r) => format!(
+                        "its running revision {r} is read from the istio.io/rev annotation instead"
+                    ),
+                    _ => "with no istio.io/rev annotation either, its running revision is unknown"
+                        .to_owned(),
+                };
+                self.push(
+                    Code::MalformedSidecarStatus,
+                    object.clone(),
+                    format!(
+                        "annotation sidecar.istio.io/status on {object} is not valid JSON ({}): \
+                         {then}. {}",
+                        m,
+                        restart_hint(self.s, pod)
+                    ),
+                );
+            } else if live && running == Running::Unknown {
+                self.push(
+                    Code::SidecarWithoutRecord,
+                    object.clone(),
+                    format!(
+                        "{object} has an istio-proxy container but no istio.io/rev annotation and \
+                         no sidecar.istio.io/status revision: nothing says which revision it \
+                         belongs to (added by hand, or annotations stripped). {}",
+                        restart_hint(self.s, pod)
+                    ),
+                );
+            }
+            if let Some((anno, st)) = record_disagreement(pod) {
+                self.push(
+                    Code::InjectionRecordDisagrees,
+                    object.clone(),
+                    format!(
+                        "{object} has annotation istio.io/rev={anno} but its \
+                         sidecar.istio.io/status says revision {st}: one of them was edited; \
+                         meshrev and istioctl trust the annotation ({anno}). {}",
+                        restart_hint(self.s, pod)
+                    ),
+                );
+            }
+            if live
+                && let Running::Revision(r) = &running
+                && self.mesh.revision(r).is_none()
+            {
+                let owner = self
+                    .s
+                    .owner_of(pod)
+                    .map_or_else(|| object.clone(), |w| w.meta.object_ref(w.kind.as_str()));
+                gone.entry((owner, r.clone()))
+                    .or_default()
+                    .push(pod.meta.name.clone());
+            }
+        }
+        for ((object, rev), pods) in gone {
+            let ns = object.namespace.clone().unwrap_or_default();
+            let target = self
+                .s
+                .namespace(&ns)
+                .map(|_| self.mesh.resolve_namespace(&ns))
+                .and_then(|r| r.revision().map(str::to_owned));
+            let next = match target {
+                Some(t) => format!(
+                    "A restart moves it to {t}, the injector of namespace {ns}: `{}`",
+                    restart_command(&object.kind, &ns, &object.name)
+                ),
+                None => format!(
+                    "Point namespace {ns} at an existing revision first (`kubectl label namespace \
+                     {ns} istio.io/rev=<revision> --overwrite`), then `{}`",
+                    restart_command(&object.kind, &ns, &object.name)
+                ),
+            };
+            self.push(
+                Code::RunningRevisionGone,
+                object.clone(),
+                format!(
+                    "{object} runs a sidecar of revision {rev} ({} pod{}: {}), which has no \
+                     control plane any more (no istiod-{rev}, no webhook configuration): its \
+                     proxies get no configuration or certificate updates. {next}",
+                    pods.len(),
+                    if pods.len() == 1 { "" } else { "s" },
+                    pods.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+fn restart_command(kind: &str, ns: &str, name: &str) -> String {
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" => {
+            format!(
+                "kubectl rollout restart {}/{name} -n {ns}",
+                kind.to_lowercase()
+            )
+        }
+        "Pod" => format!("kubectl delete pod {name} -n {ns}"),
+        _ => format!("kubectl delete pods -n {ns} -l <the selector of {kind} {name}>"),
+    }
+}
+
+fn restart_hint(s: &Snapshot, pod: &Pod) -> String {
+    let ns = pod.namespace();
+    match s.owner_of(pod) {
+        Some(w) => format!(
+            "A restart writes a fresh record: `{}`",
+            restart_command(w.kind.as_str(), ns, &w.meta.name)
+        ),
+        None => format!(
+            "Recreating the pod writes a fresh record: `{}`",
+            restart_command("Pod", ns, &pod.meta.name)
+        ),
+    }
+}
+
+/// `(annotation, status revision)` when both are present and differ.
+fn record_disagreement(pod: &Pod) -> Option<(String, String)> {
+    let anno = pod
+        .meta
+        .annotations
+        .get(labels::REV)
+        .filter(|r| !r.is_empty())?;
+    let status = pod.meta.annotations.get(labels::SIDECAR_STATUS)?;
+    let v: serde_json::Value = serde_json::from_str(status).ok()?;
+    let st = v
+        .get("revision")
+        .and_then(serde_json::Value::as_str)
+        .filter(|r| !r.is_empty())?;
+    (st != anno).then(|| (anno.clone(), st.to_owned()))
+}
