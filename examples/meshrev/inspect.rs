@@ -51,6 +51,23 @@ pub fn inspect(s: &Snapshot) -> String {
             t.meta.name, t.target_kind, t.target_name
         );
     }
+    for d in s
+        .workloads()
+        .filter(|w| w.meta.labels.get("app").map(String::as_str) == Some("istiod"))
+    {
+        any = true;
+        let _ = writeln!(
+            out,
+            "  {} {}/{} istio.io/rev={}",
+            d.kind,
+            d.namespace(),
+            d.meta.name,
+            d.meta
+                .labels
+                .get(meshrev::labels::REV)
+                .map_or("-", String::as_str)
+        );
+    }
     for w in s.webhook_configurations().filter(|w| {
         w.meta.labels.contains_key(meshrev::labels::REV)
             || w.meta.labels.contains_key(meshrev::labels::TAG)
