@@ -53,6 +53,7 @@ pub fn inspect(s: &Snapshot) -> String {
     }
     for d in s
         .workloads()
+        .filter(|w| w.kind == meshrev::snapshot::WorkloadKind::Deployment)
         .filter(|w| w.meta.labels.get("app").map(String::as_str) == Some("istiod"))
     {
         any = true;
