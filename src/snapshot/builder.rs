@@ -7,9 +7,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::Snapshot;
-use super::decode::{Decoded, Keep, Object, decode, type_name};
+use super::decode::{Decoded, Header, Keep, Object, decode, decode_json, type_name};
 use super::k8s::to_value;
-use super::parse::documents;
+use super::parse::{Document, JsonHeader, documents, json_header, json_tree};
 use crate::error::{Error, Location, ObjectRef, Result};
 
 /// Collects objects from text, files and `k8s-openapi` values into a [`Snapshot`].
@@ -42,15 +42,16 @@ impl SnapshotBuilder {
 
     /// Adds every document of a YAML or JSON text; `source` names it in errors.
     pub fn add_str(&mut self, source: &str, text: &str) -> Result<&mut Self> {
-        documents(source, text, |value, document| {
-            self.add_document(
-                value,
-                Location {
-                    source: source.to_owned(),
-                    document,
-                    item: None,
-                },
-            )
+        documents(source, text, |doc, document| {
+            let location = Location {
+                source: source.to_owned(),
+                document,
+                item: None,
+            };
+            match doc {
+                Document::Tree(value) => self.add_document(value, location),
+                Document::Json(text, header) => self.add_json_document(text, header, location),
+            }
         })?;
         Ok(self)
     }
@@ -169,8 +170,70 @@ impl SnapshotBuilder {
         self.add_object(value, location)
     }
 
+    /// [`Self::add_document`] on the JSON text of a document, without building
+    /// its tree where the text has the expected shape. Whatever does not (not
+    /// an object, `kind` missing or not a string, a malformed field, duplicate
+    /// keys...) goes through the tree path, which gives the same result and
+    /// reports errors exactly as for YAML.
+    fn add_json_document(
+        &mut self,
+        text: &str,
+        header: JsonHeader,
+        location: Location,
+    ) -> Result<()> {
+        let list_kind = match &header.kind {
+            Some(Value::String(kind)) if kind.ends_with("List") => kind.as_str(),
+            _ => return self.add_json_object(text, Some(header), None, location),
+        };
+        let api_version = header
+            .api_version
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or("v1");
+        let item_kind = list_kind.strip_suffix("List").unwrap_or_default();
+        let Some(items) = &header.items else {
+            return Ok(()); // no `items`, or `items: null`
+        };
+        let inferred = (!item_kind.is_empty()).then_some((item_kind, api_version));
+        for (i, item) in items.iter().enumerate() {
+            let at = Location {
+                item: Some(i + 1),
+                ..location.clone()
+            };
+            self.add_json_object(item.get(), None, inferred, at)?;
+        }
+        Ok(())
+    }
+
+    /// One object (a document or list item) from its JSON text; `inferred` is
+    /// the `kind` and `apiVersion` of a typed list's items, used where absent.
+    fn add_json_object(
+        &mut self,
+        text: &str,
+        header: Option<JsonHeader>,
+        inferred: Option<(&str, &str)>,
+        location: Location,
+    ) -> Result<()> {
+        let header = header.or_else(|| json_header(text));
+        if let Some(decoded) = header.and_then(|h| fast_decode(&h, text, inferred, &location)) {
+            return self.add_decoded(decoded, location);
+        }
+        let mut value = json_tree(text, &location)?;
+        if let (Value::Object(map), Some((kind, api_version))) = (&mut value, inferred) {
+            map.entry("kind").or_insert_with(|| kind.into());
+            map.entry("apiVersion")
+                .or_insert_with(|| api_version.into());
+        }
+        self.add_object(value, location)
+    }
+
     fn add_object(&mut self, value: Value, location: Location) -> Result<()> {
-        let (object, id) = match decode(value, &location, Keep::MeshObjects)? {
+        let decoded = decode(value, &location, Keep::MeshObjects)?;
+        self.add_decoded(decoded, location)
+    }
+
+    fn add_decoded(&mut self, decoded: Decoded, location: Location) -> Result<()> {
+        let (object, id) = match decoded {
             Decoded::Skipped(key) => {
                 *self.snapshot.skipped.entry(key).or_insert(0) += 1;
                 return Ok(());
@@ -188,6 +251,33 @@ impl SnapshotBuilder {
         insert(&mut self.snapshot, *object);
         Ok(())
     }
+}
+
+/// [`decode`] without the tree, or `None` where the tree path must decide
+/// (including every error, so that errors are reported by one path only).
+fn fast_decode(
+    header: &JsonHeader,
+    text: &str,
+    inferred: Option<(&str, &str)>,
+    location: &Location,
+) -> Option<Decoded> {
+    let field = |found: &Option<Value>, inferred: Option<&str>| -> Option<String> {
+        match found {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(_) => None,
+            None => inferred.filter(|s| !s.is_empty()).map(str::to_owned),
+        }
+    };
+    let kind = field(&header.kind, inferred.map(|i| i.0))?;
+    let api_version = field(&header.api_version, inferred.map(|i| i.1))?;
+    let meta = header.metadata.as_ref();
+    let header = Header {
+        kind: &kind,
+        api_version: &api_version,
+        name: meta.and_then(|m| m.name.as_deref()),
+        namespace: meta.and_then(|m| m.namespace.as_deref()),
+    };
+    decode_json(header, text, location, Keep::MeshObjects).ok()
 }
 
 fn put<K: Ord, V>(map: &mut std::collections::BTreeMap<K, V>, key: K, value: V) {

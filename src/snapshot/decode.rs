@@ -96,7 +96,7 @@ impl Known {
 }
 
 /// Field-level error reporting for one object.
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     location: &'a Location,
     object: ObjectRef,
 }
@@ -119,15 +119,40 @@ impl Ctx<'_> {
         }
     }
 
-    fn decode<T: DeserializeOwned>(&self, value: Value) -> Result<T> {
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            self.invalid(path, e.into_inner().to_string())
-        })
+    fn decode<T: DeserializeOwned>(&self, source: impl Source) -> Result<T> {
+        source.decode(self)
     }
 
     fn required<T>(&self, value: Option<T>, field: &str) -> Result<T> {
         value.ok_or_else(|| self.missing(field))
+    }
+}
+
+/// Where a kind's `Raw*` shape is read from: a parsed tree, or the JSON text of
+/// one object (read without building the tree; see [`decode_json`]).
+pub(crate) trait Source {
+    fn decode<T: DeserializeOwned>(self, ctx: &Ctx) -> Result<T>;
+}
+
+impl Source for Value {
+    fn decode<T: DeserializeOwned>(self, ctx: &Ctx) -> Result<T> {
+        serde_path_to_error::deserialize(self).map_err(|e| {
+            let path = e.path().to_string();
+            ctx.invalid(path, e.into_inner().to_string())
+        })
+    }
+}
+
+/// The JSON text of one object.
+pub(crate) struct JsonText<'a>(pub(crate) &'a str);
+
+impl Source for JsonText<'_> {
+    fn decode<T: DeserializeOwned>(self, ctx: &Ctx) -> Result<T> {
+        let mut de = serde_json::Deserializer::from_str(self.0);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            ctx.invalid(path, e.into_inner().to_string())
+        })
     }
 }
 
@@ -167,21 +192,63 @@ pub(crate) fn decode(value: Value, location: &Location, keep: Keep) -> Result<De
     };
     let kind = field("kind")?;
     let api_version = field("apiVersion")?;
-    let Some(known) = known(&api_version, &kind) else {
+    let meta = map.get("metadata");
+    let meta_str = |key: &str| {
+        meta.and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let (name, namespace) = (meta_str("name"), meta_str("namespace"));
+    let header = Header {
+        kind: &kind,
+        api_version: &api_version,
+        name: name.as_deref(),
+        namespace: namespace.as_deref(),
+    };
+    decode_with(header, value, location, keep)
+}
+
+/// What [`decode`] reads first: `kind` and `apiVersion` (present, non-empty
+/// strings), `metadata.name` and `metadata.namespace` where they are strings.
+pub(crate) struct Header<'h> {
+    pub(crate) kind: &'h str,
+    pub(crate) api_version: &'h str,
+    pub(crate) name: Option<&'h str>,
+    pub(crate) namespace: Option<&'h str>,
+}
+
+/// Decodes one object from its JSON text, given its [`Header`] read from the same
+/// text. Any error here is also an error of [`decode`] on the parsed text, which
+/// callers then run to report it exactly as the tree path does.
+pub(crate) fn decode_json(
+    header: Header,
+    text: &str,
+    location: &Location,
+    keep: Keep,
+) -> Result<Decoded> {
+    decode_with(header, JsonText(text), location, keep)
+}
+
+fn decode_with(
+    header: Header,
+    value: impl Source,
+    location: &Location,
+    keep: Keep,
+) -> Result<Decoded> {
+    let (kind, api_version) = (header.kind, header.api_version);
+    let Some(known) = known(api_version, kind) else {
         return Ok(Decoded::Skipped(format!("{kind} ({api_version})")));
     };
-    let meta = map.get("metadata");
-    let meta_str = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
     let ctx = Ctx {
         location,
         object: ObjectRef::new(
-            kind.clone(),
+            kind.to_owned(),
             if known.namespaced() {
-                meta_str("namespace")
+                header.namespace
             } else {
                 None
             },
-            meta_str("name").unwrap_or_default(),
+            header.name.unwrap_or_default(),
         ),
     };
     if let (Known::ConfigMap, Keep::MeshObjects) = (known, keep)
@@ -383,7 +450,7 @@ struct RawNamespace {
     metadata: Option<RawMeta>,
 }
 
-fn namespace(ctx: &Ctx, value: Value) -> Result<Namespace> {
+fn namespace(ctx: &Ctx, value: impl Source) -> Result<Namespace> {
     let raw: RawNamespace = ctx.decode(value)?;
     Ok(Namespace {
         meta: meta(ctx, raw.metadata, false, true)?,
@@ -430,7 +497,7 @@ fn container_names(ctx: &Ctx, field: &str, raw: Option<Vec<RawContainer>>) -> Re
         .collect()
 }
 
-fn pod(ctx: &Ctx, value: Value) -> Result<Pod> {
+fn pod(ctx: &Ctx, value: impl Source) -> Result<Pod> {
     let raw: RawPod = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = ctx.required(raw.spec, "spec")?;
@@ -476,7 +543,7 @@ struct RawTemplateMeta {
     annotations: Option<BTreeMap<String, String>>,
 }
 
-fn workload(ctx: &Ctx, kind: WorkloadKind, value: Value) -> Result<Workload> {
+fn workload(ctx: &Ctx, kind: WorkloadKind, value: impl Source) -> Result<Workload> {
     let raw: RawWorkload = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = ctx.required(raw.spec, "spec")?;
@@ -511,7 +578,7 @@ struct RawConfigMap {
     data: Option<BTreeMap<String, String>>,
 }
 
-fn config_map(ctx: &Ctx, value: Value) -> Result<ConfigMap> {
+fn config_map(ctx: &Ctx, value: impl Source) -> Result<ConfigMap> {
     let raw: RawConfigMap = ctx.decode(value)?;
     Ok(ConfigMap {
         meta: meta(ctx, raw.metadata, true, false)?,
@@ -554,7 +621,7 @@ struct RawService {
     path: Option<String>,
 }
 
-fn webhook_configuration(ctx: &Ctx, value: Value) -> Result<MutatingWebhookConfiguration> {
+fn webhook_configuration(ctx: &Ctx, value: impl Source) -> Result<MutatingWebhookConfiguration> {
     let raw: RawWebhookConfiguration = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, false, false)?;
     let webhooks = raw
@@ -638,7 +705,7 @@ struct RawSmcpInjection {
     auto_inject: Option<bool>,
 }
 
-fn control_plane(ctx: &Ctx, value: Value) -> Result<ServiceMeshControlPlane> {
+fn control_plane(ctx: &Ctx, value: impl Source) -> Result<ServiceMeshControlPlane> {
     let raw: RawCr<RawSmcpSpec> = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = raw.spec.unwrap_or_default();
@@ -676,7 +743,7 @@ struct RawSmmrSpec {
     member_selectors: Option<Vec<RawSelector>>,
 }
 
-fn member_roll(ctx: &Ctx, value: Value) -> Result<ServiceMeshMemberRoll> {
+fn member_roll(ctx: &Ctx, value: impl Source) -> Result<ServiceMeshMemberRoll> {
     let raw: RawCr<RawSmmrSpec> = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = raw.spec.unwrap_or_default();
@@ -702,7 +769,7 @@ struct RawNameNamespace {
     namespace: Option<String>,
 }
 
-fn member(ctx: &Ctx, value: Value) -> Result<ServiceMeshMember> {
+fn member(ctx: &Ctx, value: impl Source) -> Result<ServiceMeshMember> {
     let raw: RawCr<RawSmmSpec> = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = ctx.required(raw.spec, "spec")?;
@@ -747,7 +814,7 @@ fn status_str(status: &Option<Value>, key: &str) -> Option<String> {
     status.as_ref()?.get(key)?.as_str().map(str::to_owned)
 }
 
-fn istio(ctx: &Ctx, value: Value) -> Result<Istio> {
+fn istio(ctx: &Ctx, value: impl Source) -> Result<Istio> {
     let raw: RawCr<RawIstioSpec> = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, false, false)?;
     let spec = raw.spec.unwrap_or_default();
@@ -775,7 +842,7 @@ fn istio(ctx: &Ctx, value: Value) -> Result<Istio> {
     })
 }
 
-fn istio_revision(ctx: &Ctx, value: Value) -> Result<IstioRevision> {
+fn istio_revision(ctx: &Ctx, value: impl Source) -> Result<IstioRevision> {
     let raw: RawCr<RawIstioSpec> = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, false, false)?;
     let spec = raw.spec.unwrap_or_default();
@@ -802,7 +869,7 @@ struct RawTargetRef {
     name: Option<String>,
 }
 
-fn istio_revision_tag(ctx: &Ctx, value: Value) -> Result<IstioRevisionTag> {
+fn istio_revision_tag(ctx: &Ctx, value: impl Source) -> Result<IstioRevisionTag> {
     let raw: RawCr<RawTagSpec> = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, false, false)?;
     let spec = ctx.required(raw.spec, "spec")?;
@@ -864,7 +931,7 @@ impl RawService2 {
     }
 }
 
-fn kiali(ctx: &Ctx, value: Value) -> Result<Kiali> {
+fn kiali(ctx: &Ctx, value: impl Source) -> Result<Kiali> {
     let raw: RawCr<RawKialiSpec> = ctx.decode(value)?;
     let meta = meta(ctx, raw.metadata, true, false)?;
     let ext = raw
