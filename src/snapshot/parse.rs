@@ -8,9 +8,6 @@ use serde_json::value::RawValue;
 
 use crate::error::{Error, Location, Result};
 
-/// Splits `text` into documents and hands each to `each` with its 1-based number.
-/// JSON is recognised by a leading `{` or `[`; everything else is YAML (of which
-/// JSON is mostly a subset, so JSON documents inside a YAML stream work too).
 /// One document: parsed, or (JSON only) its text and header, the whole stream
 /// having been read as JSON first.
 pub(crate) enum Document<'a> {
@@ -60,6 +57,9 @@ pub(crate) fn json_header(text: &str) -> Option<JsonHeader<'_>> {
     serde_json::from_str(text).ok()
 }
 
+/// Splits `text` into documents and hands each to `each` with its 1-based number.
+/// JSON is recognised by a leading `{` or `[`; everything else is YAML (of which
+/// JSON is mostly a subset, so JSON documents inside a YAML stream work too).
 pub(crate) fn documents<'a>(
     source: &str,
     text: &'a str,
