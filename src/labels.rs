@@ -241,6 +241,11 @@ impl LabelSelector {
         Self::default()
     }
 
+    /// Whether it has no requirements at all (and so matches everything).
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+
     /// Adds a `matchLabels` pair.
     pub fn with_label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.match_labels.insert(key.into(), value.into());

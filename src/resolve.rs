@@ -492,9 +492,7 @@ pub fn inject_required(namespace: &str, pod: PodView<'_>, config: &InjectorConfi
         }
     }
     // Selectors with no requirements are skipped, as istiod skips empty ones.
-    let non_empty = |s: &crate::labels::LabelSelector| {
-        !(s.match_labels.is_empty() && s.match_expressions.is_empty())
-    };
+    let non_empty = |s: &crate::labels::LabelSelector| !s.is_empty();
     for (index, (s, c)) in config
         .never_inject
         .iter()
@@ -616,15 +614,7 @@ impl Mesh {
             },
             |r| r.control_plane.clone(),
         );
-        let decision = match (pod, revision) {
-            (Some(p), Some(r)) => Some(inject_required(namespace, p, &r.injector)),
-            (Some(p), None) => Some(inject_required(
-                namespace,
-                p,
-                &InjectorConfig::new(Policy::Enabled, "chart default"),
-            )),
-            (None, _) => None,
-        };
+        let decision = pod.map(|p| self.istiod_decision(namespace, p, revision));
         if let Some(d) = &decision
             && !d.injects()
         {
@@ -665,21 +655,32 @@ impl Mesh {
         if matched.any(|w| w.revision != first.revision) {
             return None;
         }
-        if let Some(p) = pod {
-            let injects = match self.revision(&first.revision) {
-                Some(r) => inject_required(namespace, p, &r.injector).injects(),
-                None => inject_required(
-                    namespace,
-                    p,
-                    &InjectorConfig::new(Policy::Enabled, "chart default"),
-                )
-                .injects(),
-            };
-            if !injects {
-                return None;
-            }
+        if let Some(p) = pod
+            && !self
+                .istiod_decision(namespace, p, self.revision(&first.revision))
+                .injects()
+        {
+            return None;
         }
         Some(&first.revision)
+    }
+
+    /// istiod's decision for a pod its webhook received; a webhook sending to a
+    /// revision with no control plane in the snapshot gets the chart default.
+    fn istiod_decision(
+        &self,
+        namespace: &str,
+        pod: PodView<'_>,
+        revision: Option<&crate::mesh::Revision>,
+    ) -> PodDecision {
+        match revision {
+            Some(r) => inject_required(namespace, pod, &r.injector),
+            None => inject_required(
+                namespace,
+                pod,
+                &InjectorConfig::new(Policy::Enabled, "chart default"),
+            ),
+        }
     }
 
     /// Labels that are present but lose to a rule with precedence.

@@ -95,9 +95,7 @@ impl Webhook {
     /// The selectors in `kubectl -l` syntax, for explanations.
     pub fn describe_selectors(&self) -> String {
         let show = |s: &Option<LabelSelector>| match s {
-            Some(s) if !(s.match_labels.is_empty() && s.match_expressions.is_empty()) => {
-                s.to_string()
-            }
+            Some(s) if !s.is_empty() => s.to_string(),
             _ => "everything".to_owned(),
         };
         format!(
