@@ -129,11 +129,10 @@ enum FailOn {
 
 impl FailOn {
     fn fails(self, severity: Severity) -> bool {
-        match (self, severity) {
-            (_, Severity::Error) => true,
-            (FailOn::Warning, Severity::Warning) => true,
-            _ => false,
-        }
+        matches!(
+            (self, severity),
+            (_, Severity::Error) | (FailOn::Warning, Severity::Warning)
+        )
     }
 }
 
