@@ -191,7 +191,10 @@ fn plan_accessors_follow_execution_order() {
     let plan = sample_plan();
     assert_eq!(plan.len(), 9);
     assert!(!plan.is_empty());
-    assert_eq!(plan.step(3).unwrap().action, StepAction::Restart { workload: web() });
+    assert_eq!(
+        plan.step(3).unwrap().action,
+        StepAction::Restart { workload: web() }
+    );
     assert!(plan.step(10).is_none());
     assert_eq!(plan.moved_namespaces().collect::<Vec<_>>(), ["mercury"]);
     let ids: Vec<_> = plan.steps().map(|s| s.id).collect();
@@ -211,13 +214,19 @@ fn checks_evaluate_on_the_story_before_and_after() {
         namespace: "mercury".into(),
         labels: [
             ("istio.io/rev".to_owned(), Some("ossm3".to_owned())),
-            ("maistra.io/ignore-namespace".to_owned(), Some("true".to_owned())),
+            (
+                "maistra.io/ignore-namespace".to_owned(),
+                Some("true".to_owned()),
+            ),
             ("istio-injection".to_owned(), None),
         ]
         .into(),
     };
     let failure = relabelled.evaluate(&before).unwrap_err();
-    assert!(failure.found.contains("istio-injection=enabled"), "{failure}");
+    assert!(
+        failure.found.contains("istio-injection=enabled"),
+        "{failure}"
+    );
     relabelled.evaluate(&after).unwrap();
 
     let on_ossm3 = Check::WorkloadRunning {
@@ -251,7 +260,9 @@ fn checks_evaluate_on_the_story_before_and_after() {
     let smcp_gone = Check::ObjectAbsent { object: smcp() };
     assert!(smcp_gone.evaluate(&after).is_err());
     smcp_gone.evaluate(&gone).unwrap();
-    Check::ObjectPresent { object: smcp() }.evaluate(&after).unwrap();
+    Check::ObjectPresent { object: smcp() }
+        .evaluate(&after)
+        .unwrap();
     Check::RevisionExists {
         revision: "ossm3".into(),
     }
@@ -266,13 +277,22 @@ fn checks_evaluate_on_the_story_before_and_after() {
     let unknown_kind = Check::ObjectAbsent {
         object: ObjectRef::new("Secret", Some("x"), "y"),
     };
-    assert!(unknown_kind.evaluate(&gone).unwrap_err().found.contains("Secret"));
+    assert!(
+        unknown_kind
+            .evaluate(&gone)
+            .unwrap_err()
+            .found
+            .contains("Secret")
+    );
 }
 
 #[test]
 fn step_actions_name_their_object_and_namespace() {
     let plan = sample_plan();
-    let objects: Vec<String> = plan.steps().map(|s| s.action.object().to_string()).collect();
+    let objects: Vec<String> = plan
+        .steps()
+        .map(|s| s.action.object().to_string())
+        .collect();
     assert_eq!(
         objects,
         [

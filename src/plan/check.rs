@@ -328,7 +328,10 @@ impl std::fmt::Display for Check {
             Check::ObjectPresent { object } => write!(f, "{object} exists"),
             Check::ObjectAbsent { object } => write!(f, "{object} is gone"),
             Check::RevisionIdle { revision } => {
-                write!(f, "revision {revision} injects no namespace and runs no pod")
+                write!(
+                    f,
+                    "revision {revision} injects no namespace and runs no pod"
+                )
             }
         }
     }

@@ -40,7 +40,10 @@ pub enum PlanError {
         defined_by: ObjectRef,
     },
     /// `--from` names no revision.
-    #[error("source revision {name:?} does not exist (revisions: {}); fix --from", list(revisions))]
+    #[error(
+        "source revision {name:?} does not exist (revisions: {}); fix --from",
+        list(revisions)
+    )]
     UnknownSource {
         /// What was asked for.
         name: String,

@@ -216,7 +216,11 @@ impl std::fmt::Display for StepAction {
                 workload,
                 set,
                 remove,
-            } => write!(f, "label the pod template of {workload}: {}", changes(set, remove)),
+            } => write!(
+                f,
+                "label the pod template of {workload}: {}",
+                changes(set, remove)
+            ),
             StepAction::Restart { workload } => write!(f, "restart {workload}"),
             StepAction::MoveTag { tag, revision } => write!(f, "move tag {tag} to {revision}"),
             StepAction::RetargetSailTag { tag, kind, name } => {
