@@ -179,8 +179,7 @@ impl TryFrom<RawLabelSelector> for LabelSelector {
 impl PartialEq for LabelSelector {
     fn eq(&self, other: &Self) -> bool {
         // The compiled form is a function of these two.
-        self.match_labels == other.match_labels
-            && self.match_expressions == other.match_expressions
+        self.match_labels == other.match_labels && self.match_expressions == other.match_expressions
     }
 }
 
@@ -522,7 +521,15 @@ mod tests {
 
     #[test]
     fn builders_refuse_what_the_api_server_refuses() {
-        assert!(LabelSelector::everything().with_label("a/b/c", "x").is_err());
-        assert!(LabelSelector::everything().with("a", Operator::In, &[]).is_err());
+        assert!(
+            LabelSelector::everything()
+                .with_label("a/b/c", "x")
+                .is_err()
+        );
+        assert!(
+            LabelSelector::everything()
+                .with("a", Operator::In, &[])
+                .is_err()
+        );
     }
 }

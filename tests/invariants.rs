@@ -109,7 +109,10 @@ fn an_invalid_selector_cannot_be_deserialized_into_a_config_or_a_webhook() {
         "source": "test"
     }"#;
     let err = serde_json::from_str::<InjectorConfig>(bad_config).expect_err("refused");
-    assert!(err.to_string().contains("needs at least one value"), "{err}");
+    assert!(
+        err.to_string().contains("needs at least one value"),
+        "{err}"
+    );
 
     let good_config = bad_config.replace(r#""operator": "In""#, r#""operator": "Exists""#);
     let config: InjectorConfig = serde_json::from_str(&good_config).expect("valid config");

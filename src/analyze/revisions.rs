@@ -119,11 +119,13 @@ fn discovery_fix(ns: &str, r: &Revision) -> String {
             .next()
             .map(|(k, v)| format!("{k}={v}"))
             .or_else(|| {
-                s.match_expressions().iter().find_map(|e| match e.operator() {
-                    Operator::In => e.values().first().map(|v| format!("{}={v}", e.key())),
-                    Operator::Exists => Some(format!("{}=true", e.key())),
-                    _ => None,
-                })
+                s.match_expressions()
+                    .iter()
+                    .find_map(|e| match e.operator() {
+                        Operator::In => e.values().first().map(|v| format!("{}={v}", e.key())),
+                        Operator::Exists => Some(format!("{}=true", e.key())),
+                        _ => None,
+                    })
             })
     });
     match label {
