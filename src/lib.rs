@@ -125,6 +125,12 @@ pub mod snapshot;
 pub mod status;
 pub mod topology;
 
+/// Re-exported: [`Topology::graph`] is a petgraph graph.
+pub use petgraph;
+/// Re-exported: [`SnapshotBuilder::add_value`] takes a `serde_json::Value`, and
+/// Sail `values` are one.
+pub use serde_json;
+
 pub use analyze::{Code, Finding, Severity, analyze, analyze_with_status};
 pub use error::{Error, Location, ObjectRef, Result};
 pub use mesh::Mesh;

@@ -29,6 +29,7 @@ mod builder;
 mod core;
 mod decode;
 mod input;
+#[cfg(feature = "k8s-openapi")]
 mod k8s;
 mod kiali;
 mod maistra;
