@@ -34,6 +34,7 @@ mod maistra;
 mod meta;
 mod parse;
 mod sail;
+mod target;
 mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +48,7 @@ pub use self::maistra::{
 };
 pub use self::meta::{ObjectMeta, OwnerReference};
 pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
+pub use self::target::Target;
 pub use self::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
 use crate::error::Result;
 
