@@ -17,6 +17,19 @@
 //! text `kubectl get ... -o yaml` (or `-o json`) printed, or as `k8s-openapi` values
 //! your own client returned ([`SnapshotBuilder::add`]); you take plain values out.
 //!
+//! # Collecting a snapshot
+//!
+//! The kinds meshrev reads, in one `kubectl` command, then the mesh's own kinds
+//! (list only those your cluster has: `kubectl` refuses unknown resource types):
+//!
+//! ```text
+//! kubectl get namespaces,pods,deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,jobs,cronjobs,mutatingwebhookconfigurations,configmaps -A -o yaml > cluster.yaml
+//! kubectl get smcp,smmr,smm,istio,istiorevision,istiorevisiontag,kiali,deploymentconfigs -A -o yaml >> cluster.yaml
+//! ```
+//!
+//! Read it with [`Snapshot::from_path`], which also takes a directory (an
+//! `oc adm must-gather` tree), or several sources with [`SnapshotBuilder`].
+//!
 //! # Data flow
 //!
 //! ```text

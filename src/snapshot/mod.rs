@@ -28,6 +28,7 @@
 mod builder;
 mod core;
 mod decode;
+mod input;
 mod k8s;
 mod kiali;
 mod maistra;
