@@ -108,6 +108,7 @@
 //! - [`status`]: running revisions, drift, in-use verdicts, progress.
 //! - [`analyze`](mod@analyze): findings with stable codes, each explained with its upstream source.
 //! - [`topology`]: the mesh as a petgraph graph, its queries, diffs and exports.
+//! - [`plan`]: migration plans as data: waves of steps with pre- and postconditions.
 
 #![warn(missing_docs)]
 // Errors carry the location, object and field they name; they are built only on
@@ -118,6 +119,7 @@ pub mod analyze;
 mod error;
 pub mod labels;
 pub mod mesh;
+pub mod plan;
 pub mod resolve;
 pub mod snapshot;
 pub mod status;
@@ -126,7 +128,8 @@ pub mod topology;
 pub use analyze::{Code, Finding, Severity, analyze, analyze_with_status};
 pub use error::{Error, Location, ObjectRef, Result};
 pub use mesh::Mesh;
+pub use plan::{Plan, PlanError};
 pub use resolve::Resolution;
-pub use snapshot::{Snapshot, SnapshotBuilder};
+pub use snapshot::{Snapshot, SnapshotBuilder, WorkloadId};
 pub use status::Status;
 pub use topology::Topology;

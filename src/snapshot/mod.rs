@@ -42,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub use self::builder::SnapshotBuilder;
-pub use self::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadKind};
+pub use self::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadId, WorkloadKind};
 pub use self::kiali::Kiali;
 pub use self::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
