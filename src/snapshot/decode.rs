@@ -430,10 +430,7 @@ fn selector(ctx: &Ctx, field: &str, raw: RawSelector) -> Result<LabelSelector> {
                 .map_err(|e| ctx.invalid(at, e))
         })
         .collect::<Result<_>>()?;
-    Ok(LabelSelector {
-        match_labels,
-        match_expressions,
-    })
+    LabelSelector::new(match_labels, match_expressions).map_err(|e| ctx.invalid(field, e))
 }
 
 fn selectors(ctx: &Ctx, field: &str, raw: Option<Vec<RawSelector>>) -> Result<Vec<LabelSelector>> {
