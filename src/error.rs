@@ -27,7 +27,9 @@ impl fmt::Display for Location {
 }
 
 /// The identity of an object: kind, namespace (when namespaced) and name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct ObjectRef {
     /// The Kubernetes kind, e.g. `Pod`.
     pub kind: String,

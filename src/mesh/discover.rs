@@ -15,8 +15,7 @@ use super::webhook::{self, Webhook};
 use crate::error::ObjectRef;
 use crate::labels::{self, LabelSelector};
 use crate::snapshot::{
-    ControlPlaneMode, Istio, MutatingWebhookConfiguration, Snapshot, TagTargetKind, UpdateStrategy,
-    WorkloadKind,
+    ControlPlaneMode, Istio, MutatingWebhookConfiguration, Snapshot, TagTargetKind, WorkloadKind,
 };
 
 /// The kinds of [`MeshWarning`].
@@ -49,7 +48,7 @@ pub struct MeshWarning {
     pub message: String,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Discovered {
     pub revisions: BTreeMap<String, Revision>,
     pub tags: BTreeMap<String, Tag>,
@@ -310,20 +309,11 @@ fn maistra(s: &Snapshot, d: &mut Discovered) {
 /// The revision name the Sail operator gives an Istio's active revision
 /// (`controllers/istio/istio_controller.go` `getActiveRevisionName`).
 pub fn sail_revision_name(istio: &Istio) -> String {
-    match istio.update_strategy {
-        UpdateStrategy::InPlace => istio.meta.name.clone(),
-        UpdateStrategy::RevisionBased => {
-            let version = istio.version.as_deref().unwrap_or("unknown");
-            format!("{}-{}", istio.meta.name, version.replace('.', "-"))
-        }
-    }
+    istio.revision_name()
 }
 
 fn active_revision(istio: &Istio) -> String {
-    istio
-        .active_revision_name
-        .clone()
-        .unwrap_or_else(|| sail_revision_name(istio))
+    istio.active_revision()
 }
 
 fn sail_owner<'a>(s: &'a Snapshot, meta: &crate::snapshot::ObjectMeta) -> Option<&'a Istio> {

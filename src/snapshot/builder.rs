@@ -1,8 +1,8 @@
 //! Building a snapshot from many sources, checking for duplicates across them.
 
 use std::collections::HashMap;
-use std::collections::btree_map::Entry;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -235,7 +235,9 @@ impl SnapshotBuilder {
     fn add_decoded(&mut self, decoded: Decoded, location: Location) -> Result<()> {
         let (object, id) = match decoded {
             Decoded::Skipped(key) => {
-                *self.snapshot.skipped.entry(key).or_insert(0) += 1;
+                *std::sync::Arc::make_mut(&mut self.snapshot.skipped)
+                    .entry(key)
+                    .or_insert(0) += 1;
                 return Ok(());
             }
             Decoded::Object(object, id) => (object, id),
@@ -280,16 +282,6 @@ fn fast_decode(
     decode_json(header, text, location, Keep::MeshObjects).ok()
 }
 
-fn put<K: Ord, V>(map: &mut std::collections::BTreeMap<K, V>, key: K, value: V) {
-    match map.entry(key) {
-        Entry::Vacant(e) => {
-            e.insert(value);
-        }
-        // Duplicates were refused above; keep the first should that ever change.
-        Entry::Occupied(_) => {}
-    }
-}
-
 fn nn(meta: &super::ObjectMeta) -> (String, String) {
     (
         meta.namespace.clone().unwrap_or_default(),
@@ -297,13 +289,18 @@ fn nn(meta: &super::ObjectMeta) -> (String, String) {
     )
 }
 
-fn insert(s: &mut Snapshot, object: Object) {
+/// Stores an ingested object; duplicates were refused before this.
+pub(super) fn insert(s: &mut Snapshot, object: Object) {
+    use super::store::{put, put_in};
     match object {
-        Object::Namespace(o) => put(&mut s.namespaces, o.meta.name.clone(), o),
-        Object::Pod(o) => put(&mut s.pods, nn(&o.meta), o),
+        Object::Namespace(o) => put(&mut s.namespaces, o.meta.name.clone(), Arc::new(o)),
+        Object::Pod(o) => {
+            let ns = o.namespace().to_owned();
+            put_in(&mut s.pods, &ns, o.meta.name.clone(), o)
+        }
         Object::Workload(o) => {
-            let (ns, name) = nn(&o.meta);
-            put(&mut s.workloads, (ns, o.kind, name), o)
+            let ns = o.namespace().to_owned();
+            put_in(&mut s.workloads, &ns, (o.kind, o.meta.name.clone()), o)
         }
         Object::ConfigMap(o) => put(&mut s.config_maps, nn(&o.meta), o),
         Object::Webhook(o) => put(&mut s.webhook_configurations, o.meta.name.clone(), o),

@@ -33,7 +33,7 @@ impl Namespace {
 }
 
 /// A `v1/Pod`, slim: what injection and its record need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Pod {
     /// Labels, annotations (the injector's record) and owner references.
     pub meta: ObjectMeta,
@@ -64,7 +64,9 @@ impl Pod {
 }
 
 /// The kinds of workload that own pods through a pod template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum WorkloadKind {
     /// `apps/v1 Deployment` (owns pods through ReplicaSets).
     Deployment,
