@@ -10,7 +10,7 @@
 
 use crate::labels;
 use crate::mesh::Mesh;
-use crate::snapshot::{Edit, EditError, ObjectMeta, OwnerReference, Pod, WorkloadId};
+use crate::snapshot::{Edit, EditError, ObjectMeta, OwnerReference, Pod, WorkloadId, WorkloadKind};
 
 /// Init containers the injector adds (`istio-validation` with the CNI plugin).
 const INJECTED_INIT: [&str; 2] = ["istio-init", "istio-validation"];
@@ -21,10 +21,10 @@ impl Mesh {
     /// from its template, each injected by the revision that resolves for the
     /// template now, or without a sidecar when none does.
     ///
-    /// The pod names are derived from the workload and the injecting revision, so
-    /// restarting twice under the same labels gives the same pods (the edit is
-    /// idempotent), and a restart after a relabel gives new names, as a new
-    /// ReplicaSet would.
+    /// The pod names are derived from the workload and the injecting revision
+    /// (a StatefulSet's keep their ordinals), so restarting twice under the same
+    /// labels gives the same pods (the edit is idempotent), and a restart after a
+    /// relabel gives new names, as a new ReplicaSet would.
     ///
     /// ```
     /// use meshrev::{Mesh, Snapshot, Status, WorkloadId, snapshot::WorkloadKind};
@@ -121,10 +121,12 @@ impl Mesh {
         ]);
         let pods = (0..count)
             .map(|i| {
-                let mut meta = ObjectMeta::namespaced(
-                    workload.namespace.clone(),
-                    format!("{}-{hash}-{i}", w.meta.name),
-                );
+                // A StatefulSet's pods keep their ordinal names across restarts.
+                let name = match w.kind {
+                    WorkloadKind::StatefulSet => format!("{}-{i}", w.meta.name),
+                    _ => format!("{}-{hash}-{i}", w.meta.name),
+                };
+                let mut meta = ObjectMeta::namespaced(workload.namespace.clone(), name);
                 meta.labels = w.template.labels.clone();
                 meta.annotations = w.template.annotations.clone();
                 meta.owner_references = vec![owner.clone()];

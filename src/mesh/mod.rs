@@ -18,7 +18,8 @@ pub use self::membership::{
 };
 pub use self::revision::{Family, InjectorConfig, Policy, Revision, Tag, Via, WebhookSource};
 pub use self::webhook::Webhook;
-use crate::snapshot::{ControlPlaneMode, Snapshot};
+use crate::labels;
+use crate::snapshot::{ControlPlaneMode, Edit, Snapshot};
 
 /// The compiled model of a snapshot's control planes.
 ///
@@ -42,8 +43,10 @@ impl Mesh {
 
     /// Applies an edit to the snapshot, as the cluster would, and discovers the
     /// control planes again only when the edit can change them (namespace labels
-    /// and pods cannot), so a plan step costs what it touches. On error the mesh
-    /// is unchanged.
+    /// and pods cannot), so a plan step costs what it touches. Where a Maistra
+    /// control plane is present, its operator's answer follows: a relabelled
+    /// namespace gains or loses `maistra.io/member-of` as its membership changes.
+    /// On error the mesh is unchanged.
     ///
     /// ```
     /// use meshrev::{Edit, Mesh, Snapshot};
@@ -68,11 +71,64 @@ impl Mesh {
         &mut self,
         edit: &crate::snapshot::Edit,
     ) -> Result<(), crate::snapshot::EditError> {
+        let had_maistra = self.has_maistra();
         self.snapshot.apply(edit)?;
         if edit.touches_control_planes() {
             self.discovered = Arc::new(discover::discover(&self.snapshot));
         }
+        if had_maistra || self.has_maistra() {
+            match edit {
+                Edit::LabelNamespace { namespace, .. } => self.reconcile_member_of(namespace),
+                Edit::Delete { object } if object.kind.starts_with("ServiceMesh") => {
+                    let all: Vec<String> = self
+                        .snapshot
+                        .namespaces()
+                        .map(|n| n.name().to_owned())
+                        .collect();
+                    for ns in all {
+                        self.reconcile_member_of(&ns);
+                    }
+                }
+                _ => {}
+            }
+        }
         Ok(())
+    }
+
+    fn has_maistra(&self) -> bool {
+        self.revisions().any(|r| r.family == Family::Maistra)
+    }
+
+    /// What the Maistra operator does after a namespace's labels or the member
+    /// roll change: `maistra.io/member-of=<control-plane namespace>` on members
+    /// and on the control plane's own namespace (2.4+, `namespace_labels.go`),
+    /// removed from everything else.
+    fn reconcile_member_of(&mut self, namespace: &str) {
+        let Some(ns) = self.snapshot.namespace(namespace) else {
+            return;
+        };
+        let current = ns.meta.labels.get(labels::MAISTRA_MEMBER_OF).cloned();
+        let own = self
+            .revisions()
+            .find(|r| r.family == Family::Maistra && r.namespace == namespace)
+            .map(|r| r.namespace.clone());
+        let expected = own.or_else(|| {
+            self.maistra_member_of(namespace)
+                .map(|r| r.namespace.clone())
+        });
+        if current == expected {
+            return;
+        }
+        let edit = match expected {
+            Some(cp) => Edit::LabelNamespace {
+                namespace: namespace.to_owned(),
+                set: [(labels::MAISTRA_MEMBER_OF.to_owned(), cp)].into(),
+                remove: Default::default(),
+            },
+            None => Edit::label_namespace(namespace, [], [labels::MAISTRA_MEMBER_OF]),
+        };
+        // Both keys and values come from valid labels, so this cannot fail.
+        let _ = self.snapshot.apply(&edit);
     }
 
     /// The snapshot the mesh was built from.

@@ -296,7 +296,11 @@ impl Snapshot {
                     .ok_or(EditError::NotFound { object: target })?;
                 t.target_kind = *kind;
                 t.target_name = name.clone();
-                t.status_revision = status;
+                t.status_revision = status.clone();
+                // The operator renders the tag's webhook configuration anew.
+                if let Some(revision) = status {
+                    self.retarget_tag_configurations(tag, &revision);
+                }
                 Ok(())
             }
             Edit::SetIstioVersion { istio, version } => {
@@ -387,6 +391,16 @@ impl Snapshot {
         target: ObjectRef,
     ) -> Result<(), EditError> {
         check_label_value(&target, labels::REV, revision)?;
+        if self.retarget_tag_configurations(tag, revision) {
+            Ok(())
+        } else {
+            Err(EditError::NotFound { object: target })
+        }
+    }
+
+    /// Points the webhook configurations of a tag at a revision; `false` when the
+    /// tag has none.
+    fn retarget_tag_configurations(&mut self, tag: &str, revision: &str) -> bool {
         let names: Vec<String> = self
             .webhook_configurations
             .values()
@@ -394,7 +408,7 @@ impl Snapshot {
             .map(|c| c.meta.name.clone())
             .collect();
         if names.is_empty() {
-            return Err(EditError::NotFound { object: target });
+            return false;
         }
         let service = if revision == "default" {
             "istiod".to_owned()
@@ -415,7 +429,7 @@ impl Snapshot {
                 }
             }
         }
-        Ok(())
+        true
     }
 
     fn set_istio_version(
@@ -432,10 +446,15 @@ impl Snapshot {
         let revision = i.revision_name();
         i.active_revision_name = Some(revision.clone());
         let (namespace, values) = (i.namespace.clone(), i.values.clone());
+        let mut following = Vec::new();
         for t in Arc::make_mut(&mut self.istio_revision_tags).values_mut() {
             if t.target_kind == TagTargetKind::Istio && t.target_name == istio {
                 t.status_revision = Some(revision.clone());
+                following.push(t.meta.name.clone());
             }
+        }
+        for tag in following {
+            self.retarget_tag_configurations(&tag, &revision);
         }
         let revisions = Arc::make_mut(&mut self.istio_revisions);
         let listed = !revisions.is_empty();
