@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::meta::ObjectMeta;
 use crate::labels::{self, Labels};
@@ -64,9 +64,7 @@ impl Pod {
 }
 
 /// The kinds of workload that own pods through a pod template.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum WorkloadKind {
     /// `apps/v1 Deployment` (owns pods through ReplicaSets).
     Deployment,
@@ -125,6 +123,50 @@ impl Workload {
     /// The workload's namespace (always present for an ingested workload).
     pub fn namespace(&self) -> &str {
         self.meta.namespace.as_deref().unwrap_or_default()
+    }
+
+    /// The workload's identity.
+    pub fn id(&self) -> WorkloadId {
+        WorkloadId {
+            namespace: self.namespace().to_owned(),
+            kind: self.kind,
+            name: self.meta.name.clone(),
+        }
+    }
+}
+
+/// A workload's identity (a pod owner: Deployment, StatefulSet, DaemonSet,
+/// ReplicaSet): what plans and edits name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct WorkloadId {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its kind.
+    pub kind: WorkloadKind,
+    /// Its name.
+    pub name: String,
+}
+
+impl WorkloadId {
+    /// A workload identity.
+    pub fn new(namespace: impl Into<String>, kind: WorkloadKind, name: impl Into<String>) -> Self {
+        WorkloadId {
+            namespace: namespace.into(),
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// The same identity as an [`ObjectRef`](crate::ObjectRef).
+    pub fn object_ref(&self) -> crate::ObjectRef {
+        crate::ObjectRef::new(self.kind.as_str(), Some(&self.namespace), self.name.clone())
+    }
+}
+
+impl std::fmt::Display for WorkloadId {
+    /// `Deployment mercury/web`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
     }
 }
 

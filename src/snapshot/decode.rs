@@ -293,6 +293,7 @@ struct RawMeta {
     name: Option<String>,
     namespace: Option<String>,
     uid: Option<String>,
+    resource_version: Option<String>,
     labels: Option<BTreeMap<String, String>>,
     annotations: Option<BTreeMap<String, String>>,
     owner_references: Option<Vec<RawOwnerReference>>,
@@ -384,6 +385,7 @@ fn meta(
         name,
         namespace,
         uid: raw.uid,
+        resource_version: raw.resource_version,
         labels,
         annotations,
         owner_references,
@@ -428,10 +430,7 @@ fn selector(ctx: &Ctx, field: &str, raw: RawSelector) -> Result<LabelSelector> {
                 .map_err(|e| ctx.invalid(at, e))
         })
         .collect::<Result<_>>()?;
-    Ok(LabelSelector {
-        match_labels,
-        match_expressions,
-    })
+    LabelSelector::new(match_labels, match_expressions).map_err(|e| ctx.invalid(field, e))
 }
 
 fn selectors(ctx: &Ctx, field: &str, raw: Option<Vec<RawSelector>>) -> Result<Vec<LabelSelector>> {

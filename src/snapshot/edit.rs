@@ -22,49 +22,14 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::store::{self, PerNamespace};
-use super::{NamespacedName, Pod, Snapshot, TagTargetKind, WorkloadKind};
+use super::{NamespacedName, Pod, Snapshot, TagTargetKind, WorkloadId, WorkloadKind};
 use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
-
-/// A workload's identity: what a restart or a template patch addresses.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct WorkloadId {
-    /// Its namespace.
-    pub namespace: String,
-    /// Its kind.
-    pub kind: WorkloadKind,
-    /// Its name.
-    pub name: String,
-}
-
-impl WorkloadId {
-    /// A workload identity.
-    pub fn new(namespace: impl Into<String>, kind: WorkloadKind, name: impl Into<String>) -> Self {
-        WorkloadId {
-            namespace: namespace.into(),
-            kind,
-            name: name.into(),
-        }
-    }
-
-    /// The same identity as an [`ObjectRef`].
-    pub fn object_ref(&self) -> ObjectRef {
-        ObjectRef::new(self.kind.as_str(), Some(&self.namespace), self.name.clone())
-    }
-}
-
-impl fmt::Display for WorkloadId {
-    /// `mercury/Deployment/web`, the form `explain` accepts.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.namespace, self.kind, self.name)
-    }
-}
 
 /// One change to a snapshot, as the API server and the operators would apply it.
 #[non_exhaustive]

@@ -29,6 +29,7 @@ mod builder;
 mod core;
 mod decode;
 mod edit;
+mod input;
 mod k8s;
 mod kiali;
 mod maistra;
@@ -43,8 +44,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use self::builder::SnapshotBuilder;
-pub use self::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadKind};
-pub use self::edit::{Edit, EditError, WorkloadId};
+pub use self::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadId, WorkloadKind};
+pub use self::edit::{Edit, EditError};
 pub use self::kiali::Kiali;
 pub use self::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,

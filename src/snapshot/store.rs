@@ -15,20 +15,38 @@ pub(crate) type Shared<K, V> = Arc<BTreeMap<K, V>>;
 /// Objects of one kind, per namespace, each namespace's map shared on its own.
 pub(crate) type PerNamespace<K, V> = Arc<BTreeMap<String, Arc<BTreeMap<K, V>>>>;
 
-/// Inserts unless the key is present (ingest refuses duplicates before this).
-pub(crate) fn put<K: Ord + Clone, V: Clone>(map: &mut Shared<K, V>, key: K, value: V) {
-    Arc::make_mut(map).entry(key).or_insert(value);
+/// Inserts a new value, or with `replace` over the one present.
+pub(crate) fn put<K: Ord + Clone, V: Clone>(
+    map: &mut Shared<K, V>,
+    key: K,
+    value: V,
+    replace: bool,
+) {
+    set(Arc::make_mut(map), key, value, replace);
 }
 
-/// Inserts into a namespace's shard unless the key is present.
+/// Inserts into a namespace's shard, likewise.
 pub(crate) fn put_in<K: Ord + Clone, V: Clone>(
     map: &mut PerNamespace<K, V>,
     namespace: &str,
     key: K,
     value: V,
+    replace: bool,
 ) {
     let shard = Arc::make_mut(map).entry(namespace.to_owned()).or_default();
-    Arc::make_mut(shard).entry(key).or_insert(value);
+    set(Arc::make_mut(shard), key, value, replace);
+}
+
+fn set<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: V, replace: bool) {
+    match map.entry(key) {
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(value);
+        }
+        std::collections::btree_map::Entry::Occupied(mut e) if replace => {
+            e.insert(value);
+        }
+        std::collections::btree_map::Entry::Occupied(_) => {}
+    }
 }
 
 /// A namespace's shard for writing; `None` when the namespace has none. The
