@@ -38,7 +38,7 @@ use serde::Serialize;
 
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
-use crate::snapshot::Pod;
+use crate::snapshot::{Pod, PodController};
 
 /// The revision that injected a running pod, from the record the injector left.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -179,7 +179,9 @@ pub struct NamespaceStatus {
 }
 
 /// One workload's view (Deployment, StatefulSet, DaemonSet, a ReplicaSet with no
-/// Deployment, or a bare `Pod`).
+/// Deployment, DeploymentConfig, CronJob, ..., or a bare `Pod`). A workload that
+/// its pods' owner references name but the snapshot lacks is listed too, from its
+/// pods, with `missing: true`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkloadStatus {
     /// The kind.
@@ -195,6 +197,11 @@ pub struct WorkloadStatus {
     pub needs_restart: bool,
     /// Live pods.
     pub pods: usize,
+    /// The workload is not in the snapshot: its pods name it as their controller,
+    /// and `injector` is read from them, not from its template (JSON: present
+    /// only when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub missing: bool,
 }
 
 /// One pod's view.
@@ -355,6 +362,8 @@ impl NamespacePart {
         }
         let mut pods = Vec::new();
         let mut live = Vec::new();
+        // Controllers the pods name that the snapshot lacks.
+        let mut missing = BTreeSet::new();
         for pod in s.pods_in(ns) {
             let injector = mesh
                 .injecting_revision(ns, &ns_labels, Some(pod.into()))
@@ -364,9 +373,13 @@ impl NamespacePart {
                 if let Running::Revision(r) = &running {
                     live.push(r.clone());
                 }
-                let k = match s.owner_of(pod) {
-                    Some(w) => (w.kind.as_str().to_owned(), w.meta.name.clone()),
-                    None => ("Pod".to_owned(), pod.meta.name.clone()),
+                let k = match s.controller_of(pod) {
+                    PodController::Workload(w) => (w.kind.as_str().to_owned(), w.meta.name.clone()),
+                    PodController::Missing { kind, name } => {
+                        missing.insert((kind.clone(), name.clone()));
+                        (kind, name)
+                    }
+                    PodController::Bare => ("Pod".to_owned(), pod.meta.name.clone()),
                 };
                 workloads
                     .entry(k)
@@ -393,6 +406,7 @@ impl NamespacePart {
                     .filter_map(|r| r.as_str().map(str::to_owned))
                     .collect();
                 WorkloadStatus {
+                    missing: missing.contains(&(kind.clone(), name.clone())),
                     kind,
                     name,
                     injector,
