@@ -38,7 +38,7 @@ use serde::Serialize;
 
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
-use crate::resolve::Resolution;
+use crate::resolve::{Resolution, Verdict};
 use crate::snapshot::{Pod, PodController};
 
 /// The revision that injected a running pod, from the record the injector left.
@@ -173,6 +173,10 @@ pub struct NamespaceStatus {
     pub name: String,
     /// The revision whose webhook receives a label-less pod here.
     pub injector: Option<String>,
+    /// The revisions whose webhooks all receive a label-less pod here (sorted;
+    /// `injector` is then null). JSON: present only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict: Vec<String>,
     /// Why, as a sentence.
     pub reason: String,
     /// Its workloads.
@@ -191,6 +195,10 @@ pub struct WorkloadStatus {
     pub name: String,
     /// The revision that would inject a pod created from its template now.
     pub injector: Option<String>,
+    /// The revisions that would all inject such a pod (sorted; `injector` is then
+    /// null): double injection. JSON: present only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict: Vec<String>,
     /// The revisions its live pods were injected by (`unknown` for a sidecar with no record).
     pub running: Vec<String>,
     /// Some live pod runs another revision than the injector (or none, or has a
@@ -214,6 +222,10 @@ pub struct PodStatus {
     pub name: String,
     /// The revision that would inject it if it were created now.
     pub injector: Option<String>,
+    /// The revisions that would all inject it (sorted; `injector` is then null).
+    /// JSON: present only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict: Vec<String>,
     /// The revision that did inject it.
     pub running: Running,
 }
@@ -232,6 +244,22 @@ pub struct Progress {
 }
 
 type WorkloadKey = (String, String, String); // namespace, kind, name
+
+/// A verdict as status reports it: `injector` and `conflict`.
+#[derive(Clone)]
+struct Injector {
+    revision: Option<String>,
+    conflict: Vec<String>,
+}
+
+impl Injector {
+    fn of(v: &Verdict<'_>) -> Self {
+        Injector {
+            revision: v.revision().map(str::to_owned),
+            conflict: v.conflict().iter().map(|r| (*r).to_owned()).collect(),
+        }
+    }
+}
 
 impl Status {
     /// Computes the status of every revision, namespace, workload and pod.
@@ -254,16 +282,16 @@ impl Status {
             .collect();
 
         // Workloads that own pods through a template (ReplicaSets under a Deployment fold into it).
-        let mut workloads: BTreeMap<WorkloadKey, (Option<String>, Vec<Running>)> = BTreeMap::new();
+        let mut workloads: BTreeMap<WorkloadKey, (Injector, Vec<Running>)> = BTreeMap::new();
         for w in s.workloads().filter(|w| s.is_pod_owner(w)) {
-            let injector = mesh.injecting_revision(
+            let verdict = mesh.verdict(
                 w.namespace(),
                 &ns_labels[w.namespace()],
                 Some((&w.template).into()),
             );
             workloads.insert(
                 key(w.namespace(), w.kind.as_str(), &w.meta.name),
-                (injector.map(str::to_owned), Vec::new()),
+                (Injector::of(&verdict), Vec::new()),
             );
         }
 
@@ -271,9 +299,7 @@ impl Status {
         let mut missing = BTreeSet::new();
         for pod in s.pods() {
             let ns = pod.namespace();
-            let injector = mesh
-                .injecting_revision(ns, &ns_labels[ns], Some(pod.into()))
-                .map(str::to_owned);
+            let injector = Injector::of(&mesh.verdict(ns, &ns_labels[ns], Some(pod.into())));
             let (running, _) = running_revision(pod);
             if is_live(pod) {
                 let k = match s.controller_of(pod) {
@@ -294,7 +320,8 @@ impl Status {
             pods.push(PodStatus {
                 namespace: ns.to_owned(),
                 name: pod.meta.name.clone(),
-                injector,
+                injector: injector.revision,
+                conflict: injector.conflict,
                 running,
             });
         }
@@ -306,6 +333,7 @@ impl Status {
                 NamespaceStatus {
                     name: n.clone(),
                     injector: r.revision().map(str::to_owned),
+                    conflict: Injector::of(&r.verdict()).conflict,
                     reason: r.to_string(),
                     workloads: Vec::new(),
                 }
@@ -314,7 +342,7 @@ impl Status {
         for ((ns, kind, name), (injector, running)) in workloads {
             let needs_restart = running.iter().any(|r| match r {
                 Running::Unknown => false,
-                other => other.as_str() != injector.as_deref(),
+                other => other.as_str() != injector.revision.as_deref(),
             });
             let names: BTreeSet<String> = running
                 .iter()
@@ -324,7 +352,8 @@ impl Status {
                 missing: missing.contains(&(ns.clone(), kind.clone(), name.clone())),
                 kind,
                 name,
-                injector,
+                injector: injector.revision,
+                conflict: injector.conflict,
                 running: names.into_iter().collect(),
                 needs_restart,
                 pods: running.len(),
