@@ -76,7 +76,8 @@ impl Analyzer<'_> {
                     w.pods,
                     if w.pods == 1 { "" } else { "s" }
                 ),
-            );
+            )
+            .revisions(running.iter().copied().chain(injector));
         }
     }
 
@@ -137,7 +138,8 @@ impl Analyzer<'_> {
                          meshrev and istioctl trust the annotation ({anno}). {}",
                         restart_hint(self.s, pod)
                     ),
-                );
+                )
+                .revisions([anno.as_str(), st.as_str()]);
             }
             if live
                 && let Running::Revision(r) = &running
@@ -181,6 +183,11 @@ impl Analyzer<'_> {
                     if pods.len() == 1 { "" } else { "s" },
                     pods.join(", ")
                 ),
+            )
+            .revisions([rev.as_str()])
+            .objects(
+                pods.iter()
+                    .map(|p| ObjectRef::new("Pod", Some(&ns), p.as_str())),
             );
         }
     }
