@@ -12,7 +12,9 @@ mod webhook;
 
 use std::collections::BTreeMap;
 
-pub use self::discover::{MeshWarning, WarningKind, sail_revision_name};
+pub use self::discover::{
+    MeshWarning, WarningKind, istiod_deployments, istiod_revision, sail_revision_name,
+};
 pub use self::membership::{
     cluster_wide_default_selector, is_excluded_namespace, is_member, roll_includes,
 };

@@ -35,6 +35,7 @@ mod maistra;
 mod meta;
 mod parse;
 mod sail;
+mod target;
 mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +51,7 @@ pub use self::maistra::{
 };
 pub use self::meta::{ObjectMeta, OwnerReference};
 pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
+pub use self::target::Target;
 pub use self::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
 use crate::error::Result;
 
