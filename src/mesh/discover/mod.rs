@@ -24,7 +24,7 @@ use super::webhook::Webhook;
 use crate::snapshot::Snapshot;
 
 /// What discovery found, before it becomes a [`Mesh`](super::Mesh).
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Discovered {
     pub revisions: BTreeMap<String, Revision>,
     pub tags: BTreeMap<String, Tag>,

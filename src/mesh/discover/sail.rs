@@ -13,27 +13,18 @@ use super::injector::{
 use super::warning::{MeshWarning, WarningKind};
 use crate::error::ObjectRef;
 use crate::mesh::revision::{Family, Revision};
-use crate::snapshot::{Istio, ObjectMeta, Snapshot, UpdateStrategy};
+use crate::snapshot::{Istio, ObjectMeta, Snapshot};
 
 /// The revision name the Sail operator gives an Istio's active revision
 /// (`controllers/istio/istio_controller.go` `getActiveRevisionName`).
 pub fn sail_revision_name(istio: &Istio) -> String {
-    match istio.update_strategy {
-        UpdateStrategy::InPlace => istio.meta.name.clone(),
-        UpdateStrategy::RevisionBased => {
-            let version = istio.version.as_deref().unwrap_or("unknown");
-            format!("{}-{}", istio.meta.name, version.replace('.', "-"))
-        }
-    }
+    istio.revision_name()
 }
 
 /// The Istio's active revision: its status when recorded, else the name the
 /// operator would give it.
 pub(super) fn active_revision(istio: &Istio) -> String {
-    istio
-        .active_revision_name
-        .clone()
-        .unwrap_or_else(|| sail_revision_name(istio))
+    istio.active_revision()
 }
 
 fn owner<'a>(s: &'a Snapshot, meta: &ObjectMeta) -> Option<&'a Istio> {
