@@ -111,7 +111,13 @@ impl Analyzer<'_> {
                     labels_words(nl),
                     labels_words(ol),
                 ),
-            );
+            )
+            .revisions([a.revision.as_str(), b.revision.as_str()])
+            .objects([ObjectRef::new(
+                "MutatingWebhookConfiguration",
+                None,
+                b.configuration.clone(),
+            )]);
         }
     }
 
@@ -188,6 +194,32 @@ impl Analyzer<'_> {
         }
     }
 
+    /// Each istiod whose webhook receives a pod still applies its own policy
+    /// (istio `pkg/kube/inject/webhook.go` `inject()`): say which of a namespace's
+    /// conflicting revisions inject only pods that opt in.
+    pub(super) fn policy_note(&self, resolution: &Resolution) -> String {
+        let Resolution::Conflict { candidates } = resolution else {
+            return String::new();
+        };
+        let mut opt_in: Vec<&str> = candidates
+            .iter()
+            .filter_map(|c| self.mesh.revision(&c.revision))
+            .filter(|r| r.injector.policy != crate::mesh::Policy::Enabled)
+            .map(|r| r.name.as_str())
+            .collect();
+        opt_in.sort_unstable();
+        opt_in.dedup();
+        if opt_in.is_empty() {
+            return String::new();
+        }
+        format!(
+            ". The istiod of {} injects only pods that opt in (injector policy not \
+             `enabled`), so pods that do not opt in get one sidecar; `meshrev status` shows \
+             each workload's verdict",
+            opt_in.join(" and ")
+        )
+    }
+
     // ------------------------------------------------------------------ tags
 
     pub(super) fn tags(&mut self) {
@@ -218,7 +250,9 @@ impl Analyzer<'_> {
                      under another name, move its namespaces, then {remove}",
                     t.name, t.source, rev.name, rev.control_plane, t.name
                 ),
-            );
+            )
+            .revisions([rev.name.as_str()])
+            .objects([rev.control_plane.clone()]);
         }
     }
 }
