@@ -175,6 +175,19 @@ pub enum PlanError {
         /// The strategy.
         strategy: Strategy,
     },
+    /// A workload in a namespace being moved would not follow it.
+    #[error(
+        "{workload}: once its namespace moves, a new pod would get {} instead of {target}; check its pod-template labels (istio.io/rev, sidecar.istio.io/inject) and fix them or leave its namespace out (--namespaces)",
+        injector.as_deref().unwrap_or("no sidecar")
+    )]
+    Stranded {
+        /// The workload.
+        workload: WorkloadId,
+        /// What it would get.
+        injector: Option<String>,
+        /// The target revision.
+        target: String,
+    },
     /// A step of the plan would break an invariant of the mesh in simulation.
     #[error("step {step} ({action}) would break the mesh: {violation}")]
     Unsafe {
