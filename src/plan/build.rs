@@ -545,14 +545,23 @@ impl Builder<'_> {
             });
         }
         // The injector the moved namespace has (none where pods opt in one by one).
+        let injector = self
+            .sim
+            .mesh()
+            .resolve_namespace(ns)
+            .revision()
+            .map(str::to_owned);
+        let reason = match &injector {
+            Some(r) => format!(
+                "namespace {ns} must be injected by {r} and every moved workload run {target} before the next namespace"
+            ),
+            None => format!(
+                "namespace {ns} has no injector of its own (its pods opt in one by one): every moved workload must run {target} before the next namespace"
+            ),
+        };
         let mut post = vec![Check::NamespaceInjector {
             namespace: ns.to_owned(),
-            revision: self
-                .sim
-                .mesh()
-                .resolve_namespace(ns)
-                .revision()
-                .map(str::to_owned),
+            revision: injector,
         }];
         post.extend(moved.into_iter().map(|w| Check::WorkloadRunning {
             workload: w,
@@ -563,7 +572,7 @@ impl Builder<'_> {
             StepAction::Verify {
                 namespace: ns.to_owned(),
             },
-            format!("namespace {ns} must be injected by {target} and every moved workload run it before the next namespace"),
+            reason,
             Vec::new(),
             post,
         )?;
@@ -683,14 +692,19 @@ impl Builder<'_> {
                     StepAction::Restart {
                         workload: id.clone(),
                     },
-                    format!(
-                        "{id} runs {}; new pods get {target}",
-                        if w.running.is_empty() {
-                            "no sidecar".to_owned()
-                        } else {
-                            w.running.join(", ")
-                        }
-                    ),
+                    match (&self.route.strategy, &self.route.target.version) {
+                        (Strategy::InPlace, Some(v)) => format!(
+                            "{id} runs the proxy {target} had before the upgrade; new pods get its {v} proxy"
+                        ),
+                        _ => format!(
+                            "{id} runs {}; new pods get {target}",
+                            if w.running.is_empty() {
+                                "no sidecar".to_owned()
+                            } else {
+                                w.running.join(", ")
+                            }
+                        ),
+                    },
                     vec![Check::WorkloadInjector {
                         workload: id.clone(),
                         revision: Some(target.clone()),

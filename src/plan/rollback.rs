@@ -214,6 +214,10 @@ impl Plan {
             });
         }
         let prefix: Vec<&Step> = self.steps().filter(|s| s.id <= last).collect();
+        // The first delete in the prefix is the one to name.
+        for step in &prefix {
+            inverse(step)?;
+        }
         // Walk the prefix forward on the model, to start the rollback where it ends.
         let mut sim = Simulation::new(mesh, self.allowed_label_keys());
         for step in &prefix {

@@ -451,7 +451,7 @@ fn ossm_preflight(mesh: &Mesh, route: &Route, target_rev: &Revision) -> Result<(
     }) {
         return Err(PlanError::SmcpManagedGateway {
             smcp: smcp.control_plane.clone(),
-            workload: gw.id(),
+            workload: crate::snapshot::WorkloadId::new(gw.namespace(), gw.kind, gw.meta.name.clone()),
         });
     }
     Ok(())

@@ -19,7 +19,6 @@ fn disposition(d: WorkloadDisposition) -> &'static str {
         WorkloadDisposition::OptedOut => "opted out (left alone)",
         WorkloadDisposition::HostNetwork => "hostNetwork (never injected)",
         WorkloadDisposition::NotRestartable => "not restartable (reported)",
-        _ => "other",
     }
 }
 
