@@ -219,6 +219,18 @@ pub enum PlanError {
         /// What it deleted.
         object: ObjectRef,
     },
+    /// A plan (read from a file) names something the API server would refuse.
+    #[error("step {step}: invalid {field} {value:?}: {message}")]
+    InvalidStep {
+        /// The step.
+        step: StepId,
+        /// What the bad text is (`namespace`, `label key`, ...).
+        field: String,
+        /// The text.
+        value: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A step number beyond the plan.
     #[error("step {step} does not exist: the plan has {steps} steps")]
     NoSuchStep {

@@ -28,6 +28,7 @@ mod simulate;
 mod step;
 mod strategy;
 mod target;
+mod validate;
 mod waves;
 
 use serde::{Deserialize, Serialize};

@@ -275,6 +275,7 @@ impl Simulation {
 /// step; returns the mesh the plan leaves. A plan read from a file is checked
 /// against the cluster it is about to run on this way.
 pub fn simulate(mesh: &Mesh, plan: &Plan) -> Result<Mesh, PlanError> {
+    plan.validate()?;
     let mut sim = Simulation::new(mesh, plan.allowed_label_keys());
     for step in plan.steps() {
         sim.step(step)?;
