@@ -313,3 +313,44 @@ fn gzip_input_is_read_and_utf16_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn an_empty_snapshot_fails_a_pipeline_that_asks_for_errors() {
+    // `kubectl get ... -o yaml > f` from a command that failed leaves an empty file.
+    let out = run_stdin(&["analyze", "--fail-on", "error", "-"], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("error[MR0027 empty-snapshot]"), "{stdout}");
+    assert!(
+        stdout.ends_with("1 finding: 1 error, 0 warnings, 0 info\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_pod_whose_statefulset_was_not_collected_gets_the_statefulset_restart() {
+    let story = "fixtures/ossm-2.6-to-3.0/01-before.yaml";
+    let out = run(&[
+        "status",
+        story,
+        &data("ledger-namespace.yaml"),
+        &data("ledger-redis-pod.yaml"),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("ledger/StatefulSet redis (not in snapshot)  basic    ossm3"),
+        "{stdout}"
+    );
+    let out = run(&[
+        "analyze",
+        "--fail-on",
+        "warning",
+        story,
+        &data("ledger-namespace.yaml"),
+        &data("ledger-redis-pod.yaml"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("warning[MR0025 workload-missing] StatefulSet ledger/redis"));
+    assert!(!stdout.contains("Pod ledger/redis-0"), "{stdout}");
+}

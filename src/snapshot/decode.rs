@@ -69,7 +69,6 @@ fn known(api_version: &str, kind: &str) -> Option<Known> {
         ("", "Namespace") => Known::Namespace,
         ("", "Pod") => Known::Pod,
         ("", "ConfigMap") => Known::ConfigMap,
-        ("apps", k) => Known::Workload(WorkloadKind::from_kind(k)?),
         ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => Known::Webhook,
         ("maistra.io", "ServiceMeshControlPlane") => Known::ControlPlane,
         ("maistra.io", "ServiceMeshMemberRoll") => Known::MemberRoll,
@@ -78,7 +77,7 @@ fn known(api_version: &str, kind: &str) -> Option<Known> {
         ("sailoperator.io", "IstioRevision") => Known::IstioRevision,
         ("sailoperator.io", "IstioRevisionTag") => Known::IstioRevisionTag,
         ("kiali.io", "Kiali") => Known::Kiali,
-        _ => return None,
+        (group, kind) => Known::Workload(WorkloadKind::from_group_kind(group, kind)?),
     })
 }
 
@@ -260,6 +259,7 @@ fn decode_with(
         Known::Namespace => Object::Namespace(namespace(&ctx, value)?),
         Known::Pod => Object::Pod(pod(&ctx, value)?),
         Known::ConfigMap => Object::ConfigMap(config_map(&ctx, value)?),
+        Known::Workload(WorkloadKind::CronJob) => Object::Workload(cron_job(&ctx, value)?),
         Known::Workload(kind) => Object::Workload(workload(&ctx, kind, value)?),
         Known::Webhook => Object::Webhook(webhook_configuration(&ctx, value)?),
         Known::ControlPlane => Object::ControlPlane(control_plane(&ctx, value)?),
@@ -430,10 +430,7 @@ fn selector(ctx: &Ctx, field: &str, raw: RawSelector) -> Result<LabelSelector> {
                 .map_err(|e| ctx.invalid(at, e))
         })
         .collect::<Result<_>>()?;
-    Ok(LabelSelector {
-        match_labels,
-        match_expressions,
-    })
+    LabelSelector::new(match_labels, match_expressions).map_err(|e| ctx.invalid(field, e))
 }
 
 fn selectors(ctx: &Ctx, field: &str, raw: Option<Vec<RawSelector>>) -> Result<Vec<LabelSelector>> {
@@ -952,5 +949,56 @@ fn kiali(ctx: &Ctx, value: impl Source) -> Result<Kiali> {
         tracing_provider: tracing.provider,
         grafana_enabled: grafana.enabled.unwrap_or(true),
         grafana_url: grafana.in_cluster(),
+    })
+}
+
+// --------------------------------------------------------------- CronJobs
+
+#[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
+#[serde(default, rename_all = "camelCase")]
+struct RawCronJob {
+    metadata: Option<RawMeta>,
+    spec: Option<RawCronJobSpec>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
+#[serde(default, rename_all = "camelCase")]
+struct RawCronJobSpec {
+    job_template: Option<RawCronJobTemplate>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
+#[serde(default)]
+struct RawCronJobTemplate {
+    spec: Option<RawWorkloadSpec>,
+}
+
+/// A CronJob: a workload whose pod template is one level deeper, in
+/// `spec.jobTemplate.spec.template` (what its next Job's pods look like).
+fn cron_job(ctx: &Ctx, value: impl Source) -> Result<Workload> {
+    let raw: RawCronJob = ctx.decode(value)?;
+    let meta = meta(ctx, raw.metadata, true, false)?;
+    let spec = ctx.required(raw.spec, "spec")?;
+    let job = ctx.required(spec.job_template, "spec.jobTemplate")?;
+    let job_spec = ctx.required(job.spec, "spec.jobTemplate.spec")?;
+    let template = ctx.required(job_spec.template, "spec.jobTemplate.spec.template")?;
+    let tmeta = template.metadata.unwrap_or_default();
+    let labels = tmeta.labels.unwrap_or_default();
+    let field = "spec.jobTemplate.spec.template.metadata";
+    check_labels(ctx, &format!("{field}.labels"), &labels, true)?;
+    let annotations = tmeta.annotations.unwrap_or_default();
+    check_labels(ctx, &format!("{field}.annotations"), &annotations, false)?;
+    Ok(Workload {
+        kind: WorkloadKind::CronJob,
+        meta,
+        replicas: None,
+        template: PodTemplate {
+            labels,
+            annotations,
+            host_network: template.spec.and_then(|s| s.host_network).unwrap_or(false),
+        },
     })
 }

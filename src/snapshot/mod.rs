@@ -28,6 +28,7 @@
 mod builder;
 mod core;
 mod decode;
+mod edit;
 mod input;
 mod k8s;
 mod kiali;
@@ -35,41 +36,71 @@ mod maistra;
 mod meta;
 mod parse;
 mod sail;
+mod store;
+mod target;
 mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 pub use self::builder::SnapshotBuilder;
-pub use self::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadId, WorkloadKind};
+pub use self::core::{
+    ConfigMap, Namespace, Pod, PodTemplate, Restart, Workload, WorkloadId, WorkloadKind,
+};
+pub use self::edit::{Edit, EditError};
 pub use self::kiali::Kiali;
 pub use self::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
 };
 pub use self::meta::{ObjectMeta, OwnerReference};
 pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
+use self::store::{PerNamespace, Shared};
+pub use self::target::Target;
 pub use self::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
 use crate::error::Result;
+
+/// Who controls a pod ([`Snapshot::controller_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodController<'a> {
+    /// Its workload, in the snapshot.
+    Workload(&'a Workload),
+    /// The pod (or its ReplicaSet, ReplicationController or Job) names a
+    /// controller that the snapshot lacks: the workload exists in the cluster but
+    /// was not collected (or is of a kind meshrev does not read). Never a bare pod.
+    Missing {
+        /// The controller's kind, as the owner reference gives it.
+        kind: String,
+        /// The controller's name (in the pod's namespace).
+        name: String,
+    },
+    /// No controller: a bare pod, not recreated if deleted.
+    Bare,
+}
 
 /// `(namespace, name)`: the key of a namespaced object.
 pub type NamespacedName = (String, String);
 
 /// The cluster objects the mesh model reads, keyed and sorted by identity.
+///
+/// Cloning is cheap (a few reference counts): the maps are shared between clones
+/// and copied on the first write, per namespace for pods and workloads, so a
+/// planner can try an [`Edit`] on a copy of a large cluster without copying it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Snapshot {
-    pub(crate) namespaces: BTreeMap<String, Namespace>,
-    pub(crate) pods: BTreeMap<NamespacedName, Pod>,
-    pub(crate) workloads: BTreeMap<(String, WorkloadKind, String), Workload>,
-    pub(crate) config_maps: BTreeMap<NamespacedName, ConfigMap>,
-    pub(crate) webhook_configurations: BTreeMap<String, MutatingWebhookConfiguration>,
-    pub(crate) control_planes: BTreeMap<NamespacedName, ServiceMeshControlPlane>,
-    pub(crate) member_rolls: BTreeMap<NamespacedName, ServiceMeshMemberRoll>,
-    pub(crate) members: BTreeMap<NamespacedName, ServiceMeshMember>,
-    pub(crate) istios: BTreeMap<String, Istio>,
-    pub(crate) istio_revisions: BTreeMap<String, IstioRevision>,
-    pub(crate) istio_revision_tags: BTreeMap<String, IstioRevisionTag>,
-    pub(crate) kialis: BTreeMap<NamespacedName, Kiali>,
-    pub(crate) skipped: BTreeMap<String, usize>,
+    pub(crate) namespaces: Shared<String, Arc<Namespace>>,
+    pub(crate) pods: PerNamespace<String, Pod>,
+    pub(crate) workloads: PerNamespace<(WorkloadKind, String), Workload>,
+    pub(crate) config_maps: Shared<NamespacedName, ConfigMap>,
+    pub(crate) webhook_configurations: Shared<String, MutatingWebhookConfiguration>,
+    pub(crate) control_planes: Shared<NamespacedName, ServiceMeshControlPlane>,
+    pub(crate) member_rolls: Shared<NamespacedName, ServiceMeshMemberRoll>,
+    pub(crate) members: Shared<NamespacedName, ServiceMeshMember>,
+    pub(crate) istios: Shared<String, Istio>,
+    pub(crate) istio_revisions: Shared<String, IstioRevision>,
+    pub(crate) istio_revision_tags: Shared<String, IstioRevisionTag>,
+    pub(crate) kialis: Shared<NamespacedName, Kiali>,
+    pub(crate) skipped: Shared<String, usize>,
 }
 
 impl Snapshot {
@@ -96,41 +127,53 @@ impl Snapshot {
 
     /// A namespace by name.
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
-        self.namespaces.get(name)
+        self.namespaces.get(name).map(|n| &**n)
     }
 
     /// All namespaces, by name.
     pub fn namespaces(&self) -> impl Iterator<Item = &Namespace> {
-        self.namespaces.values()
+        self.namespaces.values().map(|n| &**n)
     }
 
     /// A pod by namespace and name.
     pub fn pod(&self, namespace: &str, name: &str) -> Option<&Pod> {
-        self.pods.get(&(namespace.to_owned(), name.to_owned()))
+        self.pods.get(namespace)?.get(name)
     }
 
     /// All pods, by namespace then name.
     pub fn pods(&self) -> impl Iterator<Item = &Pod> {
-        self.pods.values()
+        store::values(&self.pods)
     }
 
     /// The pods of one namespace, by name.
-    pub fn pods_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Pod> + 'a {
-        self.pods
-            .range((namespace.to_owned(), String::new())..)
-            .take_while(move |((ns, _), _)| ns == namespace)
-            .map(|(_, p)| p)
+    pub fn pods_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Pod> + 'a {
+        store::values_in(&self.pods, namespace)
     }
 
     /// A workload by namespace, kind and name.
     pub fn workload(&self, namespace: &str, kind: WorkloadKind, name: &str) -> Option<&Workload> {
-        self.workloads
-            .get(&(namespace.to_owned(), kind, name.to_owned()))
+        self.workloads.get(namespace)?.get(&(kind, name.to_owned()))
     }
 
     /// All workloads (ReplicaSets included), by namespace, kind, name.
     pub fn workloads(&self) -> impl Iterator<Item = &Workload> {
-        self.workloads.values()
+        store::values(&self.workloads)
+    }
+
+    /// The workloads of one namespace (ReplicaSets included), by kind then name.
+    pub fn workloads_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Workload> + 'a {
+        store::values_in(&self.workloads, namespace)
+    }
+
+    /// Namespaces that hold pods or workloads, whether or not the snapshot has the
+    /// namespace object itself, and every namespace object: by name.
+    pub fn namespace_names(&self) -> BTreeSet<&str> {
+        self.namespaces
+            .keys()
+            .chain(self.pods.keys())
+            .chain(self.workloads.keys())
+            .map(String::as_str)
+            .collect()
     }
 
     /// A mesh config map (`istio*`) by namespace and name.
@@ -200,41 +243,85 @@ impl Snapshot {
     pub fn absent_namespaces(&self) -> BTreeSet<&str> {
         self.pods
             .keys()
-            .map(|(ns, _)| ns.as_str())
-            .chain(self.workloads.keys().map(|(ns, _, _)| ns.as_str()))
+            .chain(self.workloads.keys())
+            .map(String::as_str)
             .filter(|ns| !self.namespaces.contains_key(*ns))
             .collect()
     }
 
-    /// The workload that controls a pod, following pod -> ReplicaSet -> Deployment.
-    /// A ReplicaSet with no Deployment is returned itself; `None` for a bare pod or
-    /// an owner missing from the snapshot.
+    /// The workload that controls a pod, following pod -> ReplicaSet -> Deployment
+    /// (and ReplicationController -> DeploymentConfig, Job -> CronJob). `None` for
+    /// a bare pod, and for a pod whose controller is missing from the snapshot
+    /// ([`Snapshot::controller_of`] tells the two apart).
     pub fn owner_of(&self, pod: &Pod) -> Option<&Workload> {
-        let ns = pod.namespace();
-        let owner = pod.meta.controller()?;
-        let kind = WorkloadKind::from_kind(&owner.kind)?;
-        let workload = self.workload(ns, kind, &owner.name)?;
-        if kind != WorkloadKind::ReplicaSet {
-            return Some(workload);
-        }
-        match workload.meta.controller() {
-            Some(d) if d.kind == "Deployment" => {
-                self.workload(ns, WorkloadKind::Deployment, &d.name)
-            }
-            _ => Some(workload),
+        match self.controller_of(pod) {
+            PodController::Workload(w) => Some(w),
+            _ => None,
         }
     }
 
-    /// Whether a workload is the one that owns its pods as far as users see it: not
-    /// a ReplicaSet whose Deployment is in the snapshot (the Deployment is).
+    /// Who controls a pod, as far as the snapshot tells: its workload (the top
+    /// of the chain: a Deployment rather than its ReplicaSet), a controller the
+    /// pod's `ownerReferences` name but the snapshot lacks, or nobody (a bare pod).
+    ///
+    /// ```
+    /// use meshrev::Snapshot;
+    /// use meshrev::snapshot::PodController;
+    ///
+    /// let s = Snapshot::from_yaml(r#"
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: redis-0
+    ///   namespace: cache
+    ///   ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: redis, controller: true}]
+    /// spec: {containers: [{name: redis}]}
+    /// "#)?;
+    /// let pod = s.pod("cache", "redis-0").unwrap();
+    /// assert_eq!(
+    ///     s.controller_of(pod),
+    ///     PodController::Missing { kind: "StatefulSet".into(), name: "redis".into() }
+    /// );
+    /// # Ok::<(), meshrev::Error>(())
+    /// ```
+    pub fn controller_of(&self, pod: &Pod) -> PodController<'_> {
+        let Some(owner) = pod.meta.controller() else {
+            return PodController::Bare;
+        };
+        let missing = || PodController::Missing {
+            kind: owner.kind.clone(),
+            name: owner.name.clone(),
+        };
+        let ns = pod.namespace();
+        let Some(workload) = WorkloadKind::from_kind(&owner.kind)
+            .and_then(|kind| self.workload(ns, kind, &owner.name))
+        else {
+            return missing();
+        };
+        match (workload.kind.parent(), workload.meta.controller()) {
+            (Some(parent), Some(p)) if p.kind == parent.as_str() => {
+                match self.workload(ns, parent, &p.name) {
+                    Some(top) => PodController::Workload(top),
+                    None => PodController::Missing {
+                        kind: parent.as_str().to_owned(),
+                        name: p.name.clone(),
+                    },
+                }
+            }
+            _ => PodController::Workload(workload),
+        }
+    }
+
+    /// Whether a workload is the one that owns its pods as far as users see it:
+    /// not a ReplicaSet under a Deployment (nor a ReplicationController under a
+    /// DeploymentConfig, nor a Job under a CronJob). Under one that the snapshot
+    /// lacks, its pods belong to that missing workload ([`PodController::Missing`]).
     pub fn is_pod_owner(&self, w: &Workload) -> bool {
-        w.kind != WorkloadKind::ReplicaSet
-            || !w.meta.controller().is_some_and(|o| {
-                o.kind == "Deployment"
-                    && self
-                        .workload(w.namespace(), WorkloadKind::Deployment, &o.name)
-                        .is_some()
-            })
+        !w.kind.parent().is_some_and(|parent| {
+            w.meta
+                .controller()
+                .is_some_and(|o| o.kind == parent.as_str())
+        })
     }
 
     /// Object counts per kind, for a summary (`inspect`).
@@ -246,8 +333,8 @@ impl Snapshot {
             }
         };
         put("Namespace", self.namespaces.len());
-        put("Pod", self.pods.len());
-        for w in self.workloads.values() {
+        put("Pod", self.pods().count());
+        for w in self.workloads() {
             put(w.kind.as_str(), 1);
         }
         put("ConfigMap", self.config_maps.len());

@@ -46,3 +46,35 @@ pod web-7d4b9-a ReplicaSet web-7d4b9 305 '{"app":"web","tier":"back"}' >shop-pod
 
 # JSON output of the same Deployment, for stdin and mixed-format tests.
 k patch --local -f shop-deployment.yaml --type merge -p '{}' -o json >shop-deployment.json
+
+# --- ledger: a namespace moved to the OSSM 3 revision `ossm3` (read next to
+# fixtures/ossm-2.6-to-3.0/01-before.yaml, which has the control planes), with
+# owner kinds beyond Deployments. Its pods still run the 2.6 sidecar (`basic`).
+k create namespace ledger --dry-run=client -o yaml >"$tmp/ledger.yaml"
+k label --local -f "$tmp/ledger.yaml" maistra.io/ignore-namespace=true istio.io/rev=ossm3 -o yaml >ledger-namespace.yaml
+
+injected() { # injected NAME OWNER_API OWNER_KIND OWNER_NAME: a pod with basic's sidecar
+  printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: ledger}\nspec: {containers: [{name: app, image: ubi9}, {name: istio-proxy, image: proxyv2}]}\nstatus: {phase: Running}\n' "$1" >"$tmp/$1.yaml"
+  k patch --local -f "$tmp/$1.yaml" --type merge -p "{\"metadata\":{\"annotations\":{\"istio.io/rev\":\"basic\",\"sidecar.istio.io/inject\":\"true\"},\"labels\":{\"app\":\"$4\"},\"ownerReferences\":[{\"apiVersion\":\"$2\",\"kind\":\"$3\",\"name\":\"$4\",\"uid\":\"owner-$4\",\"controller\":true}]}}" -o yaml
+}
+owned() { # owned FILE OWNER_API OWNER_KIND OWNER_NAME
+  k patch --local -f "$1" --type merge -p "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"$2\",\"kind\":\"$3\",\"name\":\"$4\",\"uid\":\"owner-$4\",\"controller\":true}]}}" -o yaml
+}
+template() { # template KIND APIVERSION NAME: a workload with an opted-in pod template
+  printf 'apiVersion: %s\nkind: %s\nmetadata: {name: %s, namespace: ledger}\nspec:\n  replicas: 1\n  selector: {app: %s}\n  template:\n    metadata:\n      labels: {app: %s}\n      annotations: {sidecar.istio.io/inject: "true"}\n    spec: {containers: [{name: app, image: ubi9}]}\n' "$2" "$1" "$3" "$3" "$3" >"$tmp/$3.yaml"
+  k patch --local -f "$tmp/$3.yaml" --type merge -p '{}' -o yaml
+}
+
+# A StatefulSet's pod, its StatefulSet not collected (`kubectl get pods` only).
+injected redis-0 apps/v1 StatefulSet redis >ledger-redis-pod.yaml
+# OpenShift: DeploymentConfig ledger -> ReplicationController ledger-3 -> pod.
+template DeploymentConfig apps.openshift.io/v1 ledger >ledger-dc.yaml
+template ReplicationController v1 ledger-3 >"$tmp/rc.yaml"
+owned "$tmp/rc.yaml" apps.openshift.io/v1 DeploymentConfig ledger >ledger-rc.yaml
+injected ledger-3-x7k2p v1 ReplicationController ledger-3 >ledger-dc-pod.yaml
+# CronJob backup -> Job backup-28911 -> a running pod.
+k create cronjob backup --image=ubi9 --schedule='0 3 * * *' -n ledger --dry-run=client -o yaml >"$tmp/cj.yaml"
+k patch --local -f "$tmp/cj.yaml" --type merge -p '{"spec":{"jobTemplate":{"spec":{"template":{"metadata":{"annotations":{"sidecar.istio.io/inject":"true"}}}}}}}' -o yaml >ledger-cronjob.yaml
+k create job backup-28911 --image=ubi9 -n ledger --dry-run=client -o yaml >"$tmp/job.yaml"
+owned "$tmp/job.yaml" batch/v1 CronJob backup >ledger-job.yaml
+injected backup-28911-q9z4c batch/v1 Job backup-28911 >ledger-job-pod.yaml
