@@ -119,9 +119,7 @@ webhooks:
 
 fn snapshot(family: Family, namespaces: &[Ns]) -> String {
     let (source, target) = revisions(family);
-    let mut out = String::from(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: istio-system}\n",
-    );
+    let mut out = String::from("apiVersion: v1\nkind: Namespace\nmetadata: {name: istio-system}\n");
     match family {
         Family::Upstream => {
             upstream_revision(&mut out, source, "1.23.0");
@@ -153,7 +151,11 @@ fn snapshot(family: Family, namespaces: &[Ns]) -> String {
             (_, 1) => (format!("{{istio.io/rev: {target}}}"), Some(target)),
             _ => ("{}".into(), None),
         };
-        write!(out, "---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}, labels: {labels}}}\n").unwrap();
+        write!(
+            out,
+            "---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}, labels: {labels}}}\n"
+        )
+        .unwrap();
         for (j, w) in ns.workloads.iter().enumerate() {
             let app = format!("app{j}");
             // Maistra's policy is `disabled`: pods opt in. Others opt out or not.

@@ -170,7 +170,11 @@ fn hostile_names_reach_commands_as_single_arguments_and_never_run() {
     let bin = root.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     stand_ins(&bin);
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     for (i, evil) in HOSTILE.iter().enumerate() {
         let plan = plan_with(evil);
         let script = render::kubectl(&plan);
@@ -184,7 +188,10 @@ fn hostile_names_reach_commands_as_single_arguments_and_never_run() {
         assert!(lines.len() > 10, "{script}");
         for line in &lines {
             // One line, one complete command: bash parses it alone.
-            let syntax = Command::new("bash").args(["-n", "-c", line]).output().unwrap();
+            let syntax = Command::new("bash")
+                .args(["-n", "-c", line])
+                .output()
+                .unwrap();
             assert!(syntax.status.success(), "not a complete command: {line}");
             Command::new("bash")
                 .args(["-c", line])
@@ -200,7 +207,10 @@ fn hostile_names_reach_commands_as_single_arguments_and_never_run() {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.starts_with("PWNED"))
             .collect();
-        assert!(ran.is_empty(), "payload ran for {evil:?}: {ran:?}\n{script}");
+        assert!(
+            ran.is_empty(),
+            "payload ran for {evil:?}: {ran:?}\n{script}"
+        );
         // Every command's arguments, as the tools received them.
         let text = std::fs::read_to_string(&log).unwrap();
         let calls: Vec<Vec<&str>> = text
@@ -208,22 +218,57 @@ fn hostile_names_reach_commands_as_single_arguments_and_never_run() {
             .filter(|c| !c.is_empty())
             .map(|c| c.split('\u{1f}').collect())
             .collect();
-        let has = |args: &[&str]| {
-            calls.iter().any(|c| {
-                args.iter().all(|a| c.contains(a))
-            })
-        };
+        let has = |args: &[&str]| calls.iter().any(|c| args.iter().all(|a| c.contains(a)));
         let ns = format!("ns {evil}");
-        assert!(has(&["kubectl", "label", "namespace", &ns, &format!("key/{evil}={evil}"), &format!("gone{evil}-")]), "{evil:?}: {calls:?}");
+        assert!(
+            has(&[
+                "kubectl",
+                "label",
+                "namespace",
+                &ns,
+                &format!("key/{evil}={evil}"),
+                &format!("gone{evil}-")
+            ]),
+            "{evil:?}: {calls:?}"
+        );
         // The only Deployment of the namespace: the namespace-wide restart, then its status.
-        assert!(has(&["kubectl", "rollout", "restart", "deployment", "-n", &ns]), "{evil:?}");
-        assert!(has(&["kubectl", "rollout", "status", &format!("deployment/web{evil}"), &ns]), "{evil:?}");
-        assert!(has(&["kubectl", "rollout", "restart", &format!("statefulset/{evil}")]), "{evil:?}");
-        assert!(has(&["istioctl", "tag", "set", evil, &format!("rev{evil}")]), "{evil:?}");
+        assert!(
+            has(&["kubectl", "rollout", "restart", "deployment", "-n", &ns]),
+            "{evil:?}"
+        );
+        assert!(
+            has(&[
+                "kubectl",
+                "rollout",
+                "status",
+                &format!("deployment/web{evil}"),
+                &ns
+            ]),
+            "{evil:?}"
+        );
+        assert!(
+            has(&[
+                "kubectl",
+                "rollout",
+                "restart",
+                &format!("statefulset/{evil}")
+            ]),
+            "{evil:?}"
+        );
+        assert!(
+            has(&["istioctl", "tag", "set", evil, &format!("rev{evil}")]),
+            "{evil:?}"
+        );
         assert!(has(&["kubectl", "delete", "smcp", evil]), "{evil:?}");
         assert!(has(&["kubectl", "patch", "istio", evil]), "{evil:?}");
-        assert!(has(&["kubectl", "wait", &format!("istiorevision/{evil}")]), "{evil:?}");
-        assert!(has(&["kubectl", "get", "pods", &ns, &format!("{evil}={evil}")]), "{evil:?}: {calls:?}");
+        assert!(
+            has(&["kubectl", "wait", &format!("istiorevision/{evil}")]),
+            "{evil:?}"
+        );
+        assert!(
+            has(&["kubectl", "get", "pods", &ns, &format!("{evil}={evil}")]),
+            "{evil:?}: {calls:?}"
+        );
         // The JSON a patch or an apply carries is valid and holds the name.
         let patch = calls
             .iter()

@@ -84,10 +84,20 @@ fn story_simulation_ends_where_the_story_does() {
     assert_eq!(labels(sim.mesh()), labels(&story("04-all-migrated")));
     // Every pod in the five namespaces runs ossm3.
     for ns in PLANETS {
-        let pods: Vec<_> = sim.mesh().snapshot().pods_in(ns).filter(|p| is_live(p)).collect();
+        let pods: Vec<_> = sim
+            .mesh()
+            .snapshot()
+            .pods_in(ns)
+            .filter(|p| is_live(p))
+            .collect();
         assert!(!pods.is_empty());
         for pod in pods {
-            assert_eq!(running_revision(pod).0.as_str(), Some("ossm3"), "{ns}/{}", pod.meta.name);
+            assert_eq!(
+                running_revision(pod).0.as_str(),
+                Some("ossm3"),
+                "{ns}/{}",
+                pod.meta.name
+            );
         }
     }
     // After the delete: the labels of 05-smcp-deleted.yaml, and no basic at all.
@@ -97,7 +107,11 @@ fn story_simulation_ends_where_the_story_does() {
     // The plan's own end state says the same.
     for ns in &plan.end_state.namespaces {
         assert_eq!(ns.injector.as_deref(), Some("ossm3"), "{}", ns.name);
-        assert!(ns.workloads.iter().all(|w| w.running == ["ossm3"] && !w.needs_restart));
+        assert!(
+            ns.workloads
+                .iter()
+                .all(|w| w.running == ["ossm3"] && !w.needs_restart)
+        );
     }
 }
 
@@ -136,20 +150,34 @@ fn story_rollback_restores_the_labels_exactly() {
         assert_eq!(labels(&end), labels(&mesh), "rollback after step {done}");
         for ns in PLANETS {
             for pod in end.snapshot().pods_in(ns).filter(|p| is_live(p)) {
-                assert_eq!(running_revision(pod).0.as_str(), Some("basic"), "after {done}: {ns}/{}", pod.meta.name);
+                assert_eq!(
+                    running_revision(pod).0.as_str(),
+                    Some("basic"),
+                    "after {done}: {ns}/{}",
+                    pod.meta.name
+                );
             }
         }
     }
     let err = plan.rollback(&mesh, None).unwrap_err();
     assert!(matches!(err, plan::PlanError::NoRollback { .. }), "{err}");
-    assert!(err.to_string().contains("ServiceMeshControlPlane istio-system/basic"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("ServiceMeshControlPlane istio-system/basic"),
+        "{err}"
+    );
 }
 
 /// The label commands, run by the real kubectl client in `--local` mode on the
 /// namespaces as the snapshot has them, give the labels the simulation gives.
 #[test]
 fn story_label_commands_agree_with_kubectl() {
-    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+    if Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
         eprintln!("skipped: kubectl is not installed");
         return;
     }
@@ -173,14 +201,28 @@ fn story_label_commands_agree_with_kubectl() {
         // The rendered line is a shell command: let bash split it, as it would.
         let shell = format!(
             "{} --local -f {} -o json",
-            command.replacen(&format!("kubectl label namespace {namespace} "), "kubectl label ", 1),
+            command.replacen(
+                &format!("kubectl label namespace {namespace} "),
+                "kubectl label ",
+                1
+            ),
             file.display()
         );
         let out = Command::new("bash").arg("-c").arg(&shell).output().unwrap();
-        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let got: Labels = serde_json::from_value(got["metadata"]["labels"].clone()).unwrap();
-        let mut want = end.snapshot().namespace(namespace).unwrap().meta.labels.clone();
+        let mut want = end
+            .snapshot()
+            .namespace(namespace)
+            .unwrap()
+            .meta
+            .labels
+            .clone();
         // maistra.io/member-of is the Maistra operator's, not kubectl's: it reacts
         // to the relabel afterwards.
         want.remove("maistra.io/member-of");

@@ -68,7 +68,10 @@ fn upstream_tag_move_moves_the_tags_then_restarts_without_relabel() {
     assert_moved(&mesh, &plan);
     // The stage the fixture shows after the move: tags moved.
     let end = plan::simulate(&mesh, &plan).unwrap();
-    assert_eq!(end.tag("prod-stable").unwrap().revision.as_deref(), Some("1-24-0"));
+    assert_eq!(
+        end.tag("prod-stable").unwrap().revision.as_deref(),
+        Some("1-24-0")
+    );
 }
 
 #[test]
@@ -80,8 +83,15 @@ fn upstream_canary_relabel_sets_istio_io_rev_and_drops_istio_injection() {
     )
     .unwrap();
     let script = render::kubectl(&plan);
-    assert!(script.contains("kubectl label namespace legacy istio-injection- istio.io/rev=1-24-0 --overwrite=true\n"), "{script}");
-    assert!(script.contains("kubectl label namespace checkout istio.io/rev=1-24-0 --overwrite=true\n"));
+    assert!(
+        script.contains(
+            "kubectl label namespace legacy istio-injection- istio.io/rev=1-24-0 --overwrite=true\n"
+        ),
+        "{script}"
+    );
+    assert!(
+        script.contains("kubectl label namespace checkout istio.io/rev=1-24-0 --overwrite=true\n")
+    );
     // analytics already runs 1-24-0: not in scope at all.
     assert!(plan.scope.namespace("analytics").is_none());
     assert_moved(&mesh, &plan);
@@ -102,16 +112,22 @@ fn sail_in_place_patches_the_version_then_restarts_what_runs_the_revision() {
         actions(&plan),
         [
             "set Istio default spec.version to v1.25.1",
-            "restart api/Deployment/gateway-api",
-            "restart shop/Deployment/cart",
-            "restart shop/Deployment/frontend",
+            "restart Deployment api/gateway-api",
+            "restart Deployment shop/cart",
+            "restart Deployment shop/frontend",
         ]
     );
     let shop = plan.scope.namespace("shop").unwrap();
-    let exporter = shop.workloads.iter().find(|w| w.workload.name == "batch-exporter").unwrap();
+    let exporter = shop
+        .workloads
+        .iter()
+        .find(|w| w.workload.name == "batch-exporter")
+        .unwrap();
     assert_eq!(exporter.disposition, WorkloadDisposition::OptedOut);
     let script = render::kubectl(&plan);
-    assert!(script.contains(r#"kubectl patch istio default --type merge -p '{"spec":{"version":"v1.25.1"}}'"#));
+    assert!(script.contains(
+        r#"kubectl patch istio default --type merge -p '{"spec":{"version":"v1.25.1"}}'"#
+    ));
     let end = plan::simulate(&mesh, &plan).unwrap();
     let istio = end.snapshot().istios().next().unwrap();
     assert_eq!(istio.version.as_deref(), Some("v1.25.1"));
@@ -131,7 +147,11 @@ fn sail_revision_based_relabels_only_pinned_namespaces_and_awaits_the_prune() {
             _ => None,
         })
         .collect();
-    assert_eq!(labels, ["legacy"], "only the pinned namespace is relabelled");
+    assert_eq!(
+        labels,
+        ["legacy"],
+        "only the pinned namespace is relabelled"
+    );
     let last = plan.steps().last().unwrap();
     assert!(
         matches!(&last.action, StepAction::AwaitGone { object } if object.name == "default-v1-24-3"),
@@ -144,8 +164,15 @@ fn sail_revision_based_relabels_only_pinned_namespaces_and_awaits_the_prune() {
         &Request::to("default-v1-25-1").namespaces(["shop", "catalog"]),
     )
     .unwrap();
-    assert!(plan.steps().all(|s| !matches!(s.action, StepAction::AwaitGone { .. })));
-    assert!(plan.notes.iter().any(|n| n.contains("stays in use")), "{:?}", plan.notes);
+    assert!(
+        plan.steps()
+            .all(|s| !matches!(s.action, StepAction::AwaitGone { .. }))
+    );
+    assert!(
+        plan.notes.iter().any(|n| n.contains("stays in use")),
+        "{:?}",
+        plan.notes
+    );
 }
 
 #[test]
@@ -164,7 +191,11 @@ fn ossm_multi_tenant_relabels_members_and_deletes_the_smcp_and_its_members() {
     .unwrap();
     let bookinfo = plan.scope.namespace("bookinfo").unwrap();
     assert_eq!(bookinfo.disposition, NamespaceDisposition::AlreadyOnTarget);
-    assert!(plan.notes.iter().any(|n| n.contains("bookinfo is already on istio-tenant-a")));
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("bookinfo is already on istio-tenant-a"))
+    );
     let script = render::kubectl(&plan);
     assert!(script.contains("kubectl label namespace orders maistra.io/ignore-namespace=\"true\" istio.io/rev=istio-tenant-a --overwrite=true\n"), "{script}");
     assert!(script.contains("kubectl delete smcp basic -n istio-system-tenant-a\n"));
@@ -180,7 +211,11 @@ fn ossm_multi_tenant_adds_the_tenant_label_with_the_relabel() {
     let marker = "    kubernetes.io/metadata.name: orders\n";
     let at = text.find(marker).unwrap();
     let tenant = text[at..].find("    tenant: tenant-a\n").unwrap() + at;
-    let text = format!("{}{}", &text[..tenant], &text[tenant + "    tenant: tenant-a\n".len()..]);
+    let text = format!(
+        "{}{}",
+        &text[..tenant],
+        &text[tenant + "    tenant: tenant-a\n".len()..]
+    );
     let mesh = Mesh::new(Snapshot::from_yaml(&text).unwrap());
     let plan = plan::plan(&mesh, &Request::to("istio-tenant-a")).unwrap();
     let script = render::kubectl(&plan);
@@ -244,14 +279,28 @@ fn ossm_simple_variant_only_sets_ignore_namespace() {
     let plan = plan::plan(&mesh, &Request::to("default")).unwrap();
     assert_eq!(plan.strategy, Strategy::OssmSimple);
     let script = render::kubectl(&plan);
-    assert!(script.contains("kubectl label namespace shop maistra.io/ignore-namespace=\"true\" --overwrite=true\n"), "{script}");
+    assert!(
+        script.contains(
+            "kubectl label namespace shop maistra.io/ignore-namespace=\"true\" --overwrite=true\n"
+        ),
+        "{script}"
+    );
     assert!(script.contains("kubectl delete smcp basic -n istio-system\n"));
     assert_moved(&mesh, &plan);
     // The istio.io/rev variant forbids an Istio named default.
-    let err = plan::plan(&mesh, &Request::to("default").strategy(Strategy::OssmClusterWide))
-        .unwrap_err();
-    assert!(matches!(err, PlanError::DefaultIstioForbidden { .. }), "{err}");
-    assert!(err.to_string().contains("Istio default is named default"), "{err}");
+    let err = plan::plan(
+        &mesh,
+        &Request::to("default").strategy(Strategy::OssmClusterWide),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, PlanError::DefaultIstioForbidden { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("Istio default is named default"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -259,7 +308,9 @@ fn ossm_default_tag_variant_moves_through_istio_io_rev_then_the_default_tag() {
     let mesh = mesh("ossm-2.6-to-3.0/01-before.yaml");
     let plan = plan::plan(
         &mesh,
-        &Request::to("ossm3").strategy(Strategy::OssmDefaultTag).batch(2),
+        &Request::to("ossm3")
+            .strategy(Strategy::OssmDefaultTag)
+            .batch(2),
     )
     .unwrap();
     let kinds: Vec<WaveKind> = plan.waves.iter().map(|w| w.kind).collect();
@@ -299,7 +350,10 @@ fn refuses_an_unknown_target_listing_what_exists() {
 
 #[test]
 fn refuses_an_unknown_source_namespace_or_canary() {
-    let err = refused("ossm-2.6-to-3.0/01-before.yaml", Request::to("ossm3").from(["bsaic"]));
+    let err = refused(
+        "ossm-2.6-to-3.0/01-before.yaml",
+        Request::to("ossm3").from(["bsaic"]),
+    );
     assert!(matches!(err, PlanError::UnknownSource { .. }), "{err}");
     let err = refused(
         "ossm-2.6-to-3.0/01-before.yaml",
@@ -311,7 +365,10 @@ fn refuses_an_unknown_source_namespace_or_canary() {
         Request::to("ossm3").namespaces(["mercury"]).canary("venus"),
     );
     assert!(matches!(err, PlanError::CanaryNotInScope { .. }), "{err}");
-    let err = refused("ossm-2.6-to-3.0/01-before.yaml", Request::to("ossm3").batch(0));
+    let err = refused(
+        "ossm-2.6-to-3.0/01-before.yaml",
+        Request::to("ossm3").batch(0),
+    );
     assert_eq!(err, PlanError::ZeroBatch);
 }
 
@@ -322,7 +379,14 @@ fn refuses_version_skew_beyond_the_path() {
         Request::to("default").version("v1.26.0"),
     );
     assert!(
-        matches!(err, PlanError::VersionSkew { minors: 2, allowed: 1, .. }),
+        matches!(
+            err,
+            PlanError::VersionSkew {
+                minors: 2,
+                allowed: 1,
+                ..
+            }
+        ),
         "{err}"
     );
     let err = refused(
@@ -338,7 +402,11 @@ fn refuses_an_smcp_older_than_2_6() {
     let mesh = Mesh::new(Snapshot::from_yaml(&text).unwrap());
     let err = plan::plan(&mesh, &Request::to("default")).unwrap_err();
     assert!(matches!(err, PlanError::SmcpTooOld { .. }), "{err}");
-    assert!(err.to_string().contains("ServiceMeshControlPlane istio-system/basic is at v2.5"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("ServiceMeshControlPlane istio-system/basic is at v2.5"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -349,8 +417,14 @@ fn refuses_an_istio_outside_the_smcp_namespace() {
     );
     let mesh = Mesh::new(Snapshot::from_yaml(&text).unwrap());
     let err = plan::plan(&mesh, &Request::to("default")).unwrap_err();
-    assert!(matches!(err, PlanError::IstioNamespaceMismatch { .. }), "{err}");
-    assert!(err.to_string().contains("set spec.namespace: istio-system"), "{err}");
+    assert!(
+        matches!(err, PlanError::IstioNamespaceMismatch { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("set spec.namespace: istio-system"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -373,7 +447,10 @@ fn refuses_namespaces_outside_the_discovery_selectors() {
     let mesh = Mesh::new(Snapshot::from_yaml(&text).unwrap());
     let err = plan::plan(&mesh, &Request::to("default")).unwrap_err();
     assert!(matches!(err, PlanError::NotDiscovered { .. }), "{err}");
-    assert!(err.to_string().contains("do not select namespace shop"), "{err}");
+    assert!(
+        err.to_string().contains("do not select namespace shop"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -382,13 +459,24 @@ fn refuses_a_strategy_that_does_not_fit() {
         "ossm-2.6-to-3.0/01-before.yaml",
         Request::to("ossm3").strategy(Strategy::OssmMultiTenant),
     );
-    assert!(matches!(err, PlanError::StrategyNotApplicable { .. }), "{err}");
-    assert!(err.to_string().contains("is ClusterWide; use ossm-cluster-wide"), "{err}");
+    assert!(
+        matches!(err, PlanError::StrategyNotApplicable { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("is ClusterWide; use ossm-cluster-wide"),
+        "{err}"
+    );
     let err = refused(
         "ossm-2.6-to-3.0/01-before.yaml",
         Request::to("ossm3").strategy(Strategy::OssmSimple),
     );
-    assert!(err.to_string().contains("needs an InPlace Istio named default"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("needs an InPlace Istio named default"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -401,7 +489,10 @@ fn refuses_a_tag_that_resolves_nowhere() {
     // of it, a plan to it must not silently succeed with a bogus target.
     match plan::plan(&mesh, &Request::to("prod-canary")) {
         Err(e) => assert!(
-            matches!(e, PlanError::TagResolvesNowhere { .. } | PlanError::UnknownTarget { .. }),
+            matches!(
+                e,
+                PlanError::TagResolvesNowhere { .. } | PlanError::UnknownTarget { .. }
+            ),
             "{e}"
         ),
         Ok(p) => assert!(mesh.revision(&p.target.revision).is_some()),
@@ -411,10 +502,25 @@ fn refuses_a_tag_that_resolves_nowhere() {
 #[test]
 fn a_namespace_already_on_the_target_is_skipped_and_said_so() {
     let mesh = mesh("ossm-2.6-to-3.0/03-mercury-migrated.yaml");
-    let plan = plan::plan(&mesh, &Request::to("ossm3").namespaces(["mercury", "venus"])).unwrap();
+    let plan = plan::plan(
+        &mesh,
+        &Request::to("ossm3").namespaces(["mercury", "venus"]),
+    )
+    .unwrap();
     assert_eq!(plan.moved_namespaces().collect::<Vec<_>>(), ["venus"]);
-    assert!(plan.notes.iter().any(|n| n == "namespace mercury is already on ossm3: skipped"));
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n == "namespace mercury is already on ossm3: skipped")
+    );
     // Not every namespace moved: the SMCP stays, and the plan says why.
-    assert!(plan.steps().all(|s| !matches!(s.action, StepAction::Delete { .. })));
-    assert!(plan.notes.iter().any(|n| n.contains("is not deleted")), "{:?}", plan.notes);
+    assert!(
+        plan.steps()
+            .all(|s| !matches!(s.action, StepAction::Delete { .. }))
+    );
+    assert!(
+        plan.notes.iter().any(|n| n.contains("is not deleted")),
+        "{:?}",
+        plan.notes
+    );
 }

@@ -22,7 +22,7 @@ use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision, Via};
 use crate::resolve::Resolution;
-use crate::snapshot::{TagTargetKind, WorkloadId, WorkloadKind};
+use crate::snapshot::{Restart, TagTargetKind, WorkloadId, WorkloadKind};
 use crate::status::{Status, WorkloadStatus, is_live, running_revision};
 
 /// Plans a migration: target, sources and strategy from the request and the mesh,
@@ -287,11 +287,13 @@ impl Builder<'_> {
         let relabel = set.iter().any(|(k, v)| labels.get(k) != Some(v))
             || remove.iter().any(|k| labels.contains_key(k));
         relabel
-            || self
-                .mesh
-                .snapshot()
-                .pods_in(ns)
-                .any(|p| is_live(p) && running_revision(p).0.as_str().is_some_and(|r| r != self.target()))
+            || self.mesh.snapshot().pods_in(ns).any(|p| {
+                is_live(p)
+                    && running_revision(p)
+                        .0
+                        .as_str()
+                        .is_some_and(|r| r != self.target())
+            })
             || self.mesh.resolve_namespace(ns).revision() != Some(self.target())
     }
 
@@ -402,7 +404,10 @@ impl Builder<'_> {
                     })
                     .collect();
                 for (tag, old) in tags {
-                    let sail = self.mesh.tag(&tag).is_some_and(|t| t.source.kind == "IstioRevisionTag");
+                    let sail = self
+                        .mesh
+                        .tag(&tag)
+                        .is_some_and(|t| t.source.kind == "IstioRevisionTag");
                     let action = if sail {
                         StepAction::RetargetSailTag {
                             tag: tag.clone(),
@@ -469,7 +474,12 @@ impl Builder<'_> {
                 .iter()
                 .map(|k| ((*k).clone(), set.get(*k).cloned()))
                 .collect();
-            let injector_before = self.sim.mesh().resolve_namespace(ns).revision().map(str::to_owned);
+            let injector_before = self
+                .sim
+                .mesh()
+                .resolve_namespace(ns)
+                .revision()
+                .map(str::to_owned);
             let reason = self.label_reason(ns, injector_before.as_deref());
             self.push(
                 steps,
@@ -592,7 +602,10 @@ impl Builder<'_> {
             Strategy::OssmMultiTenant => format!(
                 "move {ns} from {from} to {target}: the tenant label puts it inside {target}'s discoverySelectors, istio.io/rev selects {target}, maistra.io/ignore-namespace stops the 2.6 webhook"
             ),
-            _ => format!("move {ns} from {from} to {target}: istio.io/rev selects {}", self.route.target.name),
+            _ => format!(
+                "move {ns} from {from} to {target}: istio.io/rev selects {}",
+                self.route.target.name
+            ),
         }
     }
 
@@ -614,13 +627,22 @@ impl Builder<'_> {
         if workload.as_ref().is_some_and(|w| w.template.host_network) {
             return Ok(WorkloadDisposition::HostNetwork);
         }
-        if id.kind == WorkloadKind::ReplicaSet {
-            if w.needs_restart {
-                self.notes.push(format!(
-                    "{id} has no Deployment: scale it down and up to move it"
-                ));
+        match id.kind.restart() {
+            Restart::RolloutRestart | Restart::RolloutLatest => {}
+            Restart::DeletePods | Restart::NotRestartable => {
+                if w.needs_restart {
+                    let how = id
+                        .kind
+                        .restart_command(&id.namespace, &id.name)
+                        .map_or_else(
+                            || format!("its pods run to completion; the next run gets {target}"),
+                            |c| format!("move it by hand: {c}"),
+                        );
+                    self.notes
+                        .push(format!("{id} is not restarted by the plan: {how}"));
+                }
+                return Ok(WorkloadDisposition::NotRestartable);
             }
-            return Ok(WorkloadDisposition::NotRestartable);
         }
         let mut injector = w.injector.clone();
         // A template pinned to a source revision by its own istio.io/rev label.
@@ -727,10 +749,18 @@ impl Builder<'_> {
 
     /// The default-tag variant's second pass: the `default` IstioRevisionTag to
     /// the 3.0 revision, then per namespace `istio-injection=enabled istio.io/rev-`.
-    fn default_tag_pass(&mut self, groups: &[Vec<String>], before: &Status) -> Result<(), PlanError> {
+    fn default_tag_pass(
+        &mut self,
+        groups: &[Vec<String>],
+        before: &Status,
+    ) -> Result<(), PlanError> {
         let target = self.target().to_owned();
         let mut steps = Vec::new();
-        let current = self.sim.mesh().tag("default").and_then(|t| t.revision.clone());
+        let current = self
+            .sim
+            .mesh()
+            .tag("default")
+            .and_then(|t| t.revision.clone());
         self.push(
             &mut steps,
             StepAction::RetargetSailTag {

@@ -41,8 +41,8 @@ pub use self::request::Request;
 pub use self::scope::{
     NamespaceDisposition, NamespaceScope, Scope, WorkloadDisposition, WorkloadScope,
 };
-pub use self::step::{Step, StepAction, StepId};
 pub use self::simulate::{Simulation, simulate};
+pub use self::step::{Step, StepAction, StepId};
 pub use self::strategy::Strategy;
 pub use self::waves::waves;
 use crate::error::ObjectRef;

@@ -17,8 +17,14 @@ use crate::labels::Labels;
 use crate::mesh::Mesh;
 use crate::snapshot::{TagTargetKind, WorkloadId};
 
+/// Expected label values by key (`None`: absent), as checks record them.
+type Recorded = BTreeMap<String, Option<String>>;
+
+/// An inverse step before it gets its id: action, reason, pre- and postconditions.
+type Inverse = (StepAction, String, Vec<Check>, Vec<Check>);
+
 /// Splits recorded prior values into what to set and what to remove.
-fn restore(prior: &BTreeMap<String, Option<String>>) -> (Labels, BTreeSet<String>) {
+fn restore(prior: &Recorded) -> (Labels, BTreeSet<String>) {
     let set = prior
         .iter()
         .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
@@ -31,13 +37,7 @@ fn restore(prior: &BTreeMap<String, Option<String>>) -> (Labels, BTreeSet<String
     (set, remove)
 }
 
-fn inverse_labels(
-    pre: &[Check],
-    post: &[Check],
-) -> Option<(
-    BTreeMap<String, Option<String>>,
-    BTreeMap<String, Option<String>>,
-)> {
+fn inverse_labels(pre: &[Check], post: &[Check]) -> Option<(Recorded, Recorded)> {
     let find = |checks: &[Check]| {
         checks.iter().find_map(|c| match c {
             Check::NamespaceLabels { labels, .. } | Check::TemplateLabels { labels, .. } => {
@@ -55,7 +55,7 @@ fn prior_of<T>(pre: &[Check], pick: impl Fn(&Check) -> Option<T>) -> Option<T> {
 
 /// The inverse of one change, from the step's own preconditions; `None` for
 /// steps that need no undoing (restarts and verifications are redone at the end).
-fn inverse(step: &Step) -> Result<Option<(StepAction, String, Vec<Check>, Vec<Check>)>, PlanError> {
+fn inverse(step: &Step) -> Result<Option<Inverse>, PlanError> {
     let no_rollback = |object: ObjectRef| PlanError::NoRollback {
         step: step.id,
         object,
@@ -261,7 +261,12 @@ impl Plan {
                 .mesh()
                 .snapshot()
                 .workload(&workload.namespace, workload.kind, &workload.name)
-                .and_then(|w| back.mesh().resolve_workload(w).revision().map(str::to_owned));
+                .and_then(|w| {
+                    back.mesh()
+                        .resolve_workload(w)
+                        .revision()
+                        .map(str::to_owned)
+                });
             if !namespaces.contains(&workload.namespace) {
                 namespaces.push(workload.namespace.clone());
             }
@@ -320,7 +325,11 @@ impl Plan {
             .map(|(i, steps)| Wave {
                 number: i + 1,
                 kind: WaveKind::Rollback,
-                namespaces: if i == 0 { Vec::new() } else { namespaces.clone() },
+                namespaces: if i == 0 {
+                    Vec::new()
+                } else {
+                    namespaces.clone()
+                },
                 steps,
             })
             .collect();

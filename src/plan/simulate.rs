@@ -15,10 +15,10 @@
 
 use std::collections::BTreeMap;
 
+use super::Plan;
 use super::check::{INJECTION_KEYS, revision_users};
 use super::error::{PlanError, Violation};
 use super::step::{Step, StepAction};
-use super::Plan;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh};
 use crate::resolve::Resolution;
@@ -69,12 +69,10 @@ impl StepAction {
                 kind: *kind,
                 name: name.clone(),
             }),
-            StepAction::SetIstioVersion { istio, version } => {
-                mesh.apply(&Edit::SetIstioVersion {
-                    istio: istio.clone(),
-                    version: version.clone(),
-                })
-            }
+            StepAction::SetIstioVersion { istio, version } => mesh.apply(&Edit::SetIstioVersion {
+                istio: istio.clone(),
+                version: version.clone(),
+            }),
             StepAction::Delete { object } | StepAction::AwaitGone { object } => {
                 mesh.apply(&Edit::Delete {
                     object: object.clone(),
@@ -153,10 +151,7 @@ impl Simulation {
         };
         // A control plane is removed only when nothing uses it any more.
         if let StepAction::Delete { object } = &step.action
-            && let Some(rev) = self
-                .mesh
-                .revisions()
-                .find(|r| r.control_plane == *object)
+            && let Some(rev) = self.mesh.revisions().find(|r| r.control_plane == *object)
         {
             let users = revision_users(&self.mesh, &rev.name);
             if !users.is_empty() {
@@ -241,9 +236,10 @@ impl Simulation {
                 })
             }
             Resolution::Injected { revision, .. } => {
-                let discovered = self.mesh.revision(&revision).is_none_or(|r| {
-                    r.discovers(&self.mesh.namespace_labels(namespace))
-                });
+                let discovered = self
+                    .mesh
+                    .revision(&revision)
+                    .is_none_or(|r| r.discovers(&self.mesh.namespace_labels(namespace)));
                 if discovered {
                     Ok(())
                 } else {

@@ -120,14 +120,14 @@ pub(crate) fn route(mesh: &Mesh, request: &Request) -> Result<Route, PlanError> 
         }
     }
     let target = resolve_target(mesh, request)?;
-    let target_rev = mesh
-        .revision(&target.revision)
-        .cloned()
-        .ok_or_else(|| PlanError::UnknownTarget {
-            name: target.name.clone(),
-            revisions: mesh.revisions().map(|r| r.name.clone()).collect(),
-            tags: mesh.tags().map(|t| t.name.clone()).collect(),
-        })?;
+    let target_rev =
+        mesh.revision(&target.revision)
+            .cloned()
+            .ok_or_else(|| PlanError::UnknownTarget {
+                name: target.name.clone(),
+                revisions: mesh.revisions().map(|r| r.name.clone()).collect(),
+                tags: mesh.tags().map(|t| t.name.clone()).collect(),
+            })?;
     let istio = sail_istio(mesh, &target_rev);
     let in_place = request.strategy == Some(Strategy::InPlace)
         || (request.strategy.is_none() && request.version.is_some());
@@ -153,7 +153,14 @@ pub(crate) fn route(mesh: &Mesh, request: &Request) -> Result<Route, PlanError> 
         .collect();
     let strategy = match request.strategy {
         Some(s) => s,
-        None => choose(mesh, request, &target, &target_rev, istio.as_ref(), &sources),
+        None => choose(
+            mesh,
+            request,
+            &target,
+            &target_rev,
+            istio.as_ref(),
+            &sources,
+        ),
     };
     let route = Route {
         target,
@@ -219,8 +226,10 @@ fn choose(
     // through a tag and the caller named a revision.
     let via_tag_only = target.name == target.revision && {
         let mut any = false;
-        let all = mesh.snapshot().namespaces().all(|ns| {
-            match mesh.resolve_namespace(ns.name()) {
+        let all = mesh
+            .snapshot()
+            .namespaces()
+            .all(|ns| match mesh.resolve_namespace(ns.name()) {
                 Resolution::Injected { revision, via, .. }
                     if sources.iter().any(|s| s.name == revision) =>
                 {
@@ -228,8 +237,7 @@ fn choose(
                     matches!(via, Via::Tag(_) | Via::DefaultRevision)
                 }
                 _ => true,
-            }
-        });
+            });
         any && all
     };
     if via_tag_only {
@@ -300,9 +308,12 @@ fn preflight(
                 )?;
             }
             if strategy == Strategy::TagMove
-                && mesh
-                    .tags()
-                    .all(|t| !route.sources.iter().any(|s| t.revision.as_deref() == Some(&s.name)))
+                && mesh.tags().all(|t| {
+                    !route
+                        .sources
+                        .iter()
+                        .any(|s| t.revision.as_deref() == Some(&s.name))
+                })
             {
                 return Err(not_applicable(format!(
                     "no tag leads to {}; use canary-relabel",
@@ -451,7 +462,11 @@ fn ossm_preflight(mesh: &Mesh, route: &Route, target_rev: &Revision) -> Result<(
     }) {
         return Err(PlanError::SmcpManagedGateway {
             smcp: smcp.control_plane.clone(),
-            workload: crate::snapshot::WorkloadId::new(gw.namespace(), gw.kind, gw.meta.name.clone()),
+            workload: crate::snapshot::WorkloadId::new(
+                gw.namespace(),
+                gw.kind,
+                gw.meta.name.clone(),
+            ),
         });
     }
     Ok(())
@@ -465,8 +480,8 @@ pub(crate) fn discovery_labels(target_rev: &Revision) -> Option<Labels> {
     target_rev
         .discovery_selectors
         .iter()
-        .find(|s| s.match_expressions.is_empty() && !s.match_labels.is_empty())
-        .map(|s| s.match_labels.clone())
+        .find(|s| s.match_expressions().is_empty() && !s.match_labels().is_empty())
+        .map(|s| s.match_labels().clone())
 }
 
 /// Whether a namespace's labels (plus `extra`) fall inside a revision's discovery.

@@ -49,8 +49,7 @@ impl Plan {
                 ));
             }
             let ns = |s: &str| check_dns1123_label(s).map_err(|m| bad(step, "namespace", s, m));
-            let name =
-                |s: &str| check_dns1123_subdomain(s).map_err(|m| bad(step, "name", s, m));
+            let name = |s: &str| check_dns1123_subdomain(s).map_err(|m| bad(step, "name", s, m));
             match &step.action {
                 StepAction::LabelNamespace {
                     namespace,
@@ -80,7 +79,9 @@ impl Plan {
                         return Err(bad(step, "tag", tag, "must not be empty".to_owned()));
                     }
                 }
-                StepAction::RetargetSailTag { tag, name: target, .. } => {
+                StepAction::RetargetSailTag {
+                    tag, name: target, ..
+                } => {
                     name(tag)?;
                     name(target)?;
                 }
@@ -89,9 +90,7 @@ impl Plan {
                     check_label_value(version)
                         .ok()
                         .filter(|()| !version.is_empty())
-                        .ok_or_else(|| {
-                            bad(step, "version", version, "not a version".to_owned())
-                        })?;
+                        .ok_or_else(|| bad(step, "version", version, "not a version".to_owned()))?;
                 }
                 StepAction::Delete { object } | StepAction::AwaitGone { object } => {
                     if let Some(n) = &object.namespace {

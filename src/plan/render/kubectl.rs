@@ -18,6 +18,7 @@ pub fn resource(kind: &str) -> String {
         "ServiceMeshControlPlane" => "smcp".to_owned(),
         "ServiceMeshMemberRoll" => "smmr".to_owned(),
         "ServiceMeshMember" => "smm".to_owned(),
+        "DeploymentConfig" => "dc".to_owned(),
         other => other.to_ascii_lowercase(),
     }
 }
@@ -70,10 +71,7 @@ fn check_commands(check: &Check, plan: &Plan) -> Vec<String> {
                 )
             })
             .collect(),
-        Check::WorkloadRunning {
-            workload,
-            revision,
-        } => {
+        Check::WorkloadRunning { workload, revision } => {
             let Some(selector) = template_selector(plan, workload) else {
                 return Vec::new();
             };
@@ -89,9 +87,9 @@ fn check_commands(check: &Check, plan: &Plan) -> Vec<String> {
             tag,
             revision: Some(revision),
         } => {
-            let sail = plan.steps().any(|s| {
-                matches!(&s.action, StepAction::RetargetSailTag { tag: t, .. } if t == tag)
-            });
+            let sail = plan.steps().any(
+                |s| matches!(&s.action, StepAction::RetargetSailTag { tag: t, .. } if t == tag),
+            );
             if sail {
                 vec![format!(
                     "test \"$(kubectl get istiorevisiontag {} -o jsonpath={})\" = {}",
@@ -183,6 +181,21 @@ pub fn action_commands(action: &StepAction) -> Vec<String> {
                     quote(&patch.to_string())
                 ),
                 rollout_status(workload),
+            ]
+        }
+        // OpenShift DeploymentConfigs roll out with `oc rollout latest`.
+        StepAction::Restart { workload } if workload.kind == WorkloadKind::DeploymentConfig => {
+            vec![
+                format!(
+                    "oc rollout latest {}{}",
+                    workload_arg(workload),
+                    ns_flag(Some(&workload.namespace))
+                ),
+                format!(
+                    "oc rollout status {}{}",
+                    workload_arg(workload),
+                    ns_flag(Some(&workload.namespace))
+                ),
             ]
         }
         StepAction::Restart { workload } => vec![
@@ -349,11 +362,7 @@ pub fn kubectl(plan: &Plan) -> String {
 }
 
 fn step_comment(out: &mut String, step: &Step) {
-    out.push_str(&format!(
-        "# Step {}: {}\n",
-        step.id,
-        comment(&step.reason)
-    ));
+    out.push_str(&format!("# Step {}: {}\n", step.id, comment(&step.reason)));
 }
 
 fn restarted_name(step: &Step) -> Option<&str> {

@@ -111,7 +111,9 @@ pub fn markdown(plan: &Plan, rollback: &Result<Plan, PlanError>) -> String {
             }
         }
     }
-    out.push_str("\n## End state (simulated)\n\n| namespace | injector | workloads on it |\n|---|---|---|\n");
+    out.push_str(
+        "\n## End state (simulated)\n\n| namespace | injector | workloads on it |\n|---|---|---|\n",
+    );
     for ns in &plan.end_state.namespaces {
         let total = ns.workloads.len();
         let on = ns

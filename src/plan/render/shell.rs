@@ -46,7 +46,8 @@ pub fn label_arg(key: &str, value: &str) -> String {
     let looks_typed = matches!(
         value.to_ascii_lowercase().as_str(),
         "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null"
-    ) || (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'.'));
+    ) || (!value.is_empty()
+        && value.bytes().all(|b| b.is_ascii_digit() || b == b'.'));
     match quote(key) {
         Cow::Borrowed(k) if looks_typed => format!("{k}=\"{value}\""),
         k => {
