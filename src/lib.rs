@@ -99,7 +99,7 @@
 //! // The pod still runs the sidecar `basic` injected: it needs a restart.
 //! let status = Status::of(&mesh);
 //! let pod = &status.pods[0];
-//! assert_eq!((pod.injector.as_deref(), pod.running.as_str()), (Some("ossm3"), Some("basic")));
+//! assert_eq!((pod.injector.as_deref(), pod.running.revision()), (Some("ossm3"), Some("basic")));
 //! assert!(status.needs_restart().count() == 1);
 //! # Ok::<(), meshrev::Error>(())
 //! ```

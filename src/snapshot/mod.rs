@@ -29,6 +29,7 @@ mod builder;
 mod core;
 mod decode;
 mod edit;
+mod injection;
 mod input;
 mod k8s;
 mod kiali;
@@ -49,6 +50,7 @@ pub use self::core::{
     ConfigMap, Namespace, Pod, PodTemplate, Restart, Workload, WorkloadId, WorkloadKind,
 };
 pub use self::edit::{Edit, EditError};
+pub use self::injection::SidecarStatus;
 pub use self::kiali::Kiali;
 pub use self::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
