@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
+use crate::resolve::Verdict;
 use crate::snapshot::{Pod, PodController, SidecarStatus, WorkloadKind};
 
 /// The revision that injected a running pod, from the record the injector left.
@@ -124,7 +125,7 @@ pub struct MalformedStatus {
 /// broken record is always reported.
 pub fn running_revision(pod: &Pod) -> (Running, Option<MalformedStatus>) {
     let malformed = match &pod.sidecar_status {
-        Some(SidecarStatus::Malformed { message }) => Some(MalformedStatus {
+        Some(SidecarStatus::Malformed { message, .. }) => Some(MalformedStatus {
             message: message.clone(),
         }),
         _ => None,
@@ -204,6 +205,10 @@ pub struct NamespaceStatus {
     pub name: String,
     /// The revision whose webhook receives a label-less pod here.
     pub injector: Option<String>,
+    /// The revisions whose webhooks all receive a label-less pod here (sorted;
+    /// `injector` is then null). JSON: present only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict: Vec<String>,
     /// Why, as a sentence.
     pub reason: String,
     /// Its workloads.
@@ -222,6 +227,10 @@ pub struct WorkloadStatus {
     pub name: String,
     /// The revision that would inject a pod created from its template now.
     pub injector: Option<String>,
+    /// The revisions that would all inject such a pod (sorted; `injector` is then
+    /// null): double injection. JSON: present only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict: Vec<String>,
     /// What its live pods run, each once, never [`Running::None`] (JSON: the
     /// revision names, `unknown` for a sidecar with no record, sorted as text).
     pub running: Vec<Running>,
@@ -318,6 +327,10 @@ pub struct PodStatus {
     pub name: String,
     /// The revision that would inject it if it were created now.
     pub injector: Option<String>,
+    /// The revisions that would all inject it (sorted; `injector` is then null).
+    /// JSON: present only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict: Vec<String>,
     /// The revision that did inject it.
     pub running: Running,
 }
@@ -440,6 +453,22 @@ fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
     r.family == Family::Maistra && r.namespace == namespace
 }
 
+/// A verdict as status reports it: `injector` and `conflict`.
+#[derive(Clone)]
+struct Injector {
+    revision: Option<String>,
+    conflict: Vec<String>,
+}
+
+impl Injector {
+    fn of(v: &Verdict<'_>) -> Self {
+        Injector {
+            revision: v.revision().map(str::to_owned),
+            conflict: v.conflict().iter().map(|r| (*r).to_owned()).collect(),
+        }
+    }
+}
+
 /// One namespace's part of the status: computed from that namespace alone.
 struct NamespacePart {
     namespace: NamespaceStatus,
@@ -456,13 +485,12 @@ impl NamespacePart {
 
         // Workloads that own pods through a template (ReplicaSets under a
         // Deployment fold into it), then bare pods, by kind then name.
-        let mut workloads: BTreeMap<(String, String), (Option<String>, Vec<Running>)> =
-            BTreeMap::new();
+        let mut workloads: BTreeMap<(String, String), (Injector, Vec<Running>)> = BTreeMap::new();
         for w in s.workloads_in(ns).filter(|w| s.is_pod_owner(w)) {
-            let injector = mesh.injecting_revision(ns, &ns_labels, Some((&w.template).into()));
+            let verdict = mesh.verdict(ns, &ns_labels, Some((&w.template).into()));
             workloads.insert(
                 (w.kind.as_str().to_owned(), w.meta.name.clone()),
-                (injector.map(str::to_owned), Vec::new()),
+                (Injector::of(&verdict), Vec::new()),
             );
         }
         let mut pods = Vec::new();
@@ -470,9 +498,7 @@ impl NamespacePart {
         // Controllers the pods name that the snapshot lacks.
         let mut missing = BTreeSet::new();
         for pod in s.pods_in(ns) {
-            let injector = mesh
-                .injecting_revision(ns, &ns_labels, Some(pod.into()))
-                .map(str::to_owned);
+            let injector = Injector::of(&mesh.verdict(ns, &ns_labels, Some(pod.into())));
             let (running, _) = running_revision(pod);
             if is_live(pod) {
                 if let Running::Revision(r) = &running {
@@ -495,7 +521,8 @@ impl NamespacePart {
             pods.push(PodStatus {
                 namespace: ns.to_owned(),
                 name: pod.meta.name.clone(),
-                injector,
+                injector: injector.revision,
+                conflict: injector.conflict,
                 running,
             });
         }
@@ -504,8 +531,8 @@ impl NamespacePart {
             .map(|((kind, name), (injector, running))| {
                 let needs_restart = running.iter().any(|r| match r {
                     Running::Unknown => false,
-                    Running::Revision(r) => Some(r.as_str()) != injector.as_deref(),
-                    _ => injector.is_some(),
+                    Running::Revision(r) => Some(r.as_str()) != injector.revision.as_deref(),
+                    Running::None => injector.revision.is_some(),
                 });
                 // Each once, in the order of their JSON text (the contract's order).
                 let mut distinct: Vec<Running> = running
@@ -520,7 +547,8 @@ impl NamespacePart {
                     missing: missing.contains(&(kind.clone(), name.clone())),
                     kind: Kind::from_kind(&kind),
                     name,
-                    injector,
+                    injector: injector.revision,
+                    conflict: injector.conflict,
                     running: distinct,
                     needs_restart,
                     pods: running.len(),
@@ -531,6 +559,7 @@ impl NamespacePart {
             namespace: NamespaceStatus {
                 name: ns.to_owned(),
                 injector: resolution.revision().map(str::to_owned),
+                conflict: Injector::of(&resolution.verdict()).conflict,
                 reason: resolution.to_string(),
                 workloads,
             },

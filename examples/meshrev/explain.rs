@@ -70,7 +70,7 @@ pub fn explain(mesh: &Mesh, target: &str) -> Result<String, String> {
             let _ = writeln!(
                 out,
                 "  needs a restart: its pods run {running}, a new pod would get {}",
-                w.injector.as_deref().unwrap_or("no sidecar")
+                new_pod_words(&w.injector, &w.conflict)
             );
         }
     }
@@ -80,4 +80,18 @@ pub fn explain(mesh: &Mesh, target: &str) -> Result<String, String> {
 /// The revisions (or `unknown`) a workload's pods run, as printed.
 fn running_labels(running: &[meshrev::status::Running]) -> Vec<&str> {
     running.iter().filter_map(|r| r.label()).collect()
+}
+
+/// What a new pod would get, in words.
+fn new_pod_words(injector: &Option<String>, conflict: &[String]) -> String {
+    match injector {
+        Some(r) => r.clone(),
+        None if !conflict.is_empty() => {
+            format!(
+                "a sidecar from each of {} (double injection)",
+                conflict.join(" and ")
+            )
+        }
+        None => "no sidecar".to_owned(),
+    }
 }

@@ -23,8 +23,10 @@ pub enum SidecarStatus {
         /// The revision that injected the pod.
         revision: Option<String>,
     },
-    /// Not valid JSON (edited by hand, truncated): the parser's message.
+    /// Not valid JSON (edited by hand, truncated): the text and the parser's message.
     Malformed {
+        /// The annotation as it was.
+        text: String,
         /// What the JSON parser said.
         message: String,
     },
@@ -57,6 +59,7 @@ impl SidecarStatus {
             None => match serde_json::from_str::<serde::de::IgnoredAny>(text) {
                 Ok(_) => SidecarStatus::Recorded { revision: None },
                 Err(e) => SidecarStatus::Malformed {
+                    text: text.to_owned(),
                     message: e.to_string(),
                 },
             },
@@ -69,6 +72,24 @@ impl SidecarStatus {
         annotations
             .remove(labels::SIDECAR_STATUS)
             .map(|text| SidecarStatus::parse(&text))
+    }
+
+    /// Annotation text that reads back as this record: `{"revision":"R"}` (or
+    /// `{}`), or a malformed record's own text. For writing a pod back out.
+    ///
+    /// ```
+    /// use meshrev::snapshot::SidecarStatus;
+    /// let s = SidecarStatus::parse(r#"{"containers":["istio-proxy"],"revision":"canary"}"#);
+    /// assert_eq!(SidecarStatus::parse(&s.to_annotation()), s);
+    /// ```
+    pub fn to_annotation(&self) -> String {
+        match self {
+            SidecarStatus::Recorded { revision: Some(r) } => {
+                serde_json::json!({ "revision": r }).to_string()
+            }
+            SidecarStatus::Recorded { revision: None } => "{}".to_owned(),
+            SidecarStatus::Malformed { text, .. } => text.clone(),
+        }
     }
 
     /// The revision the record names, if it is well-formed and names one.
@@ -106,5 +127,13 @@ mod tests {
             SidecarStatus::Malformed { .. }
         ));
         assert!(matches!(rev(""), SidecarStatus::Malformed { .. }));
+        for text in [
+            r#"{"revision":"basic","containers":[]}"#,
+            "{}",
+            "[1]",
+            "{oops",
+        ] {
+            assert_eq!(rev(&rev(text).to_annotation()), rev(text), "{text}");
+        }
     }
 }

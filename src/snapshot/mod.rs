@@ -31,6 +31,7 @@ mod decode;
 mod edit;
 mod injection;
 mod input;
+#[cfg(feature = "k8s-openapi")]
 mod k8s;
 mod kiali;
 mod maistra;
