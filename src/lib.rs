@@ -117,6 +117,9 @@
 //!
 //! # Modules
 //!
+//! - [`domain`]: the mesh facts meshrev models (webhooks, istiod's decision, Sail,
+//!   Maistra, the migration), each with its upstream source; code, tests and
+//!   fixtures cite its sections (`docs/domain.md`).
 //! - [`snapshot`]: reading and validating cluster objects.
 //! - [`labels`]: well-known keys, name and label syntax, label selectors.
 //! - [`mesh`]: control-plane discovery for upstream Istio, Sail and Maistra.
@@ -132,6 +135,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod analyze;
+#[doc = include_str!("../docs/domain.md")]
+pub mod domain {}
 mod error;
 pub mod labels;
 pub mod mesh;
