@@ -112,13 +112,16 @@
 //! // The pod still runs the sidecar `basic` injected: it needs a restart.
 //! let status = Status::of(&mesh);
 //! let pod = &status.pods[0];
-//! assert_eq!((pod.injector.as_deref(), pod.running.as_str()), (Some("ossm3"), Some("basic")));
+//! assert_eq!((pod.injector.as_deref(), pod.running.revision()), (Some("ossm3"), Some("basic")));
 //! assert!(status.needs_restart().count() == 1);
 //! # Ok::<(), meshrev::Error>(())
 //! ```
 //!
 //! # Modules
 //!
+//! - [`domain`]: the mesh facts meshrev models (webhooks, istiod's decision, Sail,
+//!   Maistra, the migration), each with its upstream source; code, tests and
+//!   fixtures cite its sections (`docs/domain.md`).
 //! - [`snapshot`]: reading and validating cluster objects.
 //! - [`labels`]: well-known keys, name and label syntax, label selectors.
 //! - [`mesh`]: control-plane discovery for upstream Istio, Sail and Maistra.
@@ -134,6 +137,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod analyze;
+#[doc = include_str!("../docs/domain.md")]
+pub mod domain {}
 mod error;
 pub mod labels;
 pub mod mesh;
