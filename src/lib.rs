@@ -57,6 +57,8 @@
 //!     -> Findings   stable-coded problems: conflicting labels, double injection, ...
 //!     -> Topology   revisions, data planes, namespaces, workloads as a graph;
 //!                   DOT, Mermaid and Kiali-style JSON
+//!     -> Plan       waves of steps moving namespaces to a target revision, each
+//!                   proven on a copy of the model; kubectl script, runbook, rollback
 //! ```
 //!
 //! # Example: mid-migration from OSSM 2.6 to 3.0
@@ -110,7 +112,7 @@
 //! // The pod still runs the sidecar `basic` injected: it needs a restart.
 //! let status = Status::of(&mesh);
 //! let pod = &status.pods[0];
-//! assert_eq!((pod.injector.as_deref(), pod.running.as_str()), (Some("ossm3"), Some("basic")));
+//! assert_eq!((pod.injector.as_deref(), pod.running.revision()), (Some("ossm3"), Some("basic")));
 //! assert!(status.needs_restart().count() == 1);
 //! # Ok::<(), meshrev::Error>(())
 //! ```

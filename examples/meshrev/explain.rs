@@ -249,7 +249,7 @@ pub fn explain(
             let _ = writeln!(
                 out,
                 "  running: {}",
-                running.as_str().unwrap_or("no sidecar")
+                running.label().unwrap_or("no sidecar")
             );
             if let Some(m) = &malformed {
                 let _ = writeln!(
@@ -281,6 +281,7 @@ pub fn explain(
             (kind, name, row, None)
         }
     };
+<<<<<<< HEAD
     let _ = writeln!(out, "{kind_name} {ns}/{wname}");
     let mut wjson = json!({"kind": kind_name, "name": wname, "in_snapshot": resolution.is_some()});
     match &resolution {
@@ -302,6 +303,23 @@ pub fn explain(
     if let Some(w) = &status_row {
         let running = running_words(&w.running);
         let _ = writeln!(out, "  running: {running} ({})", words(w.pods, "live pod"));
+=======
+    let name = workload.meta.name.as_str();
+    let status = Status::of(mesh);
+    let _ = writeln!(out, "{} {ns}/{name}", workload.kind);
+    let _ = writeln!(out, "  {}", mesh.resolve_workload(workload));
+    if let Some(w) = status.namespace(ns).and_then(|n| {
+        n.workloads
+            .iter()
+            .find(|w| w.name == name && w.kind == workload.kind.as_str())
+    }) {
+        let running = if w.running.is_empty() {
+            "no sidecar".to_owned()
+        } else {
+            running_labels(&w.running).join(", ")
+        };
+        let _ = writeln!(out, "  running: {running} ({} live pods)", w.pods);
+>>>>>>> main
         if w.needs_restart {
             let _ = writeln!(
                 out,
@@ -337,6 +355,11 @@ fn finish(as_json: bool, doc: Value, text: String) -> Result<String, String> {
     } else {
         Ok(text)
     }
+}
+
+/// The revisions (or `unknown`) a workload's pods run, as printed.
+fn running_labels(running: &[meshrev::status::Running]) -> Vec<&str> {
+    running.iter().filter_map(|r| r.label()).collect()
 }
 
 /// What a new pod would get, in words.
