@@ -168,11 +168,12 @@ fn words(n: usize, word: &str) -> String {
     format!("{n} {word}{}", crate::plural(n))
 }
 
-fn running_words(running: &[String]) -> String {
-    if running.is_empty() {
+fn running_words(running: &[meshrev::status::Running]) -> String {
+    let labels: Vec<&str> = running.iter().filter_map(|r| r.label()).collect();
+    if labels.is_empty() {
         "no sidecar".to_owned()
     } else {
-        running.join(", ")
+        labels.join(", ")
     }
 }
 
@@ -208,7 +209,7 @@ pub fn explain(
             .namespace(ns)?
             .workloads
             .iter()
-            .find(|w| w.name == name && w.kind == kind)
+            .find(|w| w.name == name && w.kind.as_str() == kind)
             .cloned()
     };
 
@@ -249,7 +250,7 @@ pub fn explain(
             let _ = writeln!(
                 out,
                 "  running: {}",
-                running.label().unwrap_or("no sidecar")
+                running.as_str().unwrap_or("no sidecar")
             );
             if let Some(m) = &malformed {
                 let _ = writeln!(
@@ -281,7 +282,6 @@ pub fn explain(
             (kind, name, row, None)
         }
     };
-<<<<<<< HEAD
     let _ = writeln!(out, "{kind_name} {ns}/{wname}");
     let mut wjson = json!({"kind": kind_name, "name": wname, "in_snapshot": resolution.is_some()});
     match &resolution {
@@ -303,30 +303,13 @@ pub fn explain(
     if let Some(w) = &status_row {
         let running = running_words(&w.running);
         let _ = writeln!(out, "  running: {running} ({})", words(w.pods, "live pod"));
-=======
-    let name = workload.meta.name.as_str();
-    let status = Status::of(mesh);
-    let _ = writeln!(out, "{} {ns}/{name}", workload.kind);
-    let _ = writeln!(out, "  {}", mesh.resolve_workload(workload));
-    if let Some(w) = status.namespace(ns).and_then(|n| {
-        n.workloads
-            .iter()
-            .find(|w| w.name == name && w.kind == workload.kind.as_str())
-    }) {
-        let running = if w.running.is_empty() {
-            "no sidecar".to_owned()
-        } else {
-            running_labels(&w.running).join(", ")
-        };
-        let _ = writeln!(out, "  running: {running} ({} live pods)", w.pods);
->>>>>>> main
         if w.needs_restart {
             let _ = writeln!(
                 out,
                 "  needs a restart: its pods run {running}, a new pod would get {}",
                 new_pod_words(&w.injector, &w.conflict)
             );
-            let command = WorkloadKind::from_kind(&w.kind).map(|k| k.restart_command(ns, &wname));
+            let command = w.kind.workload().map(|k| k.restart_command(ns, &wname));
             match command {
                 Some(Some(cmd)) => {
                     let _ = writeln!(out, "  restart: {cmd}");
@@ -355,11 +338,6 @@ fn finish(as_json: bool, doc: Value, text: String) -> Result<String, String> {
     } else {
         Ok(text)
     }
-}
-
-/// The revisions (or `unknown`) a workload's pods run, as printed.
-fn running_labels(running: &[meshrev::status::Running]) -> Vec<&str> {
-    running.iter().filter_map(|r| r.label()).collect()
 }
 
 /// What a new pod would get, in words.

@@ -129,7 +129,7 @@ pub fn status(mesh: &Mesh, mut status: Status, only: &BTreeSet<String>) -> Statu
                 .namespaces
                 .iter()
                 .flat_map(|n| &n.workloads)
-                .filter(|w| w.running.contains(&p.revision))
+                .filter(|w| w.running.iter().any(|r| r.as_str() == Some(&p.revision)))
                 .count()
         })
         .collect();

@@ -298,13 +298,6 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
                 Format::Table => emit(&inspect::inspect(&snapshot))?,
             }
         }
-<<<<<<< HEAD
-        Command::Status {
-            input,
-            namespaces,
-            format,
-        } => {
-=======
         Command::Plan {
             input,
             to,
@@ -331,8 +324,11 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
             let rollback = rollback.then_some(done);
             emit(&plan::plan(&mesh, &request, rollback, format)?)?;
         }
-        Command::Explain { target, input } => {
->>>>>>> main
+        Command::Status {
+            input,
+            namespaces,
+            format,
+        } => {
             let mesh = Mesh::new(load(&input)?);
             let mut status = Status::of(&mesh);
             let only = namespaces.select(&mesh)?;
