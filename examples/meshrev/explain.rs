@@ -250,7 +250,7 @@ pub fn explain(
             let _ = writeln!(
                 out,
                 "  running: {}",
-                running.as_str().unwrap_or("no sidecar")
+                running.label().unwrap_or("no sidecar")
             );
             if let Some(m) = &malformed {
                 let _ = writeln!(

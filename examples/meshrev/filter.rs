@@ -108,7 +108,7 @@ pub fn status(mesh: &Mesh, mut status: Status, only: &BTreeSet<String>) -> Statu
         status
             .pods
             .iter()
-            .filter(|p| p.running.as_str() == Some(revision))
+            .filter(|p| p.running.revision() == Some(revision))
             .filter(|p| {
                 s.pod(&p.namespace, &p.name)
                     .is_some_and(meshrev::status::is_live)
@@ -129,7 +129,11 @@ pub fn status(mesh: &Mesh, mut status: Status, only: &BTreeSet<String>) -> Statu
                 .namespaces
                 .iter()
                 .flat_map(|n| &n.workloads)
-                .filter(|w| w.running.iter().any(|r| r.as_str() == Some(&p.revision)))
+                .filter(|w| {
+                    w.running
+                        .iter()
+                        .any(|r| r.revision() == Some(p.revision.as_str()))
+                })
                 .count()
         })
         .collect();
