@@ -34,15 +34,18 @@
 //!
 //! # Collecting a snapshot
 //!
-//! The kinds meshrev reads, in one `kubectl` command, then the mesh's own kinds
-//! (list only those your cluster has: `kubectl` refuses unknown resource types):
+//! The core kinds meshrev reads, then the mesh's own kinds (list only those your
+//! cluster has: `kubectl` refuses unknown resource types), one file each in a
+//! folder (appending the second to the first would glue two documents into one
+//! with every key twice):
 //!
 //! ```text
-//! kubectl get namespaces,pods,deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,jobs,cronjobs,mutatingwebhookconfigurations,configmaps -A -o yaml > cluster.yaml
-//! kubectl get smcp,smmr,smm,istio,istiorevision,istiorevisiontag,kiali,deploymentconfigs -A -o yaml >> cluster.yaml
+//! mkdir cluster
+//! kubectl get namespaces,pods,deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,jobs,cronjobs,mutatingwebhookconfigurations,configmaps -A -o yaml > cluster/core.yaml
+//! kubectl get smcp,smmr,smm,istio,istiorevision,istiorevisiontag,kiali,deploymentconfigs -A -o yaml > cluster/mesh.yaml
 //! ```
 //!
-//! Read it with [`Snapshot::from_path`], which also takes a directory (an
+//! Read the folder with [`Snapshot::from_path`] (which also takes a file, or an
 //! `oc adm must-gather` tree), or several sources with [`SnapshotBuilder`].
 //!
 //! # Data flow

@@ -34,11 +34,13 @@ Exit codes:
 Snapshots: files of what `kubectl get ... -o yaml` (or `-o json`) printed, gzipped
 or not; directories, read recursively for *.yaml, *.yml and *.json (an
 `oc adm must-gather` tree); or `-` for standard input. Recommended collection:
+  mkdir cluster
   kubectl get namespaces,pods,deployments,statefulsets,daemonsets,replicasets,\\
     replicationcontrollers,jobs,cronjobs,mutatingwebhookconfigurations,configmaps \\
-    -A -o yaml > cluster.yaml
+    -A -o yaml > cluster/core.yaml
   kubectl get smcp,smmr,smm,istio,istiorevision,istiorevisiontag,kiali,\\
-    deploymentconfigs -A -o yaml >> cluster.yaml   # the kinds your cluster has
+    deploymentconfigs -A -o yaml > cluster/mesh.yaml   # the kinds your cluster has
+  meshrev status cluster/
 ";
 
 #[derive(Parser)]
