@@ -19,6 +19,7 @@
 mod check;
 mod end_state;
 mod error;
+mod perform;
 mod request;
 mod scope;
 mod step;
