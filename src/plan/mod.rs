@@ -19,7 +19,6 @@
 mod check;
 mod end_state;
 mod error;
-mod perform;
 mod request;
 mod scope;
 mod step;
