@@ -196,17 +196,14 @@ impl Executor for Kubectl {
             ActionKind::Observe(_) => {
                 let outcome = self.observe();
                 // A dry run starts from the real cluster, then rehearses on it.
-                if !self.apply && self.rehearsal.is_none() {
-                    if let Outcome::Observed(s) = &outcome {
-                        self.rehearsal = Some(SimulatedCluster::new(s.clone()));
-                    }
+                if !self.apply
+                    && self.rehearsal.is_none()
+                    && let Outcome::Observed(s) = &outcome
+                {
+                    self.rehearsal = Some(SimulatedCluster::new(s.clone()));
                 }
                 outcome
             }
-            _ => Outcome::Failed {
-                message: "unknown action".into(),
-                retryable: false,
-            },
         })
     }
 

@@ -262,7 +262,7 @@ fn kubectl_executor_dry_runs_the_story_with_the_seed_commands() {
 }
 
 #[test]
-fn kubectl_executor_applies_stops_unverified_and_resumes_without_sending_twice() {
+fn kubectl_executor_applies_stops_unverified_and_resumes_from_its_journal() {
     let dir = scratch("kubectl-apply");
     let plan = save_plan(&dir);
     let bin = stand_in(&dir);
@@ -300,10 +300,39 @@ fn kubectl_executor_applies_stops_unverified_and_resumes_without_sending_twice()
     assert_eq!(labels_sent(&dir), 2);
     let last_label = calls(&dir).into_iter().rfind(|c| c[0] == "label").unwrap();
     assert!(!last_label.iter().any(|a| a.starts_with("--dry-run")));
-    // Resuming re-observes the applied step instead of sending it again.
+    // Continuing after a missing effect re-checks the step: the cluster is still
+    // as before it, so the (idempotent) label is sent again.
     let out = run(None);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(labels_sent(&dir), 2);
+    assert_eq!(labels_sent(&dir), 3);
+    // A journal that ends with the change accepted (the executor died right
+    // after): resuming only observes, it never sends the change again.
+    let plan_value: meshrev::plan::Plan =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let lines = [
+        Entry::Begin {
+            plan: exec::fingerprint(&plan_value),
+            steps: plan_value.len(),
+        },
+        Entry::Sent {
+            step: 1,
+            attempt: 1,
+        },
+        Entry::Applied { step: 1 },
+    ];
+    std::fs::write(
+        &journal,
+        lines.iter().map(|e| e.to_line() + "\n").collect::<String>(),
+    )
+    .unwrap();
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("does not show it"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(labels_sent(&dir), 3);
 }
 
 /// Runs the real kubectl client in `--local` mode (no cluster); `None` when it

@@ -70,8 +70,8 @@ pub struct Action {
     pub kind: ActionKind,
 }
 
-/// Change the cluster, or read it back.
-#[non_exhaustive]
+/// Change the cluster, or read it back: the two things a run ever asks for, so
+/// callers match on them exhaustively.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionKind {
     /// Send these requests, in order; report [`Outcome::Applied`] once all were
