@@ -483,3 +483,30 @@ fn outcomes_must_name_the_awaited_action() {
         .unwrap_err();
     assert!(err.to_string().contains("awaits"), "{err}");
 }
+
+#[test]
+fn a_restart_of_a_workload_the_cluster_lacks_stops_instead_of_passing_vacuously() {
+    let plan = story_plan();
+    let restart = plan
+        .steps()
+        .find(|s| matches!(s.action, StepAction::Restart { .. }))
+        .unwrap();
+    let StepAction::Restart { workload } = &restart.action else {
+        unreachable!()
+    };
+    // Someone deleted the Deployment (and its pods) since the plan was made.
+    let mut mesh = before();
+    mesh.apply(&meshrev::Edit::Delete {
+        object: workload.object_ref(),
+    })
+    .unwrap();
+    let mut cluster = SimulatedCluster::from_mesh(mesh);
+    let mut run = Run::with_limits(plan.clone(), limits());
+    match exec::run(&mut run, &mut cluster).unwrap() {
+        State::Stopped(StopReason::Precondition { step, failures }) => {
+            assert_eq!(step, restart.id);
+            assert!(failures[0].to_string().contains(&workload.name), "{failures:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

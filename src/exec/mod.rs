@@ -45,9 +45,11 @@ mod simulated;
 
 pub use self::executor::{Executor, run};
 pub use self::journal::{Entry, JournalError, ResumeAt, fingerprint};
-pub use self::request::{PatchKind, RESTARTED_AT, RenderError, Request, render};
+pub use self::request::{
+    PatchKind, RESTARTED_AT, RenderError, Request, Resource, render, resource,
+};
 pub use self::run::{
-    Action, ActionId, ActionKind, Event, ExecError, Limits, OBSERVED_KINDS, Observation, Outcome,
-    Run, State, StopReason,
+    Action, ActionId, ActionKind, Event, ExecError, Limits, NAMESPACE_KINDS, OBSERVED_KINDS,
+    Observation, Outcome, Run, State, StopReason,
 };
 pub use self::simulated::{Crashed, Fault, SimulatedCluster};

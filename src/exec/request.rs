@@ -116,16 +116,30 @@ pub(crate) fn restart_body(restarted_at: &str) -> Value {
     json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: restarted_at}}}}})
 }
 
-/// Where a kind lives in the API.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Resource {
-    group: &'static str,
-    version: &'static str,
-    plural: &'static str,
-    namespaced: bool,
+/// Where a kind lives in the API, for clients that address resources by group,
+/// version and plural (kube-rs' `ApiResource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    /// The API group (`""` for the core group).
+    pub group: &'static str,
+    /// The version.
+    pub version: &'static str,
+    /// The plural resource name.
+    pub plural: &'static str,
+    /// Whether objects of the kind live in a namespace.
+    pub namespaced: bool,
 }
 
 impl Resource {
+    /// `apiVersion`: `v1`, `apps/v1`, `maistra.io/v2`.
+    pub fn api_version(self) -> String {
+        if self.group.is_empty() {
+            self.version.to_owned()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
     fn kubectl(self) -> String {
         if self.group.is_empty() {
             self.plural.to_owned()
@@ -135,7 +149,8 @@ impl Resource {
     }
 }
 
-pub(crate) fn resource(kind: &str) -> Option<Resource> {
+/// Where a kind meshrev reads or changes lives in the API (`None` for others).
+pub fn resource(kind: &str) -> Option<Resource> {
     let r = |group, version, plural, namespaced| Resource {
         group,
         version,

@@ -109,6 +109,16 @@ pub const OBSERVED_KINDS: [&str; 8] = [
     "IstioRevisionTag",
 ];
 
+/// The kinds an observation reads in each of its namespaces, besides the
+/// `Namespace` itself: pods, and the workloads that own them.
+pub const NAMESPACE_KINDS: [&str; 5] = [
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+];
+
 /// What happened when the caller performed an action.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -684,6 +694,22 @@ impl Run {
         let post_failures = evaluate(&post, &mesh);
         match self.phase {
             Phase::Check => {
+                // A relabel or restart of an object the observation does not
+                // show is never "already done" (a check over no pods holds).
+                let target = match &step.action {
+                    StepAction::LabelNamespace { .. }
+                    | StepAction::LabelTemplate { .. }
+                    | StepAction::Restart { .. } => Some(Check::ObjectPresent {
+                        object: step.action.object(),
+                    }),
+                    _ => None,
+                };
+                if let Some(Err(missing)) = target.map(|c| c.evaluate(&mesh)) {
+                    return self.stop(StopReason::Precondition {
+                        step: step.id,
+                        failures: vec![missing],
+                    });
+                }
                 if !post.is_empty() && post_failures.is_empty() {
                     return self.done(step, true);
                 }
