@@ -189,7 +189,12 @@ impl Check {
                             _ => false,
                         };
                         (!ok).then(|| {
-                            format!("pod {} runs {}", pod.meta.name, or_none(running.as_str()))
+                            let runs = match &running {
+                                Running::Revision(r) => r.as_str(),
+                                Running::None => "none",
+                                _ => "an unrecorded sidecar",
+                            };
+                            format!("pod {} runs {runs}", pod.meta.name)
                         })
                     })
                     .collect();
@@ -277,7 +282,7 @@ pub(crate) fn revision_users(mesh: &Mesh, revision: &str) -> Vec<String> {
         .collect();
     let pods = snapshot
         .pods()
-        .filter(|p| is_live(p) && running_revision(p).0.as_str() == Some(revision))
+        .filter(|p| is_live(p) && running_revision(p).0.revision() == Some(revision))
         .count();
     if pods > 0 {
         users.push(format!("{pods} live pod(s) run its sidecar"));
