@@ -505,7 +505,10 @@ fn a_restart_of_a_workload_the_cluster_lacks_stops_instead_of_passing_vacuously(
     match exec::run(&mut run, &mut cluster).unwrap() {
         State::Stopped(StopReason::Precondition { step, failures }) => {
             assert_eq!(step, restart.id);
-            assert!(failures[0].to_string().contains(&workload.name), "{failures:?}");
+            assert!(
+                failures[0].to_string().contains(&workload.name),
+                "{failures:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
