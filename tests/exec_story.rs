@@ -73,7 +73,7 @@ fn uninterrupted_run_ends_where_the_plan_simulation_ends() {
     assert!(!pods.is_empty());
     for pod in pods {
         assert_eq!(
-            running_revision(pod).0.as_str(),
+            running_revision(pod).0.revision(),
             Some("ossm3"),
             "{}",
             pod.meta.name

@@ -899,11 +899,7 @@ fn pods_per_revision(snapshot: &Snapshot, obs: &Observation) -> BTreeMap<String,
         if !obs.all_namespaces && !obs.namespaces.contains(ns) {
             continue;
         }
-        let key = match running_revision(pod).0 {
-            Running::Revision(r) => r,
-            Running::None => "none".to_owned(),
-            other => other.as_str().unwrap_or("unknown").to_owned(),
-        };
+        let key = running_revision(pod).0.label().unwrap_or("none").to_owned();
         *counts.entry(key).or_insert(0) += 1;
     }
     counts
@@ -924,10 +920,12 @@ fn split_pods(
                     .is_some_and(|w| w.kind == workload.kind && w.meta.name == workload.name)
         })
         .map(|p| {
-            (
-                p.meta.name.clone(),
-                running_revision(p).0.as_str() == revision,
-            )
+            let on = match (running_revision(p).0, revision) {
+                (Running::Revision(r), Some(want)) => r == want,
+                (Running::None, None) => true,
+                _ => false,
+            };
+            (p.meta.name.clone(), on)
         })
         .fold((Vec::new(), Vec::new()), |(mut off, mut on), (name, ok)| {
             if ok {
