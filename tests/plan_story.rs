@@ -93,7 +93,7 @@ fn story_simulation_ends_where_the_story_does() {
         assert!(!pods.is_empty());
         for pod in pods {
             assert_eq!(
-                running_revision(pod).0.as_str(),
+                running_revision(pod).0.revision(),
                 Some("ossm3"),
                 "{ns}/{}",
                 pod.meta.name
@@ -107,11 +107,9 @@ fn story_simulation_ends_where_the_story_does() {
     // The plan's own end state says the same.
     for ns in &plan.end_state.namespaces {
         assert_eq!(ns.injector.as_deref(), Some("ossm3"), "{}", ns.name);
-        assert!(
-            ns.workloads
-                .iter()
-                .all(|w| w.running == ["ossm3"] && !w.needs_restart)
-        );
+        assert!(ns.workloads.iter().all(|w| w.running
+            == [meshrev::status::Running::Revision("ossm3".into())]
+            && !w.needs_restart));
     }
 }
 
@@ -151,7 +149,7 @@ fn story_rollback_restores_the_labels_exactly() {
         for ns in PLANETS {
             for pod in end.snapshot().pods_in(ns).filter(|p| is_live(p)) {
                 assert_eq!(
-                    running_revision(pod).0.as_str(),
+                    running_revision(pod).0.revision(),
                     Some("basic"),
                     "after {done}: {ns}/{}",
                     pod.meta.name

@@ -22,8 +22,8 @@ use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision, Via};
 use crate::resolve::Resolution;
-use crate::snapshot::{Restart, TagTargetKind, WorkloadId, WorkloadKind};
-use crate::status::{Status, WorkloadStatus, is_live, running_revision};
+use crate::snapshot::{Restart, TagTargetKind, WorkloadId};
+use crate::status::{Running, Status, WorkloadStatus, is_live, running_revision};
 
 /// Plans a migration: target, sources and strategy from the request and the mesh,
 /// then waves of steps, each proven on a copy of the mesh.
@@ -154,6 +154,14 @@ pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
     })
 }
 
+/// What pods run, as the status JSON names it (`unknown` for a sidecar with no record).
+fn labels_of(running: &[Running]) -> Vec<String> {
+    running
+        .iter()
+        .filter_map(|r| r.label().map(str::to_owned))
+        .collect()
+}
+
 fn before_workloads(
     before: &Status,
     ns: &str,
@@ -165,11 +173,11 @@ fn before_workloads(
         .filter(|n| n.name == ns)
         .flat_map(|n| &n.workloads)
         .filter_map(|w| {
-            let kind = WorkloadKind::from_kind(&w.kind);
+            let kind = w.kind.workload();
             Some(WorkloadScope {
                 workload: WorkloadId::new(ns, kind?, w.name.clone()),
                 pods: w.pods,
-                running: w.running.clone(),
+                running: labels_of(&w.running),
                 disposition,
                 template_labels: Labels::new(),
             })
@@ -243,7 +251,7 @@ impl Builder<'_> {
             }
         }
         for pod in s.pods().filter(|p| is_live(p)) {
-            if let Some(r) = running_revision(pod).0.as_str()
+            if let Some(r) = running_revision(pod).0.revision()
                 && self.is_source(r)
                 && !target::is_own_namespace(self.mesh, r, pod.namespace())
             {
@@ -275,7 +283,7 @@ impl Builder<'_> {
                 .mesh
                 .snapshot()
                 .pods_in(ns)
-                .any(|p| is_live(p) && running_revision(p).0.as_str() == Some(self.target()));
+                .any(|p| is_live(p) && running_revision(p).0.revision() == Some(self.target()));
         }
         let (set, remove) = self.first_pass_labels(ns);
         let labels = self
@@ -291,7 +299,7 @@ impl Builder<'_> {
                 is_live(p)
                     && running_revision(p)
                         .0
-                        .as_str()
+                        .revision()
                         .is_some_and(|r| r != self.target())
             })
             || self.mesh.resolve_namespace(ns).revision() != Some(self.target())
@@ -520,7 +528,7 @@ impl Builder<'_> {
             .flat_map(|n| n.workloads.clone())
             .collect();
         for w in workloads {
-            let Some(kind) = WorkloadKind::from_kind(&w.kind) else {
+            let Some(kind) = w.kind.workload() else {
                 self.notes.push(format!(
                     "bare pod {ns}/{} is not restartable: delete and re-create it to move it",
                     w.name
@@ -536,6 +544,7 @@ impl Builder<'_> {
                 .find(|b| b.kind == w.kind && b.name == w.name)
                 .map(|b| b.running.clone())
                 .unwrap_or_else(|| w.running.clone());
+            let running_before = labels_of(&running_before);
             let disposition = self.restart_workload(steps, &id, &w, &running_before)?;
             if disposition.moves() {
                 moved.push(id.clone());
@@ -723,7 +732,7 @@ impl Builder<'_> {
                             if w.running.is_empty() {
                                 "no sidecar".to_owned()
                             } else {
-                                w.running.join(", ")
+                                labels_of(&w.running).join(", ")
                             }
                         ),
                     },

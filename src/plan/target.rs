@@ -82,7 +82,7 @@ fn revisions_in_use(mesh: &Mesh, target: &str) -> Vec<String> {
         }
     }
     for pod in s.pods().filter(|p| is_live(p)) {
-        if let Some(r) = running_revision(pod).0.as_str()
+        if let Some(r) = running_revision(pod).0.revision()
             && r != target
             && mesh.revision(r).is_some()
         {
