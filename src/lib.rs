@@ -19,7 +19,18 @@
 //!
 //! It does no I/O towards a cluster and reads no clock. You bring objects in, as the
 //! text `kubectl get ... -o yaml` (or `-o json`) printed, or as `k8s-openapi` values
-//! your own client returned ([`SnapshotBuilder::add`]); you take plain values out.
+//! your own client returned ([`SnapshotBuilder::add_serialized`]); you take plain
+//! values out.
+//!
+//! # Features
+//!
+//! - `k8s-openapi` (off by default): `TryFrom<&k8s_openapi::...>` conversions and
+//!   `SnapshotBuilder::add` for typed objects. k8s-openapi builds only with a
+//!   Kubernetes version feature, which your binary picks
+//!   (`k8s-openapi = { version = "0.29", features = ["latest"] }`). Without the
+//!   feature nothing pulls k8s-openapi in, and objects of any k8s-openapi version
+//!   (or kube-rs `DynamicObject`s) go through
+//!   [`SnapshotBuilder::add_serialized`], their JSON read like text.
 //!
 //! # Collecting a snapshot
 //!
@@ -46,6 +57,8 @@
 //!     -> Findings   stable-coded problems: conflicting labels, double injection, ...
 //!     -> Topology   revisions, data planes, namespaces, workloads as a graph;
 //!                   DOT, Mermaid and Kiali-style JSON
+//!     -> Plan       waves of steps moving namespaces to a target revision, each
+//!                   proven on a copy of the model; kubectl script, runbook, rollback
 //! ```
 //!
 //! # Example: mid-migration from OSSM 2.6 to 3.0
@@ -99,13 +112,16 @@
 //! // The pod still runs the sidecar `basic` injected: it needs a restart.
 //! let status = Status::of(&mesh);
 //! let pod = &status.pods[0];
-//! assert_eq!((pod.injector.as_deref(), pod.running.as_str()), (Some("ossm3"), Some("basic")));
+//! assert_eq!((pod.injector.as_deref(), pod.running.revision()), (Some("ossm3"), Some("basic")));
 //! assert!(status.needs_restart().count() == 1);
 //! # Ok::<(), meshrev::Error>(())
 //! ```
 //!
 //! # Modules
 //!
+//! - [`domain`]: the mesh facts meshrev models (webhooks, istiod's decision, Sail,
+//!   Maistra, the migration), each with its upstream source; code, tests and
+//!   fixtures cite its sections (`docs/domain.md`).
 //! - [`snapshot`]: reading and validating cluster objects.
 //! - [`labels`]: well-known keys, name and label syntax, label selectors.
 //! - [`mesh`]: control-plane discovery for upstream Istio, Sail and Maistra.
@@ -121,6 +137,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod analyze;
+#[doc = include_str!("../docs/domain.md")]
+pub mod domain {}
 mod error;
 pub mod labels;
 pub mod mesh;
@@ -130,6 +148,12 @@ mod rollout;
 pub mod snapshot;
 pub mod status;
 pub mod topology;
+
+/// Re-exported: [`Topology::graph`] is a petgraph graph.
+pub use petgraph;
+/// Re-exported: [`SnapshotBuilder::add_value`] takes a `serde_json::Value`, and
+/// Sail `values` are one.
+pub use serde_json;
 
 pub use analyze::{Code, Finding, Severity, analyze, analyze_with_status};
 pub use error::{Error, Location, ObjectRef, Result};

@@ -59,7 +59,10 @@ fn a_statefulset_pod_without_its_statefulset_is_not_a_bare_pod() {
     assert!(w.missing && w.needs_restart);
     assert_eq!(
         (w.injector.as_deref(), &w.running[..]),
-        (Some("ossm3"), &["basic".to_owned()][..])
+        (
+            Some("ossm3"),
+            &[meshrev::status::Running::Revision("basic".to_owned())][..]
+        )
     );
 
     let findings = analyze(&mesh);

@@ -19,7 +19,7 @@
 //! their labels (Kiali reads nothing else), while meshrev reads the webhooks an
 //! MWC really has. The harness gives each such MWC the webhooks the istio chart
 //! renders for a tag (`manifests/charts/istio-control/istio-discovery/templates/revision-tags.yaml`,
-//! see `/work/shared/domain.md` §2), so the tag means the same to both.
+//! see `docs/domain.md` §2), so the tag means the same to both.
 //!
 //! Kiali rules meshrev deliberately does differently are listed in
 //! [`DELIBERATE_DIFFERENCES`] with meshrev's own expected answer, which the case is

@@ -5,7 +5,6 @@
 //! [`Mesh::resolve_workload`]; the status reads the fast path [`Mesh::verdict`].)
 
 use meshrev::analyze::Code;
-use meshrev::snapshot::WorkloadKind;
 use meshrev::{Finding, Mesh, Snapshot, Status, analyze_with_status};
 
 mod common;
@@ -88,7 +87,7 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                 let object = format!("{}/{}/{}", w.kind, ns.name, w.name);
                 // explain <namespace>/<workload>: the template's resolution, or the
                 // bare pod's; a missing workload is judged from its pods only.
-                let explained = match WorkloadKind::from_kind(&w.kind) {
+                let explained = match w.kind.workload() {
                     _ if w.missing => None,
                     Some(kind) => mesh
                         .snapshot()
@@ -117,7 +116,7 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                 let on_workload: Vec<&Finding> = about(
                     &findings,
                     Code::DoubleInjection,
-                    &w.kind,
+                    w.kind.as_str(),
                     Some(&ns.name),
                     &w.name,
                 )
@@ -154,7 +153,7 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                     let covered = about(
                         &findings,
                         Code::PodsRejected,
-                        &w.kind,
+                        w.kind.as_str(),
                         Some(&ns.name),
                         &w.name,
                     )
@@ -170,7 +169,7 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                 } else if about(
                     &findings,
                     Code::PodsRejected,
-                    &w.kind,
+                    w.kind.as_str(),
                     Some(&ns.name),
                     &w.name,
                 )
@@ -185,7 +184,7 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                 let restart: Vec<&Finding> = about(
                     &findings,
                     Code::NeedsRestart,
-                    &w.kind,
+                    w.kind.as_str(),
                     Some(&ns.name),
                     &w.name,
                 )

@@ -39,7 +39,7 @@ pub fn explain(mesh: &Mesh, target: &str) -> Result<String, String> {
             let _ = writeln!(
                 out,
                 "  running: {}",
-                running.as_str().unwrap_or("no sidecar")
+                running.label().unwrap_or("no sidecar")
             );
             if let Some(m) = malformed {
                 let _ = writeln!(
@@ -63,7 +63,7 @@ pub fn explain(mesh: &Mesh, target: &str) -> Result<String, String> {
         let running = if w.running.is_empty() {
             "no sidecar".to_owned()
         } else {
-            w.running.join(", ")
+            running_labels(&w.running).join(", ")
         };
         let _ = writeln!(out, "  running: {running} ({} live pods)", w.pods);
         if w.needs_restart {
@@ -75,6 +75,11 @@ pub fn explain(mesh: &Mesh, target: &str) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// The revisions (or `unknown`) a workload's pods run, as printed.
+fn running_labels(running: &[meshrev::status::Running]) -> Vec<&str> {
+    running.iter().filter_map(|r| r.label()).collect()
 }
 
 /// What a new pod would get, in words.

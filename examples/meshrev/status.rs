@@ -105,7 +105,11 @@ pub fn status_table(status: &Status) -> String {
             let running = if w.running.is_empty() {
                 "no sidecar".into()
             } else {
-                w.running.join(",")
+                w.running
+                    .iter()
+                    .filter_map(|r| r.label())
+                    .collect::<Vec<_>>()
+                    .join(",")
             };
             let missing = if w.missing { " (not in snapshot)" } else { "" };
             vec![

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadKind};
+use super::injection::SidecarStatus;
 use super::kiali::Kiali;
 use super::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
@@ -164,6 +165,7 @@ pub(crate) enum Keep {
     /// counted), like kinds the model does not read.
     MeshObjects,
     /// Conversion of one object a caller handed over: keep every readable kind.
+    #[cfg_attr(not(feature = "k8s-openapi"), allow(dead_code))]
     Readable,
 }
 
@@ -500,11 +502,14 @@ fn container_names(ctx: &Ctx, field: &str, raw: Option<Vec<RawContainer>>) -> Re
 
 fn pod(ctx: &Ctx, value: impl Source) -> Result<Pod> {
     let raw: RawPod = ctx.decode(value)?;
-    let meta = meta(ctx, raw.metadata, true, false)?;
+    let mut meta = meta(ctx, raw.metadata, true, false)?;
+    // The injection record is parsed here, once (see `SidecarStatus`).
+    let sidecar_status = SidecarStatus::take(&mut meta.annotations);
     let spec = ctx.required(raw.spec, "spec")?;
     let containers = ctx.required(spec.containers, "spec.containers")?;
     Ok(Pod {
         meta,
+        sidecar_status,
         host_network: spec.host_network.unwrap_or(false),
         containers: container_names(ctx, "spec.containers", Some(containers))?,
         init_containers: container_names(ctx, "spec.initContainers", spec.init_containers)?,

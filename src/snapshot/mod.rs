@@ -29,7 +29,9 @@ mod builder;
 mod core;
 mod decode;
 mod edit;
+mod injection;
 mod input;
+#[cfg(feature = "k8s-openapi")]
 mod k8s;
 mod kiali;
 mod maistra;
@@ -49,6 +51,7 @@ pub use self::core::{
     ConfigMap, Namespace, Pod, PodTemplate, Restart, Workload, WorkloadId, WorkloadKind,
 };
 pub use self::edit::{Edit, EditError};
+pub use self::injection::SidecarStatus;
 pub use self::kiali::Kiali;
 pub use self::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
