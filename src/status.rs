@@ -216,6 +216,14 @@ pub struct NamespaceStatus {
     pub rejected: Option<String>,
     /// Why, as a sentence.
     pub reason: String,
+    /// The injector when this namespace is its own control plane's home (a Maistra
+    /// control plane's namespace, which its operator labels a member of itself):
+    /// the injector's webhook receives pods here (gateways that opt in), but the
+    /// namespace is not in that revision's data plane (`revisions[].namespaces`), so
+    /// it does not keep the revision in use or block its removal. JSON: present
+    /// only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_plane_of: Option<String>,
     /// Its workloads.
     pub workloads: Vec<WorkloadStatus>,
 }
@@ -462,6 +470,9 @@ impl Status {
     }
 }
 
+/// The one rule for "the control plane's own namespace is not its data plane"
+/// (design notes; maistra/istio-operator `namespace_labels.go` labels it a member
+/// of itself), used by `revisions[].namespaces` and `control_plane_of` alike.
 fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
     r.family == Family::Maistra && r.namespace == namespace
 }
@@ -579,6 +590,11 @@ impl NamespacePart {
                 conflict: Injector::of(&resolution.verdict()).conflict,
                 rejected: resolution.verdict().rejected().map(str::to_owned),
                 reason: resolution.to_string(),
+                control_plane_of: resolution
+                    .revision()
+                    .and_then(|r| mesh.revision(r))
+                    .filter(|r| is_own_control_plane_namespace(r, ns))
+                    .map(|r| r.name.clone()),
                 workloads,
             },
             pods,

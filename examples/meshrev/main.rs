@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 mod analyze;
 mod explain;
+mod filter;
 mod graph;
 mod inspect;
 mod plan;
@@ -71,28 +72,43 @@ enum Command {
     Inspect {
         #[command(flatten)]
         input: Input,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Revisions and their data planes, namespaces and workloads with their
     /// injector and running revisions, what needs a restart, migration progress.
     Status {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        namespaces: filter::Namespaces,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Which revision injects a namespace, workload or pod, and the rule that decided.
     Explain {
-        /// `<namespace>` or `<namespace>/<pod or workload>`.
+        /// `<namespace>`, `<namespace>/<pod or workload>`, or
+        /// `<namespace>/<Kind>/<name>` to pick among same-named objects (with
+        /// `-n`, just `<name>` or `<Kind>/<name>`).
         target: String,
         #[command(flatten)]
         input: Input,
+        /// The namespace of the target.
+        #[arg(short = 'n', long = "namespace")]
+        namespace: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Findings with stable codes: conflicting labels, dangling revisions, double
     /// injection, workloads needing a restart, unused revisions, ...
     Analyze {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        namespaces: filter::Namespaces,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -108,6 +124,8 @@ enum Command {
     Graph {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        namespaces: filter::Namespaces,
         /// Output format.
         #[arg(long, value_enum, default_value_t = graph::GraphFormat::Dot)]
         format: graph::GraphFormat,
@@ -273,16 +291,11 @@ pub fn plural(n: usize) -> &'static str {
 
 fn run(cli: Cli) -> Result<Outcome, Failure> {
     match cli.command {
-        Command::Inspect { input } => {
+        Command::Inspect { input, format } => {
             let snapshot = load(&input)?;
-            emit(&inspect::inspect(&snapshot))?;
-        }
-        Command::Status { input, format } => {
-            let mesh = Mesh::new(load(&input)?);
-            let status = Status::of(&mesh);
             match format {
-                Format::Json => emit(&json(&status)?)?,
-                Format::Table => emit(&status::status_table(&status))?,
+                Format::Json => emit(&json(&inspect::inspect_json(&snapshot))?)?,
+                Format::Table => emit(&inspect::inspect(&snapshot))?,
             }
         }
         Command::Plan {
@@ -311,12 +324,48 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
             let rollback = rollback.then_some(done);
             emit(&plan::plan(&mesh, &request, rollback, format)?)?;
         }
-        Command::Explain { target, input } => {
+        Command::Status {
+            input,
+            namespaces,
+            format,
+        } => {
             let mesh = Mesh::new(load(&input)?);
-            emit(&explain::explain(&mesh, &target)?)?;
+            let mut status = Status::of(&mesh);
+            let only = namespaces.select(&mesh)?;
+            if let Some(only) = &only {
+                status = filter::status(&mesh, status, only);
+            }
+            match format {
+                Format::Json => emit(&json(&status)?)?,
+                Format::Table => {
+                    let mut table = status::status_table(&status);
+                    if only.is_some() {
+                        table.push_str(
+                            "(selected namespaces only; revisions' in-use verdicts are cluster-wide)\n",
+                        );
+                    }
+                    emit(&table)?
+                }
+            }
+        }
+        Command::Explain {
+            target,
+            input,
+            namespace,
+            format,
+        } => {
+            let mesh = Mesh::new(load(&input)?);
+            let as_json = matches!(format, Format::Json);
+            emit(&explain::explain(
+                &mesh,
+                &target,
+                namespace.as_deref(),
+                as_json,
+            )?)?;
         }
         Command::Analyze {
             input,
+            namespaces,
             format,
             fail_on,
             explain,
@@ -331,7 +380,18 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Done);
             }
             let mesh = Mesh::new(load(&input)?);
-            let findings = meshrev::analyze(&mesh);
+            let mut findings = meshrev::analyze(&mesh);
+            if let Some(only) = namespaces.select(&mesh)? {
+                let left_out;
+                (findings, left_out) = filter::findings(findings, &only);
+                if left_out > 0 {
+                    eprintln!(
+                        "meshrev: {left_out} finding{} about other namespaces or cluster-scoped \
+                         objects not shown",
+                        plural(left_out)
+                    );
+                }
+            }
             match format {
                 Format::Json => emit(&json(&findings)?)?,
                 Format::Table => emit(&analyze::analyze_table(&findings))?,
@@ -342,9 +402,17 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Found);
             }
         }
-        Command::Graph { input, format } => {
+        Command::Graph {
+            input,
+            namespaces,
+            format,
+        } => {
             let mesh = Mesh::new(load(&input)?);
-            emit(&graph::graph(&mesh, format))?;
+            let mut status = Status::of(&mesh);
+            if let Some(only) = namespaces.select(&mesh)? {
+                status = filter::status(&mesh, status, &only);
+            }
+            emit(&graph::graph(&mesh, &status, format))?;
         }
     }
     Ok(Outcome::Done)

@@ -87,7 +87,10 @@ pub fn status_table(status: &Status) -> String {
             .map(|n| {
                 vec![
                     n.name.clone(),
-                    injector_cell(&n.injector, &n.conflict, &n.rejected),
+                    match &n.control_plane_of {
+                        Some(r) => format!("{r} (own control plane: not its data plane)"),
+                        None => injector_cell(&n.injector, &n.conflict, &n.rejected),
+                    },
                     n.workloads.len().to_string(),
                     n.workloads
                         .iter()
