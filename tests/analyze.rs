@@ -585,6 +585,22 @@ spec:
       labels: {{app: istiod, istio.io/rev: 1-24-0, sidecar.istio.io/inject: "false"}}
     spec:
       containers: [{{name: discovery, image: 'docker.io/istio/pilot:1.24.0'}}]
+---
+# The old default istiod is still installed (without it, its webhooks would reject
+# every pod they match: MR0028).
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: istiod
+  namespace: istio-system
+  labels: {{app: istiod, istio.io/rev: default}}
+spec:
+  selector: {{matchLabels: {{app: istiod, istio.io/rev: default}}}}
+  template:
+    metadata:
+      labels: {{app: istiod, istio.io/rev: default, sidecar.istio.io/inject: "false"}}
+    spec:
+      containers: [{{name: discovery, image: 'docker.io/istio/pilot:1.22.3'}}]
 ---{}---{}"#,
         namespace_webhook("istio-sidecar-injector", "istio.io/rev: default", "istiod"),
         namespace_webhook(

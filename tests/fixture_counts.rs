@@ -303,6 +303,16 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/dangling-tag-webhook.yaml",
+        &[
+            ("Namespace", 6),
+            ("MutatingWebhookConfiguration", 4),
+            ("Deployment", 6),
+            ("ReplicaSet", 5),
+            ("Pod", 5),
+        ],
+    ),
+    (
         "edge-cases/per-istiod-decision.yaml",
         &[
             ("Namespace", 4),

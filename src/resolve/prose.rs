@@ -148,6 +148,19 @@ impl fmt::Display for Resolution {
                 }
                 notes.as_slice()
             }
+            Resolution::Rejected {
+                revision,
+                webhook,
+                service,
+                notes,
+            } => {
+                write!(
+                    f,
+                    "rejected: webhook {} of {} (revision {revision}, failurePolicy Fail) calls service {service}, which no istiod in the snapshot serves, so the API server refuses to create the pod. Point the configuration at an installed revision (`istioctl tag set <tag> --revision <revision> --overwrite`) or remove it",
+                    webhook.name, webhook.configuration
+                )?;
+                notes.as_slice()
+            }
             Resolution::Conflict { candidates } => {
                 f.write_str("conflict: several revisions' webhooks match (double injection, istioctl analyze IST0139):")?;
                 for c in candidates {
