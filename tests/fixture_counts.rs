@@ -336,6 +336,17 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/sail-tag-missing-target.yaml",
+        &[
+            ("Namespace", 4),
+            ("Istio", 1),
+            ("IstioRevisionTag", 2),
+            ("Deployment", 3),
+            ("ReplicaSet", 3),
+            ("Pod", 3),
+        ],
+    ),
+    (
         "edge-cases/tag-named-like-revision.yaml",
         &[
             ("Namespace", 4),
