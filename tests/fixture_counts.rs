@@ -336,6 +336,18 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/sail-name-clash.yaml",
+        &[
+            ("Namespace", 3),
+            ("Istio", 1),
+            ("IstioRevision", 2),
+            ("IstioRevisionTag", 2),
+            ("Deployment", 2),
+            ("ReplicaSet", 2),
+            ("Pod", 2),
+        ],
+    ),
+    (
         "edge-cases/sail-tag-missing-target.yaml",
         &[
             ("Namespace", 4),
