@@ -336,6 +336,29 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/sail-name-clash.yaml",
+        &[
+            ("Namespace", 3),
+            ("Istio", 1),
+            ("IstioRevision", 2),
+            ("IstioRevisionTag", 2),
+            ("Deployment", 2),
+            ("ReplicaSet", 2),
+            ("Pod", 2),
+        ],
+    ),
+    (
+        "edge-cases/sail-tag-missing-target.yaml",
+        &[
+            ("Namespace", 4),
+            ("Istio", 1),
+            ("IstioRevisionTag", 2),
+            ("Deployment", 3),
+            ("ReplicaSet", 3),
+            ("Pod", 3),
+        ],
+    ),
+    (
         "edge-cases/tag-named-like-revision.yaml",
         &[
             ("Namespace", 4),

@@ -67,11 +67,13 @@ pub enum Code {
     EmptySnapshot,
     /// MR0028 `pods-rejected`.
     PodsRejected,
+    /// MR0029 `tag-target-not-found`.
+    TagTargetNotFound,
 }
 
 impl Code {
     /// Every code, in id order.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 29] = [
         Code::BothInjectionLabels,
         Code::DanglingRevisionLabel,
         Code::DoubleInjection,
@@ -100,9 +102,10 @@ impl Code {
         Code::IncompleteSnapshot,
         Code::EmptySnapshot,
         Code::PodsRejected,
+        Code::TagTargetNotFound,
     ];
 
-    /// The stable id, `MR0001` to `MR0028`.
+    /// The stable id, `MR0001` to `MR0029`.
     pub fn id(self) -> &'static str {
         match self {
             Code::BothInjectionLabels => "MR0001",
@@ -133,6 +136,7 @@ impl Code {
             Code::IncompleteSnapshot => "MR0026",
             Code::EmptySnapshot => "MR0027",
             Code::PodsRejected => "MR0028",
+            Code::TagTargetNotFound => "MR0029",
         }
     }
 
@@ -167,6 +171,7 @@ impl Code {
             Code::IncompleteSnapshot => "incomplete-snapshot",
             Code::EmptySnapshot => "empty-snapshot",
             Code::PodsRejected => "pods-rejected",
+            Code::TagTargetNotFound => "tag-target-not-found",
         }
     }
 
@@ -184,7 +189,8 @@ impl Code {
             | Code::RevisionNameClash
             | Code::WebhookToUnknownRevision
             | Code::EmptySnapshot
-            | Code::PodsRejected => Severity::Error,
+            | Code::PodsRejected
+            | Code::TagTargetNotFound => Severity::Error,
             Code::RevisionPrunable => Severity::Info,
             Code::BothInjectionLabels
             | Code::WebhookOverlap
@@ -266,6 +272,9 @@ impl Code {
             }
             Code::PodsRejected => {
                 "a matching webhook calls a service no istiod serves: new pods are refused"
+            }
+            Code::TagTargetNotFound => {
+                "IstioRevisionTag targets a revision or Istio that does not exist: nothing installed"
             }
         }
     }
@@ -526,6 +535,15 @@ impl Code {
                  <name>`). Source: istio/istio \
                  `manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml`; \
                  Kubernetes `admissionregistration.k8s.io/v1` `failurePolicy`."
+            }
+            Code::TagTargetNotFound => {
+                "An `IstioRevisionTag` whose `spec.targetRef` names an `IstioRevision` or \
+                 `Istio` that does not exist is refused by the Sail operator: it sets the \
+                 tag's condition to ReferenceNotFound and renders no webhook configuration, so \
+                 namespaces and pods labelled `istio.io/rev=<tag>` get no sidecar (no error, \
+                 no event on the pods). Fix: point `spec.targetRef` at an existing revision \
+                 or Istio, or relabel the namespaces. Source: istio-ecosystem/sail-operator \
+                 `controllers/istiorevisiontag/istiorevisiontag_controller.go` (`validate`)."
             }
         }
     }

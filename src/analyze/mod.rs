@@ -125,6 +125,8 @@
 //! - **MR0027 `empty-snapshot`** (error). Not one object meshrev reads.
 //! - **MR0028 `pods-rejected`** (error). A matching injection webhook with
 //!   `failurePolicy: Fail` calls a service no istiod serves: new pods are refused.
+//! - **MR0029 `tag-target-not-found`** (error). A Sail `IstioRevisionTag` whose
+//!   target does not exist: the operator installs nothing for it.
 //!
 //! ## What model discovery found odd
 //!

@@ -86,6 +86,10 @@ impl fmt::Display for NoMatch {
             NoMatch::UnknownRevision { name, on } => {
                 write!(f, "the {on} label istio.io/rev={name} names no revision or tag, so no webhook matches")
             }
+            NoMatch::TagLeadsNowhere { tag, on } => write!(
+                f,
+                "the {on} label istio.io/rev={tag} names tag {tag}, which leads to no installed revision, so no webhook injects through it (a Sail IstioRevisionTag whose target does not exist is refused, ReferenceNotFound)"
+            ),
             NoMatch::MaistraIgnored => f.write_str(
                 "the namespace has maistra.io/ignore-namespace, which stops its Maistra control plane injecting, and no other revision is asked for",
             ),

@@ -301,6 +301,7 @@ struct RawMeta {
     labels: Option<BTreeMap<String, String>>,
     annotations: Option<BTreeMap<String, String>>,
     owner_references: Option<Vec<RawOwnerReference>>,
+    creation_timestamp: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -393,6 +394,7 @@ fn meta(
         labels,
         annotations,
         owner_references,
+        creation_timestamp: raw.creation_timestamp,
     })
 }
 
