@@ -209,6 +209,11 @@ pub struct NamespaceStatus {
     /// `injector` is then null). JSON: present only when not empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict: Vec<String>,
+    /// `namespace/service` of a matching webhook no istiod serves, whose
+    /// `failurePolicy: Fail` makes the API server reject such a pod (`injector` is
+    /// then null). JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
     /// Why, as a sentence.
     pub reason: String,
     /// The injector when this namespace is its own control plane's home (a Maistra
@@ -239,6 +244,10 @@ pub struct WorkloadStatus {
     /// null): double injection. JSON: present only when not empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict: Vec<String>,
+    /// `namespace/service` when the API server would reject such a pod. JSON:
+    /// present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
     /// What its live pods run, each once, never [`Running::None`] (JSON: the
     /// revision names, `unknown` for a sidecar with no record, sorted as text).
     pub running: Vec<Running>,
@@ -339,6 +348,10 @@ pub struct PodStatus {
     /// JSON: present only when not empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict: Vec<String>,
+    /// `namespace/service` when the API server would reject it if it were created
+    /// now. JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
     /// The revision that did inject it.
     pub running: Running,
 }
@@ -464,11 +477,12 @@ fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
     r.family == Family::Maistra && r.namespace == namespace
 }
 
-/// A verdict as status reports it: `injector` and `conflict`.
+/// A verdict as status reports it: `injector`, `conflict`, `rejected`.
 #[derive(Clone)]
 struct Injector {
     revision: Option<String>,
     conflict: Vec<String>,
+    rejected: Option<String>,
 }
 
 impl Injector {
@@ -476,6 +490,7 @@ impl Injector {
         Injector {
             revision: v.revision().map(str::to_owned),
             conflict: v.conflict().iter().map(|r| (*r).to_owned()).collect(),
+            rejected: v.rejected().map(str::to_owned),
         }
     }
 }
@@ -534,6 +549,7 @@ impl NamespacePart {
                 name: pod.meta.name.clone(),
                 injector: injector.revision,
                 conflict: injector.conflict,
+                rejected: injector.rejected,
                 running,
             });
         }
@@ -560,6 +576,7 @@ impl NamespacePart {
                     name,
                     injector: injector.revision,
                     conflict: injector.conflict,
+                    rejected: injector.rejected,
                     running: distinct,
                     needs_restart,
                     pods: running.len(),
@@ -571,6 +588,7 @@ impl NamespacePart {
                 name: ns.to_owned(),
                 injector: resolution.revision().map(str::to_owned),
                 conflict: Injector::of(&resolution.verdict()).conflict,
+                rejected: resolution.verdict().rejected().map(str::to_owned),
                 reason: resolution.to_string(),
                 control_plane_of: resolution
                     .revision()

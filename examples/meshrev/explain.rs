@@ -307,7 +307,7 @@ pub fn explain(
             let _ = writeln!(
                 out,
                 "  needs a restart: its pods run {running}, a new pod would get {}",
-                new_pod_words(&w.injector, &w.conflict)
+                new_pod_words(&w.injector, &w.conflict, &w.rejected)
             );
             let command = w.kind.workload().map(|k| k.restart_command(ns, &wname));
             match command {
@@ -318,7 +318,7 @@ pub fn explain(
                     let _ = writeln!(
                         out,
                         "  not restartable: Job pods run to completion; the next Job gets {}",
-                        new_pod_words(&w.injector, &w.conflict)
+                        new_pod_words(&w.injector, &w.conflict, &w.rejected)
                     );
                 }
                 None => {}
@@ -341,9 +341,17 @@ fn finish(as_json: bool, doc: Value, text: String) -> Result<String, String> {
 }
 
 /// What a new pod would get, in words.
-fn new_pod_words(injector: &Option<String>, conflict: &[String]) -> String {
+fn new_pod_words(
+    injector: &Option<String>,
+    conflict: &[String],
+    rejected: &Option<String>,
+) -> String {
     match injector {
         Some(r) => r.clone(),
+        None if rejected.is_some() => format!(
+            "no pod at all: the API server rejects it (service {} has no istiod)",
+            rejected.as_deref().unwrap_or_default()
+        ),
         None if !conflict.is_empty() => {
             format!(
                 "a sidecar from each of {} (double injection)",

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 mod analyze;
+mod exec;
 mod explain;
 mod filter;
 mod graph;
@@ -26,7 +27,8 @@ use meshrev::{Mesh, Snapshot, SnapshotBuilder, Status};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (for `analyze --fail-on`: no finding at or above that severity)
-  1  `analyze --fail-on`: findings at or above that severity exist
+  1  `analyze --fail-on`: findings at or above that severity exist;
+     `exec`: the run stopped (the reason is on standard error; resume with --journal)
   2  the answer could not be given: a snapshot that cannot be read or is invalid,
      a target not in the snapshot, a refused plan (the message names the object
      and the fix), or a usage error
@@ -169,6 +171,26 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = plan::PlanFormat::Kubectl)]
         format: plan::PlanFormat,
+    },
+    /// Rehearse a saved plan (`plan --format json`) on a simulated copy of the
+    /// snapshot: every step performed, verified and journaled as on a cluster.
+    /// Progress as a line on a terminal, JSON lines otherwise.
+    Exec {
+        /// The plan file (JSON or YAML).
+        plan: String,
+        /// The snapshot the plan was made from.
+        #[arg(long, required = true)]
+        snapshot: Vec<String>,
+        /// Run on the simulated cluster (the only executor of this command; see
+        /// examples/kubectl_executor.rs for a real cluster).
+        #[arg(long)]
+        simulate: bool,
+        /// Make step K fail once, to rehearse a stop and a resume.
+        #[arg(long, value_name = "K")]
+        fail_at: Option<usize>,
+        /// Append the journal here; when the file has entries, resume from them.
+        #[arg(long, value_name = "FILE")]
+        journal: Option<String>,
     },
 }
 
@@ -415,6 +437,25 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
                 status = filter::status(&mesh, status, &only);
             }
             emit(&graph::graph(&mesh, &status, format))?;
+        }
+        Command::Exec {
+            plan,
+            snapshot,
+            simulate,
+            fail_at,
+            journal,
+        } => {
+            if !simulate {
+                return Err("exec runs on the simulated cluster only: add --simulate (for a real cluster, see examples/kubectl_executor.rs)".into());
+            }
+            let plan = exec::read_plan(&plan)?;
+            let snapshot = load(&Input {
+                files: snapshot,
+                newest: false,
+            })?;
+            if !exec::exec(plan, snapshot, fail_at, journal.as_deref())? {
+                return Ok(Outcome::Found);
+            }
         }
     }
     Ok(Outcome::Done)

@@ -60,7 +60,9 @@ pub use self::meta::{ObjectMeta, OwnerReference};
 pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
 use self::store::{PerNamespace, Shared};
 pub use self::target::Target;
-pub use self::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
+pub use self::webhook::{
+    FailurePolicy, MutatingWebhook, MutatingWebhookConfiguration, ServiceReference,
+};
 use crate::error::Result;
 
 /// Who controls a pod ([`Snapshot::controller_of`]).
