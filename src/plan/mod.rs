@@ -35,7 +35,7 @@ pub use self::scope::{
 };
 pub use self::step::{Step, StepAction, StepId};
 pub use self::strategy::Strategy;
-use crate::error::ObjectRef;
+use crate::snapshot::ObjectRef;
 
 /// A migration plan: target, strategy, sources, scope, waves of steps, and the
 /// simulated end state.
