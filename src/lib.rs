@@ -57,6 +57,8 @@
 //!     -> Findings   stable-coded problems: conflicting labels, double injection, ...
 //!     -> Topology   revisions, data planes, namespaces, workloads as a graph;
 //!                   DOT, Mermaid and Kiali-style JSON
+//!     -> Plan       waves of steps moving namespaces to a target revision, each
+//!                   proven on a copy of the model; kubectl script, runbook, rollback
 //! ```
 //!
 //! # Example: mid-migration from OSSM 2.6 to 3.0

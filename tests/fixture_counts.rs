@@ -182,6 +182,17 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "sail-in-place/01-before.yaml",
+        &[
+            ("Namespace", 4),
+            ("Pod", 7),
+            ("Deployment", 6),
+            ("ReplicaSet", 6),
+            ("Istio", 1),
+            ("IstioRevision", 1),
+        ],
+    ),
+    (
         "edge-cases/both-labels.yaml",
         &[
             ("Namespace", 4),

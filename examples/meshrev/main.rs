@@ -13,6 +13,7 @@ mod analyze;
 mod explain;
 mod graph;
 mod inspect;
+mod plan;
 mod status;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -26,7 +27,8 @@ Exit codes:
   0  success (for `analyze --fail-on`: no finding at or above that severity)
   1  `analyze --fail-on`: findings at or above that severity exist
   2  the answer could not be given: a snapshot that cannot be read or is invalid,
-     a target not in the snapshot, or a usage error
+     a target not in the snapshot, a refused plan (the message names the object
+     and the fix), or a usage error
 
 Snapshots: files of what `kubectl get ... -o yaml` (or `-o json`) printed, gzipped
 or not; directories, read recursively for *.yaml, *.yml and *.json (an
@@ -109,6 +111,44 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = graph::GraphFormat::Dot)]
         format: graph::GraphFormat,
+    },
+    /// A migration plan: waves of steps (relabel, restart, move a tag, patch a
+    /// version, delete the old control plane), each proven safe on the model.
+    Plan {
+        #[command(flatten)]
+        input: Input,
+        /// The revision or tag to move to (for in-place: the Istio or its revision).
+        #[arg(long)]
+        to: String,
+        /// Source revisions (default: every other revision in use).
+        #[arg(long, value_delimiter = ',')]
+        from: Vec<String>,
+        /// Only these namespaces (default: the sources' data planes).
+        #[arg(long, value_delimiter = ',')]
+        namespaces: Option<Vec<String>>,
+        /// Force a strategy: canary-relabel, tag-move, in-place, revision-based,
+        /// ossm-cluster-wide, ossm-default-tag, ossm-simple, ossm-multi-tenant.
+        #[arg(long)]
+        strategy: Option<String>,
+        /// The canary namespace (default: the smallest by pods).
+        #[arg(long)]
+        canary: Option<String>,
+        /// Namespaces per wave after the canary (default 1).
+        #[arg(long)]
+        batch: Option<usize>,
+        /// For in-place: the version to move to (`v1.25.1`).
+        #[arg(long)]
+        version: Option<String>,
+        /// Print the rollback instead: of the whole plan, or with `--done K` of
+        /// steps 1 to K.
+        #[arg(long)]
+        rollback: bool,
+        /// With `--rollback`: the last step that ran.
+        #[arg(long, requires = "rollback")]
+        done: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = plan::PlanFormat::Kubectl)]
+        format: plan::PlanFormat,
     },
 }
 
@@ -244,6 +284,32 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
                 Format::Json => emit(&json(&status)?)?,
                 Format::Table => emit(&status::status_table(&status))?,
             }
+        }
+        Command::Plan {
+            input,
+            to,
+            from,
+            namespaces,
+            strategy,
+            canary,
+            batch,
+            version,
+            rollback,
+            done,
+            format,
+        } => {
+            let mesh = Mesh::new(load(&input)?);
+            let request = meshrev::plan::Request {
+                target: to,
+                from,
+                namespaces,
+                strategy: strategy.map(|s| s.parse()).transpose()?,
+                canary,
+                batch,
+                version,
+            };
+            let rollback = rollback.then_some(done);
+            emit(&plan::plan(&mesh, &request, rollback, format)?)?;
         }
         Command::Explain { target, input } => {
             let mesh = Mesh::new(load(&input)?);
