@@ -95,6 +95,19 @@ impl std::fmt::Display for Running {
     }
 }
 
+/// A running revision equals its name; `Unknown` and `None` equal no name.
+impl PartialEq<str> for Running {
+    fn eq(&self, other: &str) -> bool {
+        self.revision() == Some(other)
+    }
+}
+
+impl PartialEq<&str> for Running {
+    fn eq(&self, other: &&str) -> bool {
+        self.revision() == Some(*other)
+    }
+}
+
 impl Serialize for Running {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.label().serialize(s)

@@ -233,7 +233,7 @@ proptest! {
                 for pod in end.snapshot().pods_in(&ns.name).filter(|p| is_live(p)) {
                     if end.snapshot().owner_of(pod).is_some_and(|o| o.meta.name == w.workload.name) {
                         let running = running_revision(pod).0;
-                        prop_assert_eq!(running.as_str(), Some(target), "{}/{}\n{}", ns.name, pod.meta.name, text);
+                        prop_assert_eq!(running.revision(), Some(target), "{}/{}\n{}", ns.name, pod.meta.name, text);
                     }
                 }
             }

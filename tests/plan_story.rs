@@ -93,7 +93,7 @@ fn story_simulation_ends_where_the_story_does() {
         assert!(!pods.is_empty());
         for pod in pods {
             assert_eq!(
-                running_revision(pod).0.as_str(),
+                running_revision(pod).0.revision(),
                 Some("ossm3"),
                 "{ns}/{}",
                 pod.meta.name
@@ -151,7 +151,7 @@ fn story_rollback_restores_the_labels_exactly() {
         for ns in PLANETS {
             for pod in end.snapshot().pods_in(ns).filter(|p| is_live(p)) {
                 assert_eq!(
-                    running_revision(pod).0.as_str(),
+                    running_revision(pod).0.revision(),
                     Some("basic"),
                     "after {done}: {ns}/{}",
                     pod.meta.name

@@ -28,7 +28,7 @@ fn assert_moved(mesh: &Mesh, plan: &Plan) {
                 let owner = end.snapshot().owner_of(pod).map(|o| o.meta.name.clone());
                 if owner.as_deref() == Some(w.workload.name.as_str()) {
                     assert_eq!(
-                        running_revision(pod).0.as_str(),
+                        running_revision(pod).0.revision(),
                         Some(plan.target.revision.as_str()),
                         "{}/{}",
                         ns.name,

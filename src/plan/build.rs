@@ -18,12 +18,12 @@ use super::strategy::Strategy;
 use super::target::{self, IGNORE, Route};
 use super::waves::waves;
 use super::{Plan, Wave, WaveKind};
-use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision, Via};
 use crate::resolve::Resolution;
-use crate::snapshot::{Restart, TagTargetKind, WorkloadId, WorkloadKind};
-use crate::status::{Status, WorkloadStatus, is_live, running_revision};
+use crate::snapshot::ObjectRef;
+use crate::snapshot::{Restart, TagTargetKind, WorkloadId};
+use crate::status::{Running, Status, WorkloadStatus, is_live, running_revision};
 
 /// Plans a migration: target, sources and strategy from the request and the mesh,
 /// then waves of steps, each proven on a copy of the mesh.
@@ -165,7 +165,7 @@ fn before_workloads(
         .filter(|n| n.name == ns)
         .flat_map(|n| &n.workloads)
         .filter_map(|w| {
-            let kind = WorkloadKind::from_kind(&w.kind);
+            let kind = w.kind.workload();
             Some(WorkloadScope {
                 workload: WorkloadId::new(ns, kind?, w.name.clone()),
                 pods: w.pods,
@@ -243,7 +243,7 @@ impl Builder<'_> {
             }
         }
         for pod in s.pods().filter(|p| is_live(p)) {
-            if let Some(r) = running_revision(pod).0.as_str()
+            if let Some(r) = running_revision(pod).0.revision()
                 && self.is_source(r)
                 && !target::is_own_namespace(self.mesh, r, pod.namespace())
             {
@@ -275,7 +275,7 @@ impl Builder<'_> {
                 .mesh
                 .snapshot()
                 .pods_in(ns)
-                .any(|p| is_live(p) && running_revision(p).0.as_str() == Some(self.target()));
+                .any(|p| is_live(p) && running_revision(p).0.revision() == Some(self.target()));
         }
         let (set, remove) = self.first_pass_labels(ns);
         let labels = self
@@ -291,7 +291,7 @@ impl Builder<'_> {
                 is_live(p)
                     && running_revision(p)
                         .0
-                        .as_str()
+                        .revision()
                         .is_some_and(|r| r != self.target())
             })
             || self.mesh.resolve_namespace(ns).revision() != Some(self.target())
@@ -520,7 +520,7 @@ impl Builder<'_> {
             .flat_map(|n| n.workloads.clone())
             .collect();
         for w in workloads {
-            let Some(kind) = WorkloadKind::from_kind(&w.kind) else {
+            let Some(kind) = w.kind.workload() else {
                 self.notes.push(format!(
                     "bare pod {ns}/{} is not restartable: delete and re-create it to move it",
                     w.name
@@ -615,7 +615,7 @@ impl Builder<'_> {
         steps: &mut Vec<Step>,
         id: &WorkloadId,
         w: &WorkloadStatus,
-        running_before: &[String],
+        running_before: &[Running],
     ) -> Result<WorkloadDisposition, PlanError> {
         let target = self.target().to_owned();
         let workload = self
@@ -723,7 +723,11 @@ impl Builder<'_> {
                             if w.running.is_empty() {
                                 "no sidecar".to_owned()
                             } else {
-                                w.running.join(", ")
+                                w.running
+                                    .iter()
+                                    .filter_map(Running::label)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             }
                         ),
                     },

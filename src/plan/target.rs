@@ -5,10 +5,10 @@ use super::error::PlanError;
 use super::request::Request;
 use super::strategy::Strategy;
 use super::{SourceRevision, Target};
-use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision, Via};
 use crate::resolve::Resolution;
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{ControlPlaneMode, Istio, UpdateStrategy};
 use crate::status::{is_live, running_revision};
 
@@ -82,7 +82,7 @@ fn revisions_in_use(mesh: &Mesh, target: &str) -> Vec<String> {
         }
     }
     for pod in s.pods().filter(|p| is_live(p)) {
-        if let Some(r) = running_revision(pod).0.as_str()
+        if let Some(r) = running_revision(pod).0.revision()
             && r != target
             && mesh.revision(r).is_some()
         {
