@@ -130,6 +130,8 @@
 //! - [`analyze`](mod@analyze): findings with stable codes, each explained with its upstream source.
 //! - [`topology`]: the mesh as a petgraph graph, its queries, diffs and exports.
 //! - [`plan`]: migration plans as data: waves of steps with pre- and postconditions.
+//! - [`exec`]: carrying a plan out with any client: a sans-IO run, its journal,
+//!   and a simulated cluster with fault injection.
 
 #![warn(missing_docs)]
 // Errors carry the location, object and field they name; they are built only on
@@ -140,6 +142,7 @@ pub mod analyze;
 #[doc = include_str!("../docs/domain.md")]
 pub mod domain {}
 mod error;
+pub mod exec;
 pub mod labels;
 pub mod mesh;
 pub mod plan;

@@ -223,8 +223,21 @@ pub struct NamespaceStatus {
     /// `injector` is then null). JSON: present only when not empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict: Vec<String>,
+    /// `namespace/service` of a matching webhook no istiod serves, whose
+    /// `failurePolicy: Fail` makes the API server reject such a pod (`injector` is
+    /// then null). JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
     /// Why, as a sentence.
     pub reason: String,
+    /// The injector when this namespace is its own control plane's home (a Maistra
+    /// control plane's namespace, which its operator labels a member of itself):
+    /// the injector's webhook receives pods here (gateways that opt in), but the
+    /// namespace is not in that revision's data plane (`revisions[].namespaces`), so
+    /// it does not keep the revision in use or block its removal. JSON: present
+    /// only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_plane_of: Option<String>,
     /// Its workloads.
     pub workloads: Vec<WorkloadStatus>,
 }
@@ -245,6 +258,10 @@ pub struct WorkloadStatus {
     /// null): double injection. JSON: present only when not empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict: Vec<String>,
+    /// `namespace/service` when the API server would reject such a pod. JSON:
+    /// present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
     /// What its live pods run, each once, never [`Running::None`] (JSON: the
     /// revision names, `unknown` for a sidecar with no record, sorted as text).
     pub running: Vec<Running>,
@@ -345,6 +362,10 @@ pub struct PodStatus {
     /// JSON: present only when not empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict: Vec<String>,
+    /// `namespace/service` when the API server would reject it if it were created
+    /// now. JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
     /// The revision that did inject it.
     pub running: Running,
 }
@@ -463,15 +484,19 @@ impl Status {
     }
 }
 
+/// The one rule for "the control plane's own namespace is not its data plane"
+/// (design notes; maistra/istio-operator `namespace_labels.go` labels it a member
+/// of itself), used by `revisions[].namespaces` and `control_plane_of` alike.
 fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
     r.family == Family::Maistra && r.namespace == namespace
 }
 
-/// A verdict as status reports it: `injector` and `conflict`.
+/// A verdict as status reports it: `injector`, `conflict`, `rejected`.
 #[derive(Clone)]
 struct Injector {
     revision: Option<String>,
     conflict: Vec<String>,
+    rejected: Option<String>,
 }
 
 impl Injector {
@@ -479,6 +504,7 @@ impl Injector {
         Injector {
             revision: v.revision().map(str::to_owned),
             conflict: v.conflict().iter().map(|r| (*r).to_owned()).collect(),
+            rejected: v.rejected().map(str::to_owned),
         }
     }
 }
@@ -537,6 +563,7 @@ impl NamespacePart {
                 name: pod.meta.name.clone(),
                 injector: injector.revision,
                 conflict: injector.conflict,
+                rejected: injector.rejected,
                 running,
             });
         }
@@ -563,6 +590,7 @@ impl NamespacePart {
                     name,
                     injector: injector.revision,
                     conflict: injector.conflict,
+                    rejected: injector.rejected,
                     running: distinct,
                     needs_restart,
                     pods: running.len(),
@@ -574,7 +602,13 @@ impl NamespacePart {
                 name: ns.to_owned(),
                 injector: resolution.revision().map(str::to_owned),
                 conflict: Injector::of(&resolution.verdict()).conflict,
+                rejected: resolution.verdict().rejected().map(str::to_owned),
                 reason: resolution.to_string(),
+                control_plane_of: resolution
+                    .revision()
+                    .and_then(|r| mesh.revision(r))
+                    .filter(|r| is_own_control_plane_namespace(r, ns))
+                    .map(|r| r.name.clone()),
                 workloads,
             },
             pods,

@@ -154,8 +154,9 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
     problems
 }
 
-/// `expected` is a revision name, null, or `conflict: [a, b]` (the revisions whose
-/// webhooks all match).
+/// `expected` is a revision name, null, `conflict: [a, b]` (the revisions that
+/// would all inject), or `rejected: <namespace>/<service>` (the API server refuses
+/// the pod).
 fn same_injector(got: &Resolution, expected: &Option<String>) -> bool {
     match (got, expected.as_deref()) {
         (Resolution::Conflict { candidates }, Some(e)) if e.starts_with("conflict:") => {
@@ -169,6 +170,11 @@ fn same_injector(got: &Resolution, expected: &Option<String>) -> bool {
             let got: BTreeSet<&str> = candidates.iter().map(|c| c.revision.as_str()).collect();
             got == want
         }
+        (Resolution::Rejected { service, .. }, Some(e)) if e.starts_with("rejected:") => {
+            e.trim_start_matches("rejected:").trim() == service
+        }
+        // A double injection or a rejection is never "null".
+        (Resolution::Conflict { .. } | Resolution::Rejected { .. }, _) => false,
         (_, e) => got.revision() == e,
     }
 }

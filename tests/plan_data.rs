@@ -128,7 +128,7 @@ fn sample_plan() -> Plan {
                 workloads: vec![WorkloadScope {
                     workload: web(),
                     pods: 2,
-                    running: vec![meshrev::status::Running::Revision("basic".into())],
+                    running: vec!["basic".into()],
                     disposition: WorkloadDisposition::Restart,
                     template_labels: [("app".to_owned(), "web".to_owned())].into(),
                 }],

@@ -107,11 +107,9 @@ fn story_simulation_ends_where_the_story_does() {
     // The plan's own end state says the same.
     for ns in &plan.end_state.namespaces {
         assert_eq!(ns.injector.as_deref(), Some("ossm3"), "{}", ns.name);
-        assert!(
-            ns.workloads
-                .iter()
-                .all(|w| w.running == ["ossm3"] && !w.needs_restart)
-        );
+        assert!(ns.workloads.iter().all(|w| w.running
+            == [meshrev::status::Running::Revision("ossm3".into())]
+            && !w.needs_restart));
     }
 }
 

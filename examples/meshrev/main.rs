@@ -10,7 +10,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 mod analyze;
+mod exec;
 mod explain;
+mod filter;
 mod graph;
 mod inspect;
 mod plan;
@@ -25,7 +27,8 @@ use meshrev::{Mesh, Snapshot, SnapshotBuilder, Status};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (for `analyze --fail-on`: no finding at or above that severity)
-  1  `analyze --fail-on`: findings at or above that severity exist
+  1  `analyze --fail-on`: findings at or above that severity exist;
+     `exec`: the run stopped (the reason is on standard error; resume with --journal)
   2  the answer could not be given: a snapshot that cannot be read or is invalid,
      a target not in the snapshot, a refused plan (the message names the object
      and the fix), or a usage error
@@ -71,28 +74,43 @@ enum Command {
     Inspect {
         #[command(flatten)]
         input: Input,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Revisions and their data planes, namespaces and workloads with their
     /// injector and running revisions, what needs a restart, migration progress.
     Status {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        namespaces: filter::Namespaces,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Which revision injects a namespace, workload or pod, and the rule that decided.
     Explain {
-        /// `<namespace>` or `<namespace>/<pod or workload>`.
+        /// `<namespace>`, `<namespace>/<pod or workload>`, or
+        /// `<namespace>/<Kind>/<name>` to pick among same-named objects (with
+        /// `-n`, just `<name>` or `<Kind>/<name>`).
         target: String,
         #[command(flatten)]
         input: Input,
+        /// The namespace of the target.
+        #[arg(short = 'n', long = "namespace")]
+        namespace: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Findings with stable codes: conflicting labels, dangling revisions, double
     /// injection, workloads needing a restart, unused revisions, ...
     Analyze {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        namespaces: filter::Namespaces,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -108,6 +126,8 @@ enum Command {
     Graph {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        namespaces: filter::Namespaces,
         /// Output format.
         #[arg(long, value_enum, default_value_t = graph::GraphFormat::Dot)]
         format: graph::GraphFormat,
@@ -149,6 +169,26 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = plan::PlanFormat::Kubectl)]
         format: plan::PlanFormat,
+    },
+    /// Rehearse a saved plan (`plan --format json`) on a simulated copy of the
+    /// snapshot: every step performed, verified and journaled as on a cluster.
+    /// Progress as a line on a terminal, JSON lines otherwise.
+    Exec {
+        /// The plan file (JSON or YAML).
+        plan: String,
+        /// The snapshot the plan was made from.
+        #[arg(long, required = true)]
+        snapshot: Vec<String>,
+        /// Run on the simulated cluster (the only executor of this command; see
+        /// examples/kubectl_executor.rs for a real cluster).
+        #[arg(long)]
+        simulate: bool,
+        /// Make step K fail once, to rehearse a stop and a resume.
+        #[arg(long, value_name = "K")]
+        fail_at: Option<usize>,
+        /// Append the journal here; when the file has entries, resume from them.
+        #[arg(long, value_name = "FILE")]
+        journal: Option<String>,
     },
 }
 
@@ -273,16 +313,11 @@ pub fn plural(n: usize) -> &'static str {
 
 fn run(cli: Cli) -> Result<Outcome, Failure> {
     match cli.command {
-        Command::Inspect { input } => {
+        Command::Inspect { input, format } => {
             let snapshot = load(&input)?;
-            emit(&inspect::inspect(&snapshot))?;
-        }
-        Command::Status { input, format } => {
-            let mesh = Mesh::new(load(&input)?);
-            let status = Status::of(&mesh);
             match format {
-                Format::Json => emit(&json(&status)?)?,
-                Format::Table => emit(&status::status_table(&status))?,
+                Format::Json => emit(&json(&inspect::inspect_json(&snapshot))?)?,
+                Format::Table => emit(&inspect::inspect(&snapshot))?,
             }
         }
         Command::Plan {
@@ -311,12 +346,48 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
             let rollback = rollback.then_some(done);
             emit(&plan::plan(&mesh, &request, rollback, format)?)?;
         }
-        Command::Explain { target, input } => {
+        Command::Status {
+            input,
+            namespaces,
+            format,
+        } => {
             let mesh = Mesh::new(load(&input)?);
-            emit(&explain::explain(&mesh, &target)?)?;
+            let mut status = Status::of(&mesh);
+            let only = namespaces.select(&mesh)?;
+            if let Some(only) = &only {
+                status = filter::status(&mesh, status, only);
+            }
+            match format {
+                Format::Json => emit(&json(&status)?)?,
+                Format::Table => {
+                    let mut table = status::status_table(&status);
+                    if only.is_some() {
+                        table.push_str(
+                            "(selected namespaces only; revisions' in-use verdicts are cluster-wide)\n",
+                        );
+                    }
+                    emit(&table)?
+                }
+            }
+        }
+        Command::Explain {
+            target,
+            input,
+            namespace,
+            format,
+        } => {
+            let mesh = Mesh::new(load(&input)?);
+            let as_json = matches!(format, Format::Json);
+            emit(&explain::explain(
+                &mesh,
+                &target,
+                namespace.as_deref(),
+                as_json,
+            )?)?;
         }
         Command::Analyze {
             input,
+            namespaces,
             format,
             fail_on,
             explain,
@@ -331,7 +402,18 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Done);
             }
             let mesh = Mesh::new(load(&input)?);
-            let findings = meshrev::analyze(&mesh);
+            let mut findings = meshrev::analyze(&mesh);
+            if let Some(only) = namespaces.select(&mesh)? {
+                let left_out;
+                (findings, left_out) = filter::findings(findings, &only);
+                if left_out > 0 {
+                    eprintln!(
+                        "meshrev: {left_out} finding{} about other namespaces or cluster-scoped \
+                         objects not shown",
+                        plural(left_out)
+                    );
+                }
+            }
             match format {
                 Format::Json => emit(&json(&findings)?)?,
                 Format::Table => emit(&analyze::analyze_table(&findings))?,
@@ -342,9 +424,36 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Found);
             }
         }
-        Command::Graph { input, format } => {
+        Command::Graph {
+            input,
+            namespaces,
+            format,
+        } => {
             let mesh = Mesh::new(load(&input)?);
-            emit(&graph::graph(&mesh, format))?;
+            let mut status = Status::of(&mesh);
+            if let Some(only) = namespaces.select(&mesh)? {
+                status = filter::status(&mesh, status, &only);
+            }
+            emit(&graph::graph(&mesh, &status, format))?;
+        }
+        Command::Exec {
+            plan,
+            snapshot,
+            simulate,
+            fail_at,
+            journal,
+        } => {
+            if !simulate {
+                return Err("exec runs on the simulated cluster only: add --simulate (for a real cluster, see examples/kubectl_executor.rs)".into());
+            }
+            let plan = exec::read_plan(&plan)?;
+            let snapshot = load(&Input {
+                files: snapshot,
+                newest: false,
+            })?;
+            if !exec::exec(plan, snapshot, fail_at, journal.as_deref())? {
+                return Ok(Outcome::Found);
+            }
         }
     }
     Ok(Outcome::Done)

@@ -61,6 +61,10 @@ impl Analyzer<'_> {
                 continue;
             }
             let (injector_words, effect) = match (&resolution, injector) {
+                (Some(r @ Resolution::Rejected { .. }), _) => (
+                    outcome_words(r),
+                    "a restart now would leave it without pods: fix the webhook first".to_owned(),
+                ),
                 (Some(r @ Resolution::Conflict { .. }), _) => (
                     outcome_words(r),
                     "a restart now would be injected twice: fix the double injection first"

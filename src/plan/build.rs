@@ -18,10 +18,10 @@ use super::strategy::Strategy;
 use super::target::{self, IGNORE, Route};
 use super::waves::waves;
 use super::{Plan, Wave, WaveKind};
+use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision, Via};
 use crate::resolve::Resolution;
-use crate::snapshot::ObjectRef;
 use crate::snapshot::{Restart, TagTargetKind, WorkloadId};
 use crate::status::{Running, Status, WorkloadStatus, is_live, running_revision};
 
@@ -154,6 +154,14 @@ pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
     })
 }
 
+/// What pods run, as the status JSON names it (`unknown` for a sidecar with no record).
+fn labels_of(running: &[Running]) -> Vec<String> {
+    running
+        .iter()
+        .filter_map(|r| r.label().map(str::to_owned))
+        .collect()
+}
+
 fn before_workloads(
     before: &Status,
     ns: &str,
@@ -169,7 +177,7 @@ fn before_workloads(
             Some(WorkloadScope {
                 workload: WorkloadId::new(ns, kind?, w.name.clone()),
                 pods: w.pods,
-                running: w.running.clone(),
+                running: labels_of(&w.running),
                 disposition,
                 template_labels: Labels::new(),
             })
@@ -536,6 +544,7 @@ impl Builder<'_> {
                 .find(|b| b.kind == w.kind && b.name == w.name)
                 .map(|b| b.running.clone())
                 .unwrap_or_else(|| w.running.clone());
+            let running_before = labels_of(&running_before);
             let disposition = self.restart_workload(steps, &id, &w, &running_before)?;
             if disposition.moves() {
                 moved.push(id.clone());
@@ -615,7 +624,7 @@ impl Builder<'_> {
         steps: &mut Vec<Step>,
         id: &WorkloadId,
         w: &WorkloadStatus,
-        running_before: &[Running],
+        running_before: &[String],
     ) -> Result<WorkloadDisposition, PlanError> {
         let target = self.target().to_owned();
         let workload = self
@@ -723,11 +732,7 @@ impl Builder<'_> {
                             if w.running.is_empty() {
                                 "no sidecar".to_owned()
                             } else {
-                                w.running
-                                    .iter()
-                                    .filter_map(Running::label)
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
+                                labels_of(&w.running).join(", ")
                             }
                         ),
                     },

@@ -254,6 +254,15 @@ pub enum Violation {
         /// Its injector before the plan.
         before: String,
     },
+    /// The API server would reject the namespace's new pods: a matching webhook
+    /// with `failurePolicy: Fail` calls a service no istiod serves.
+    #[error("namespace {namespace}'s new pods would be rejected: service {service} has no istiod")]
+    PodsRejected {
+        /// The namespace.
+        namespace: String,
+        /// The webhook's service, `namespace/name`.
+        service: String,
+    },
     /// Two control planes' webhooks would both match a namespace.
     #[error("namespace {namespace} would be matched by {}", revisions.join(" and "))]
     DoubleInjection {

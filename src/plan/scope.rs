@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::labels::Labels;
 use crate::snapshot::WorkloadId;
-use crate::status::Running;
 
 /// The namespaces a plan covers.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -57,9 +56,8 @@ pub struct WorkloadScope {
     pub workload: WorkloadId,
     /// Live pods.
     pub pods: usize,
-    /// What its live pods run before the plan (JSON: revision names, `unknown` for
-    /// a sidecar with no record).
-    pub running: Vec<Running>,
+    /// Revisions its live pods run before the plan (`unknown` for a sidecar with no record).
+    pub running: Vec<String>,
     /// What the plan does with it.
     pub disposition: WorkloadDisposition,
     /// Its pod-template labels: every pod of the current template carries them, so

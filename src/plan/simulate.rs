@@ -225,6 +225,11 @@ impl Simulation {
             }
         }
         match self.mesh.resolve_namespace(namespace) {
+            // A blocker: no restart there can succeed (issue 8.4).
+            Resolution::Rejected { service, .. } => Err(Violation::PodsRejected {
+                namespace: namespace.to_owned(),
+                service,
+            }),
             Resolution::Conflict { candidates } => {
                 let mut revisions: Vec<String> =
                     candidates.into_iter().map(|c| c.revision).collect();

@@ -20,7 +20,9 @@ use super::maistra::{
 use super::meta::{ObjectMeta, OwnerReference};
 use super::object_ref::ObjectRef;
 use super::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
-use super::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
+use super::webhook::{
+    FailurePolicy, MutatingWebhook, MutatingWebhookConfiguration, ServiceReference,
+};
 use crate::error::{Error, Location, Result};
 use crate::labels::{self, LabelSelector, Operator, Requirement};
 
@@ -300,6 +302,7 @@ struct RawMeta {
     labels: Option<BTreeMap<String, String>>,
     annotations: Option<BTreeMap<String, String>>,
     owner_references: Option<Vec<RawOwnerReference>>,
+    creation_timestamp: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -392,6 +395,7 @@ fn meta(
         labels,
         annotations,
         owner_references,
+        creation_timestamp: raw.creation_timestamp,
     })
 }
 
@@ -607,6 +611,7 @@ struct RawWebhook {
     namespace_selector: Option<RawSelector>,
     object_selector: Option<RawSelector>,
     client_config: Option<RawClientConfig>,
+    failure_policy: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -662,6 +667,16 @@ fn webhook_configuration(ctx: &Ctx, value: impl Source) -> Result<MutatingWebhoo
                     .transpose()?,
                 service,
                 url: client.url,
+                failure_policy: match w.failure_policy.as_deref() {
+                    None | Some("Fail") => FailurePolicy::Fail,
+                    Some("Ignore") => FailurePolicy::Ignore,
+                    Some(other) => {
+                        return Err(ctx.invalid(
+                            format!("{at}.failurePolicy"),
+                            format!("{other:?}: expected Fail or Ignore"),
+                        ));
+                    }
+                },
             })
         })
         .collect::<Result<_>>()?;

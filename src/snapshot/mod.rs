@@ -62,7 +62,9 @@ pub use self::object_ref::ObjectRef;
 pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
 use self::store::{PerNamespace, Shared};
 pub use self::target::Target;
-pub use self::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
+pub use self::webhook::{
+    FailurePolicy, MutatingWebhook, MutatingWebhookConfiguration, ServiceReference,
+};
 use crate::error::Result;
 
 /// Who controls a pod ([`Snapshot::controller_of`]).
