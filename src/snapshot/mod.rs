@@ -35,6 +35,7 @@ mod meta;
 mod parse;
 mod sail;
 mod webhook;
+mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
