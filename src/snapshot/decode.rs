@@ -1350,9 +1350,34 @@ impl<'de> serde::de::Visitor<'de> for ObjectVisitor<'_, '_> {
             key: &mut field,
             seen,
         };
-        let raw = match RawSeed(known)
-            .deserialize(serde::de::value::MapAccessDeserializer::new(resume))
-        {
+        let rest = serde::de::value::MapAccessDeserializer::new(resume);
+        if let (Known::ConfigMap, Keep::MeshObjects) = (known, self.reading.keep) {
+            // Whether a config map is kept depends on its name, and one that is
+            // not kept is not checked at all: read it as a tree first (config
+            // maps are few and small).
+            let mut value = match Value::deserialize(rest) {
+                Ok(value) => value,
+                Err(e) => {
+                    let message = strip_position(&e.to_string());
+                    let error = Error::InvalidField {
+                        location,
+                        object: ObjectRef::new(kind, None, ""),
+                        field,
+                        message,
+                    };
+                    self.reading.failure.get_or_insert((error, true));
+                    return Err(e);
+                }
+            };
+            if let Value::Object(m) = &mut value {
+                m.insert("kind".into(), kind.into());
+                m.insert("apiVersion".into(), api_version.into());
+            }
+            let decoded = decode(value, &location, self.reading.keep)
+                .map_err(|e| self.reading.fail(e, false))?;
+            return self.emit(decoded, location);
+        }
+        let raw = match RawSeed(known).deserialize(rest) {
             Ok(raw) => raw,
             Err(e) => {
                 // A type error (to explain), unless the caller finds the
@@ -1361,7 +1386,7 @@ impl<'de> serde::de::Visitor<'de> for ObjectVisitor<'_, '_> {
                     location,
                     object: ObjectRef::new(kind, None, ""),
                     field,
-                    message: e.to_string(),
+                    message: strip_position(&e.to_string()),
                 };
                 self.reading.failure.get_or_insert((error, true));
                 return Err(e);
@@ -1578,5 +1603,15 @@ impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeyCapture<'_, K> {
         self.seen.push(key.clone());
         self.key.clone_from(&key);
         self.seed.deserialize(key.into_deserializer())
+    }
+}
+
+/// Parser messages end with their own "at line X column Y"; errors print the
+/// position once, in a fixed place (and a field's message reads the same
+/// from YAML and from JSON).
+pub(crate) fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
     }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeSeed;
 use serde_json::Value;
 
-use super::decode::{DocumentSeed, FormatError, Keep, Reading, Sink};
+use super::decode::{DocumentSeed, FormatError, Keep, Reading, Sink, strip_position};
 use super::yaml::{Yaml, YamlError};
 use crate::error::{Error, Location, Result};
 
@@ -157,15 +157,6 @@ fn failure<E: FormatError + std::fmt::Display>(
         message: strip_position(&e.to_string()),
     }
     .into()
-}
-
-/// Parser messages end with their own "at line X column Y"; the error prints the
-/// position once, in a fixed place.
-fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
 }
 
 /// The tree path: splits `text` into documents, each parsed to a `Value`, and
