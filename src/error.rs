@@ -27,7 +27,9 @@ impl fmt::Display for Location {
 }
 
 /// The identity of an object: kind, namespace (when namespaced) and name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct ObjectRef {
     /// The Kubernetes kind, e.g. `Pod`.
     pub kind: String,
@@ -129,8 +131,12 @@ pub enum Error {
         /// Why it is invalid.
         message: String,
     },
-    /// The same object appears twice.
-    #[error("{object} appears twice: at {first} and at {second}")]
+    /// The same object appears twice, and the two copies are not one version of it
+    /// (the same `metadata.uid` and `metadata.resourceVersion`, which is read once).
+    #[error(
+        "{object} appears twice: at {first} and at {second}{}",
+        versions_note(first_version.as_deref(), second_version.as_deref())
+    )]
     Duplicate {
         /// Which object.
         object: ObjectRef,
@@ -138,7 +144,30 @@ pub enum Error {
         first: Location,
         /// Its second appearance.
         second: Location,
+        /// `metadata.resourceVersion` of the first copy, when it has one.
+        first_version: Option<String>,
+        /// `metadata.resourceVersion` of the second copy, when it has one.
+        second_version: Option<String>,
     },
+    /// The input is not text meshrev can read: UTF-16, or not UTF-8 at all.
+    #[error("{input}: {message}")]
+    Encoding {
+        /// The file name, `<stdin>` or the source name given.
+        input: String,
+        /// What the bytes are and what to do about it.
+        message: String,
+    },
+}
+
+/// The tail of a [`Error::Duplicate`] message: which versions, and the way out.
+fn versions_note(first: Option<&str>, second: Option<&str>) -> String {
+    match (first, second) {
+        (Some(a), Some(b)) if a != b => format!(
+            " (resourceVersion {a} and {b}: two versions of one object; keep the newer with \
+             `SnapshotBuilder::keep_newest`, `--newest` on the command line)"
+        ),
+        _ => String::new(),
+    }
 }
 
 fn line_col(line: Option<usize>, column: Option<usize>) -> String {

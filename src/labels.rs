@@ -140,29 +140,75 @@ pub fn check_label_value(value: &str) -> Result<(), String> {
     check_qualified_segment(value, "the value")
 }
 
-/// A Kubernetes `LabelSelector`, validated: every operator is known and carries
-/// the values it must. `None` where a selector is optional means "match all".
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A Kubernetes `LabelSelector`, valid by construction, with its compiled form.
+///
+/// Like kube-core's `Selector`, the fields are private: a selector is built only
+/// through [`LabelSelector::new`], the builders, or deserialization, each of which
+/// checks every key, value and operator as the API server does. The
+/// [`kube_core::Selector`] that evaluates it is built at the same time and kept
+/// inside, so the value and what matches can never disagree. An empty selector
+/// matches everything; `None` where a selector is optional means the same.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", try_from = "RawLabelSelector")]
 pub struct LabelSelector {
-    /// `key: value` pairs that must all be present.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub match_labels: Labels,
-    /// Requirements that must all hold.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub match_expressions: Vec<Requirement>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    match_labels: Labels,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    match_expressions: Vec<Requirement>,
+    #[serde(skip)]
+    compiled: kube_core::Selector,
 }
 
-/// One `matchExpressions` entry.
+/// The serialized shape, checked into a [`LabelSelector`] by `TryFrom`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLabelSelector {
+    #[serde(default)]
+    match_labels: Labels,
+    #[serde(default)]
+    match_expressions: Vec<Requirement>,
+}
+
+impl TryFrom<RawLabelSelector> for LabelSelector {
+    type Error = String;
+    fn try_from(raw: RawLabelSelector) -> Result<Self, String> {
+        LabelSelector::new(raw.match_labels, raw.match_expressions)
+    }
+}
+
+impl PartialEq for LabelSelector {
+    fn eq(&self, other: &Self) -> bool {
+        // The compiled form is a function of these two.
+        self.match_labels == other.match_labels && self.match_expressions == other.match_expressions
+    }
+}
+
+impl Eq for LabelSelector {}
+
+/// One `matchExpressions` entry, valid by construction ([`Requirement::new`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawRequirement")]
 pub struct Requirement {
-    /// The label key.
-    pub key: String,
-    /// The operator.
-    pub operator: Operator,
-    /// The values (empty for `Exists` / `DoesNotExist`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
+    key: String,
+    operator: Operator,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    values: Vec<String>,
+}
+
+/// The serialized shape, checked into a [`Requirement`] by `TryFrom`.
+#[derive(Deserialize)]
+struct RawRequirement {
+    key: String,
+    operator: Operator,
+    #[serde(default)]
+    values: Vec<String>,
+}
+
+impl TryFrom<RawRequirement> for Requirement {
+    type Error = String;
+    fn try_from(raw: RawRequirement) -> Result<Self, String> {
+        Requirement::new(raw.key, raw.operator, raw.values)
+    }
 }
 
 /// A selector operator, exactly the four Kubernetes accepts.
@@ -205,7 +251,15 @@ impl std::str::FromStr for Operator {
 }
 
 impl Requirement {
-    /// A requirement, checked as the API server would check it.
+    /// A requirement, checked as the API server would check it: the key's syntax,
+    /// values for `In`/`NotIn` and none for `Exists`/`DoesNotExist`, each value's
+    /// syntax.
+    ///
+    /// ```
+    /// use meshrev::labels::{Operator, Requirement};
+    /// assert!(Requirement::new("istio.io/rev", Operator::In, vec!["canary".into()]).is_ok());
+    /// assert!(Requirement::new("istio.io/rev", Operator::In, vec![]).is_err());
+    /// ```
     pub fn new(
         key: impl Into<String>,
         operator: Operator,
@@ -233,9 +287,81 @@ impl Requirement {
             values,
         })
     }
+
+    /// A requirement meshrev renders itself (see [`LabelSelector::compiled`]).
+    pub(crate) fn unchecked(key: &str, operator: Operator, values: &[&str]) -> Self {
+        Requirement {
+            key: key.to_owned(),
+            operator,
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    /// The label key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The operator.
+    pub fn operator(&self) -> Operator {
+        self.operator
+    }
+
+    /// The values (empty for `Exists` / `DoesNotExist`).
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+
+    fn expression(&self) -> Expression {
+        let values = self.values.iter().cloned().collect();
+        match self.operator {
+            Operator::In => Expression::In(self.key.clone(), values),
+            Operator::NotIn => Expression::NotIn(self.key.clone(), values),
+            Operator::Exists => Expression::Exists(self.key.clone()),
+            Operator::DoesNotExist => Expression::DoesNotExist(self.key.clone()),
+        }
+    }
 }
 
 impl LabelSelector {
+    /// A selector from `matchLabels` and `matchExpressions`, checked as the API
+    /// server checks it (the requirements are checked when they are built).
+    ///
+    /// ```
+    /// use meshrev::labels::{LabelSelector, Labels, Operator, Requirement};
+    /// let rev = Labels::from([("istio.io/rev".to_owned(), "canary".to_owned())]);
+    /// let no_injection = Requirement::new("istio-injection", Operator::DoesNotExist, vec![])?;
+    /// let s = LabelSelector::new(rev.clone(), vec![no_injection])?;
+    /// assert!(s.matches(&rev));
+    /// assert_eq!(s.to_string(), "istio.io/rev=canary,!istio-injection");
+    /// assert!(LabelSelector::new(Labels::from([("bad key!".into(), "x".into())]), vec![]).is_err());
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn new(match_labels: Labels, match_expressions: Vec<Requirement>) -> Result<Self, String> {
+        for (k, v) in &match_labels {
+            check_label_key(k).map_err(|e| format!("matchLabels key {k:?}: {e}"))?;
+            check_label_value(v).map_err(|e| format!("matchLabels value {v:?} of {k:?}: {e}"))?;
+        }
+        Ok(Self::compiled(match_labels, match_expressions))
+    }
+
+    /// Builds the selector and its compiled form without checking the labels.
+    /// Only for selectors meshrev renders itself from names it already holds (the
+    /// chart's webhooks): evaluation never depends on syntax, and the API server
+    /// would have refused an invalid one before any pod reached it.
+    pub(crate) fn compiled(match_labels: Labels, match_expressions: Vec<Requirement>) -> Self {
+        let mut compiled: kube_core::Selector = match_labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        compiled.extend(match_expressions.iter().map(Requirement::expression));
+        LabelSelector {
+            match_labels,
+            match_expressions,
+            compiled,
+        }
+    }
+
     /// A selector that matches everything (no requirements).
     pub fn everything() -> Self {
         Self::default()
@@ -246,78 +372,60 @@ impl LabelSelector {
         self.match_labels.is_empty() && self.match_expressions.is_empty()
     }
 
-    /// Adds a `matchLabels` pair.
-    pub fn with_label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.match_labels.insert(key.into(), value.into());
-        self
+    /// `matchLabels`: `key: value` pairs that must all be present.
+    pub fn match_labels(&self) -> &Labels {
+        &self.match_labels
     }
 
-    /// Adds a requirement; panics only on a requirement the caller wrote wrong
-    /// (use [`Requirement::new`] for input).
-    pub fn with(mut self, key: &str, operator: Operator, values: &[&str]) -> Self {
-        self.match_expressions.push(Requirement {
-            key: key.to_owned(),
+    /// `matchExpressions`: requirements that must all hold.
+    pub fn match_expressions(&self) -> &[Requirement] {
+        &self.match_expressions
+    }
+
+    /// Whether any `matchLabels` pair or requirement is about `key`.
+    pub fn mentions(&self, key: &str) -> bool {
+        self.match_labels.contains_key(key) || self.match_expressions.iter().any(|r| r.key == key)
+    }
+
+    /// This selector with one more `matchLabels` pair, checked.
+    pub fn with_label(
+        self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, String> {
+        let mut match_labels = self.match_labels;
+        match_labels.insert(key.into(), value.into());
+        Self::new(match_labels, self.match_expressions)
+    }
+
+    /// This selector with one more requirement, checked ([`Requirement::new`]).
+    pub fn with(self, key: &str, operator: Operator, values: &[&str]) -> Result<Self, String> {
+        let requirement = Requirement::new(
+            key,
             operator,
-            values: values.iter().map(|v| (*v).to_owned()).collect(),
-        });
-        self
+            values.iter().map(|v| (*v).to_owned()).collect(),
+        )?;
+        Ok(self.with_requirement(requirement))
     }
 
-    /// The kube-core selector that evaluates this one.
-    pub fn compile(&self) -> CompiledSelector {
-        let mut selector: kube_core::Selector = self
-            .match_labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        selector.extend(self.match_expressions.iter().map(|r| {
-            let values = r.values.iter().cloned().collect();
-            match r.operator {
-                Operator::In => Expression::In(r.key.clone(), values),
-                Operator::NotIn => Expression::NotIn(r.key.clone(), values),
-                Operator::Exists => Expression::Exists(r.key.clone()),
-                Operator::DoesNotExist => Expression::DoesNotExist(r.key.clone()),
-            }
-        }));
-        CompiledSelector(selector)
+    /// This selector with one more requirement (already checked when built).
+    pub fn with_requirement(self, requirement: Requirement) -> Self {
+        let mut match_expressions = self.match_expressions;
+        match_expressions.push(requirement);
+        Self::compiled(self.match_labels, match_expressions)
     }
 
-    /// Whether `labels` satisfy this selector (compiles on every call; keep a
-    /// [`CompiledSelector`] on hot paths).
+    /// Whether `labels` satisfy this selector (Kubernetes semantics: `NotIn` and
+    /// `DoesNotExist` hold for an absent key).
     pub fn matches(&self, labels: &Labels) -> bool {
-        self.compile().matches(labels)
-    }
-
-    /// Checks every key, value and operator, as the API server does.
-    pub fn validate(&self) -> Result<(), String> {
-        for (k, v) in &self.match_labels {
-            check_label_key(k).map_err(|e| format!("matchLabels key {k:?}: {e}"))?;
-            check_label_value(v).map_err(|e| format!("matchLabels value {v:?} of {k:?}: {e}"))?;
-        }
-        for (i, r) in self.match_expressions.iter().enumerate() {
-            Requirement::new(r.key.clone(), r.operator, r.values.clone())
-                .map_err(|e| format!("matchExpressions[{i}]: {e}"))?;
-        }
-        Ok(())
+        self.compiled.matches(labels)
     }
 }
 
 impl std::fmt::Display for LabelSelector {
     /// The selector in `kubectl -l` syntax (`a=b,c notin (d),!e`); empty matches all.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.compile().0)
-    }
-}
-
-/// A selector ready for evaluation, built once by [`LabelSelector::compile`].
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CompiledSelector(kube_core::Selector);
-
-impl CompiledSelector {
-    /// Whether `labels` satisfy the selector (Kubernetes semantics: `NotIn` and
-    /// `DoesNotExist` hold for an absent key).
-    pub fn matches(&self, labels: &Labels) -> bool {
-        self.0.matches(labels)
+        write!(f, "{}", self.compiled)
     }
 }
 
@@ -361,7 +469,8 @@ mod tests {
     fn absent_key_satisfies_notin_and_doesnotexist() {
         let s = LabelSelector::everything()
             .with(INJECTION, Operator::NotIn, &["disabled"])
-            .with("istio-env", Operator::DoesNotExist, &[]);
+            .and_then(|s| s.with("istio-env", Operator::DoesNotExist, &[]))
+            .expect("valid selector");
         assert!(s.matches(&labels(&[])));
         assert!(s.matches(&labels(&[(INJECTION, "enabled")])));
         assert!(!s.matches(&labels(&[(INJECTION, "disabled")])));
@@ -373,5 +482,54 @@ mod tests {
         assert!(Requirement::new("a", Operator::In, vec![]).is_err());
         assert!(Requirement::new("a", Operator::Exists, vec!["x".into()]).is_err());
         assert!("Equals".parse::<Operator>().is_err());
+    }
+
+    #[test]
+    fn a_selector_is_checked_when_deserialized() {
+        let ok: LabelSelector = serde_json::from_str(
+            r#"{"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "istio.io/rev", "operator": "In", "values": ["canary"]}]}"#,
+        )
+        .expect("valid selector");
+        assert!(ok.matches(&labels(&[("app", "web"), (REV, "canary")])));
+        assert!(!ok.matches(&labels(&[("app", "web")])));
+        for bad in [
+            r#"{"matchLabels": {"bad key!": "x"}}"#,
+            r#"{"matchLabels": {"app": "has space"}}"#,
+            r#"{"matchExpressions": [{"key": "a", "operator": "In"}]}"#,
+            r#"{"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}"#,
+            r#"{"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["x"]}]}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<LabelSelector>(bad).is_err(),
+                "accepted {bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_selector_round_trips_through_serde_with_its_compiled_form() {
+        let s = LabelSelector::everything()
+            .with_label("app", "web")
+            .and_then(|s| s.with(INJECTION, Operator::NotIn, &["disabled"]))
+            .expect("valid selector");
+        let text = serde_json::to_string(&s).expect("serializes");
+        let back: LabelSelector = serde_json::from_str(&text).expect("deserializes");
+        assert_eq!(back, s);
+        assert_eq!(back.to_string(), s.to_string());
+        assert!(back.matches(&labels(&[("app", "web")])));
+    }
+
+    #[test]
+    fn builders_refuse_what_the_api_server_refuses() {
+        assert!(
+            LabelSelector::everything()
+                .with_label("a/b/c", "x")
+                .is_err()
+        );
+        assert!(
+            LabelSelector::everything()
+                .with("a", Operator::In, &[])
+                .is_err()
+        );
     }
 }

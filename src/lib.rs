@@ -17,6 +17,19 @@
 //! text `kubectl get ... -o yaml` (or `-o json`) printed, or as `k8s-openapi` values
 //! your own client returned ([`SnapshotBuilder::add`]); you take plain values out.
 //!
+//! # Collecting a snapshot
+//!
+//! The kinds meshrev reads, in one `kubectl` command, then the mesh's own kinds
+//! (list only those your cluster has: `kubectl` refuses unknown resource types):
+//!
+//! ```text
+//! kubectl get namespaces,pods,deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,jobs,cronjobs,mutatingwebhookconfigurations,configmaps -A -o yaml > cluster.yaml
+//! kubectl get smcp,smmr,smm,istio,istiorevision,istiorevisiontag,kiali,deploymentconfigs -A -o yaml >> cluster.yaml
+//! ```
+//!
+//! Read it with [`Snapshot::from_path`], which also takes a directory (an
+//! `oc adm must-gather` tree), or several sources with [`SnapshotBuilder`].
+//!
 //! # Data flow
 //!
 //! ```text
@@ -95,6 +108,7 @@
 //! - [`status`]: running revisions, drift, in-use verdicts, progress.
 //! - [`analyze`](mod@analyze): findings with stable codes, each explained with its upstream source.
 //! - [`topology`]: the mesh as a petgraph graph, its queries, diffs and exports.
+//! - [`plan`]: migration plans as data: waves of steps with pre- and postconditions.
 
 #![warn(missing_docs)]
 // Errors carry the location, object and field they name; they are built only on
@@ -105,6 +119,7 @@ pub mod analyze;
 mod error;
 pub mod labels;
 pub mod mesh;
+pub mod plan;
 pub mod resolve;
 pub mod snapshot;
 pub mod status;
@@ -113,7 +128,8 @@ pub mod topology;
 pub use analyze::{Code, Finding, Severity, analyze, analyze_with_status};
 pub use error::{Error, Location, ObjectRef, Result};
 pub use mesh::Mesh;
+pub use plan::{Plan, PlanError};
 pub use resolve::Resolution;
-pub use snapshot::{Snapshot, SnapshotBuilder};
+pub use snapshot::{Snapshot, SnapshotBuilder, WorkloadId};
 pub use status::Status;
 pub use topology::Topology;

@@ -493,23 +493,13 @@ pub fn inject_required(namespace: &str, pod: PodView<'_>, config: &InjectorConfi
     }
     // Selectors with no requirements are skipped, as istiod skips empty ones.
     let non_empty = |s: &crate::labels::LabelSelector| !s.is_empty();
-    for (index, (s, c)) in config
-        .never_inject
-        .iter()
-        .zip(&config.never_compiled)
-        .enumerate()
-    {
-        if non_empty(s) && c.matches(pod.labels) {
+    for (index, s) in config.never_inject.iter().enumerate() {
+        if non_empty(s) && s.matches(pod.labels) {
             return PodDecision::NeverInjectSelector { index };
         }
     }
-    for (index, (s, c)) in config
-        .always_inject
-        .iter()
-        .zip(&config.always_compiled)
-        .enumerate()
-    {
-        if non_empty(s) && c.matches(pod.labels) {
+    for (index, s) in config.always_inject.iter().enumerate() {
+        if non_empty(s) && s.matches(pod.labels) {
             return gate(PodDecision::AlwaysInjectSelector { index }, config);
         }
     }

@@ -39,7 +39,7 @@ use serde::Serialize;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
 use crate::resolve::Resolution;
-use crate::snapshot::Pod;
+use crate::snapshot::{Pod, PodController};
 
 /// The revision that injected a running pod, from the record the injector left.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -180,7 +180,9 @@ pub struct NamespaceStatus {
 }
 
 /// One workload's view (Deployment, StatefulSet, DaemonSet, a ReplicaSet with no
-/// Deployment, or a bare `Pod`).
+/// Deployment, DeploymentConfig, CronJob, ..., or a bare `Pod`). A workload that
+/// its pods' owner references name but the snapshot lacks is listed too, from its
+/// pods, with `missing: true`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkloadStatus {
     /// The kind.
@@ -196,6 +198,11 @@ pub struct WorkloadStatus {
     pub needs_restart: bool,
     /// Live pods.
     pub pods: usize,
+    /// The workload is not in the snapshot: its pods name it as their controller,
+    /// and `injector` is read from them, not from its template (JSON: present
+    /// only when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub missing: bool,
 }
 
 /// One pod's view.
@@ -261,6 +268,7 @@ impl Status {
         }
 
         let mut pods = Vec::new();
+        let mut missing = BTreeSet::new();
         for pod in s.pods() {
             let ns = pod.namespace();
             let injector = mesh
@@ -268,9 +276,14 @@ impl Status {
                 .map(str::to_owned);
             let (running, _) = running_revision(pod);
             if is_live(pod) {
-                let k = match s.owner_of(pod) {
-                    Some(w) => key(ns, w.kind.as_str(), &w.meta.name),
-                    None => key(ns, "Pod", &pod.meta.name),
+                let k = match s.controller_of(pod) {
+                    PodController::Workload(w) => key(ns, w.kind.as_str(), &w.meta.name),
+                    PodController::Missing { kind, name } => {
+                        let k = key(ns, &kind, &name);
+                        missing.insert(k.clone());
+                        k
+                    }
+                    PodController::Bare => key(ns, "Pod", &pod.meta.name),
                 };
                 workloads
                     .entry(k)
@@ -308,6 +321,7 @@ impl Status {
                 .filter_map(|r| r.as_str().map(str::to_owned))
                 .collect();
             let status = WorkloadStatus {
+                missing: missing.contains(&(ns.clone(), kind.clone(), name.clone())),
                 kind,
                 name,
                 injector,

@@ -175,6 +175,7 @@ impl Want {
                     object: o,
                     first: f,
                     second: s,
+                    ..
                 },
             ) => {
                 ensure(

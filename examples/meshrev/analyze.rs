@@ -10,12 +10,13 @@ pub fn analyze_table(findings: &[Finding]) -> String {
         let _ = writeln!(out, "{f}");
     }
     let count = |s: meshrev::analyze::Severity| findings.iter().filter(|f| f.severity == s).count();
+    let n = |count: usize, word: &str| format!("{count} {word}{}", crate::plural(count));
     let _ = writeln!(
         out,
-        "{} findings: {} errors, {} warnings, {} info",
-        findings.len(),
-        count(meshrev::analyze::Severity::Error),
-        count(meshrev::analyze::Severity::Warning),
+        "{}: {}, {}, {} info",
+        n(findings.len(), "finding"),
+        n(count(meshrev::analyze::Severity::Error), "error"),
+        n(count(meshrev::analyze::Severity::Warning), "warning"),
         count(meshrev::analyze::Severity::Info)
     );
     out

@@ -93,8 +93,9 @@ pub fn status_table(status: &Status) -> String {
             } else {
                 w.running.join(",")
             };
+            let missing = if w.missing { " (not in snapshot)" } else { "" };
             vec![
-                format!("{}/{} {}", n.name, w.kind, w.name),
+                format!("{}/{} {}{missing}", n.name, w.kind, w.name),
                 running,
                 or_dash(&w.injector),
             ]

@@ -59,11 +59,17 @@ pub enum Code {
     WebhookWithoutTarget,
     /// MR0024 `webhook-to-unknown-revision`.
     WebhookToUnknownRevision,
+    /// MR0025 `workload-missing`.
+    WorkloadMissing,
+    /// MR0026 `incomplete-snapshot`.
+    IncompleteSnapshot,
+    /// MR0027 `empty-snapshot`.
+    EmptySnapshot,
 }
 
 impl Code {
     /// Every code, in id order.
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 27] = [
         Code::BothInjectionLabels,
         Code::DanglingRevisionLabel,
         Code::DoubleInjection,
@@ -88,9 +94,12 @@ impl Code {
         Code::TagTargetMismatch,
         Code::WebhookWithoutTarget,
         Code::WebhookToUnknownRevision,
+        Code::WorkloadMissing,
+        Code::IncompleteSnapshot,
+        Code::EmptySnapshot,
     ];
 
-    /// The stable id, `MR0001` to `MR0024`.
+    /// The stable id, `MR0001` to `MR0027`.
     pub fn id(self) -> &'static str {
         match self {
             Code::BothInjectionLabels => "MR0001",
@@ -117,6 +126,9 @@ impl Code {
             Code::TagTargetMismatch => "MR0022",
             Code::WebhookWithoutTarget => "MR0023",
             Code::WebhookToUnknownRevision => "MR0024",
+            Code::WorkloadMissing => "MR0025",
+            Code::IncompleteSnapshot => "MR0026",
+            Code::EmptySnapshot => "MR0027",
         }
     }
 
@@ -147,6 +159,9 @@ impl Code {
             Code::TagTargetMismatch => "tag-target-mismatch",
             Code::WebhookWithoutTarget => "webhook-without-target",
             Code::WebhookToUnknownRevision => "webhook-to-unknown-revision",
+            Code::WorkloadMissing => "workload-missing",
+            Code::IncompleteSnapshot => "incomplete-snapshot",
+            Code::EmptySnapshot => "empty-snapshot",
         }
     }
 
@@ -162,7 +177,8 @@ impl Code {
             | Code::IllegalInjectorPolicy
             | Code::UnreadableInjectorConfig
             | Code::RevisionNameClash
-            | Code::WebhookToUnknownRevision => Severity::Error,
+            | Code::WebhookToUnknownRevision
+            | Code::EmptySnapshot => Severity::Error,
             Code::RevisionPrunable => Severity::Info,
             Code::BothInjectionLabels
             | Code::WebhookOverlap
@@ -176,7 +192,9 @@ impl Code {
             | Code::InvalidInjectorSelectors
             | Code::InvalidDiscoverySelectors
             | Code::TagTargetMismatch
-            | Code::WebhookWithoutTarget => Severity::Warning,
+            | Code::WebhookWithoutTarget
+            | Code::WorkloadMissing
+            | Code::IncompleteSnapshot => Severity::Warning,
         }
     }
 
@@ -230,6 +248,15 @@ impl Code {
             Code::WebhookWithoutTarget => "injection webhook names no revision and no service",
             Code::WebhookToUnknownRevision => {
                 "injection webhook sends to a revision with no control plane"
+            }
+            Code::WorkloadMissing => {
+                "pods name a controller that is not in the snapshot: judged from the pods alone"
+            }
+            Code::IncompleteSnapshot => {
+                "the snapshot lacks kinds the answer depends on: no finding is not a clean bill"
+            }
+            Code::EmptySnapshot => {
+                "the snapshot holds no object meshrev reads: nothing was answered"
             }
         }
     }
@@ -447,6 +474,33 @@ impl Code {
                  Source: istio/istio `pkg/config/analysis/analyzers/webhook/webhook.go` (its \
                  missing-service check)."
             }
+            Code::WorkloadMissing => {
+                "A pod's `ownerReferences` name its controller (a StatefulSet, a Deployment \
+                 through its ReplicaSet, a DeploymentConfig through its ReplicationController, a \
+                 CronJob through its Job), but the snapshot does not hold that object: it was not \
+                 collected. The pod is not a bare pod, and deleting it is not the way to move \
+                 it: its controller recreates it from a template meshrev cannot see, so what a \
+                 restart gets is judged from the pods' labels. Add the kind to the `kubectl \
+                 get` (the collection command in the README lists every kind meshrev reads). \
+                 Source: Kubernetes garbage-collection owner references (`controller: true`)."
+            }
+            Code::IncompleteSnapshot => {
+                "The answer rests on objects the snapshot does not hold: pods or workloads in \
+                 namespaces that are not in it (their labels decide injection, and meshrev \
+                 then reads them as unlabelled), no control plane of any family and no injection \
+                 webhook configuration (every namespace then reads as not injected), or a \
+                 Maistra control plane without a member roll (membership unknown). The finding \
+                 names the missing kinds and what to add to the `kubectl get`. Source: the \
+                 objects resolution reads (webhook selectors see namespace labels; Maistra \
+                 `IsMember` reads the member roll, maistra/istio-operator \
+                 `servicemeshmemberroll_types.go`)."
+            }
+            Code::EmptySnapshot => {
+                "Not one object of a kind meshrev reads: an empty file, a `kubectl get` of the \
+                 wrong kinds or namespace, or output redirected from a command that failed. Zero \
+                 other findings then mean nothing. The finding lists the kinds that were read and \
+                 skipped, if any. Source: meshrev's snapshot reader (`Snapshot::skipped`)."
+            }
         }
     }
 }
@@ -466,7 +520,7 @@ impl std::str::FromStr for Code {
         Code::ALL
             .into_iter()
             .find(|c| c.id().eq_ignore_ascii_case(s) || c.slug() == s)
-            .ok_or_else(|| format!("unknown finding code {s:?}: expected MR0001..MR0024 or a slug"))
+            .ok_or_else(|| format!("unknown finding code {s:?}: expected MR0001..MR0027 or a slug"))
     }
 }
 

@@ -113,6 +113,17 @@
 //! - **MR0011 `maistra-membership-stale`** (warning). The `maistra.io/member-of`
 //!   label disagrees with the member roll: the operator has not reconciled yet.
 //!
+//! ## What the snapshot lacks
+//!
+//! - **MR0025 `workload-missing`** (warning). Pods name a controller (through
+//!   their ReplicaSet, ReplicationController or Job, or directly) that is not in
+//!   the snapshot. They are not bare pods: the finding says which kind to add to
+//!   the `kubectl get`, and restart advice names the controller.
+//! - **MR0026 `incomplete-snapshot`** (warning). Pods in namespaces the snapshot
+//!   lacks, pods with no control plane and no webhook configuration at all, or a
+//!   Maistra control plane without its member roll: the missing kinds are named.
+//! - **MR0027 `empty-snapshot`** (error). Not one object meshrev reads.
+//!
 //! ## What model discovery found odd
 //!
 //! Each [`MeshWarning`] becomes a finding:
@@ -122,6 +133,7 @@
 //! and **MR0024 `webhook-to-unknown-revision`**.
 
 mod code;
+mod coverage;
 mod injection_labels;
 mod maistra;
 mod mesh_warnings;
@@ -245,6 +257,7 @@ pub fn analyze_with_status(mesh: &Mesh, status: &Status) -> Vec<Finding> {
     a.tags();
     a.revisions(status);
     a.mesh_warnings();
+    a.coverage();
     let mut out = a.out;
     out.sort_by(|x, y| (x.code, &x.object, &x.message).cmp(&(y.code, &y.object, &y.message)));
     out.dedup();

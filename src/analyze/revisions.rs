@@ -114,16 +114,18 @@ fn config_map_ref(source: &str) -> Option<ObjectRef> {
 
 fn discovery_fix(ns: &str, r: &Revision) -> String {
     let label = r.discovery_selectors.iter().find_map(|s| {
-        s.match_labels
+        s.match_labels()
             .iter()
             .next()
             .map(|(k, v)| format!("{k}={v}"))
             .or_else(|| {
-                s.match_expressions.iter().find_map(|e| match e.operator {
-                    Operator::In => e.values.first().map(|v| format!("{}={v}", e.key)),
-                    Operator::Exists => Some(format!("{}=true", e.key)),
-                    _ => None,
-                })
+                s.match_expressions()
+                    .iter()
+                    .find_map(|e| match e.operator() {
+                        Operator::In => e.values().first().map(|v| format!("{}={v}", e.key())),
+                        Operator::Exists => Some(format!("{}=true", e.key())),
+                        _ => None,
+                    })
             })
     });
     match label {

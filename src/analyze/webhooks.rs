@@ -246,14 +246,14 @@ pub(super) fn conflict_words(r: &Resolution) -> String {
 /// `istio.io/rev` values a selector mentions.
 fn selector_revisions(s: &LabelSelector) -> Vec<&str> {
     let mut out: Vec<&str> = s
-        .match_labels
+        .match_labels()
         .get(labels::REV)
         .map(String::as_str)
         .into_iter()
         .collect();
-    for r in &s.match_expressions {
-        if r.key == labels::REV && matches!(r.operator, Operator::In | Operator::NotIn) {
-            out.extend(r.values.iter().map(String::as_str));
+    for r in s.match_expressions() {
+        if r.key() == labels::REV && matches!(r.operator(), Operator::In | Operator::NotIn) {
+            out.extend(r.values().iter().map(String::as_str));
         }
     }
     out

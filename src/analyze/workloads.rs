@@ -9,7 +9,7 @@ use super::{Analyzer, Code, outcome_words};
 use crate::error::ObjectRef;
 use crate::labels;
 use crate::resolve::Resolution;
-use crate::snapshot::{Pod, Snapshot, WorkloadKind};
+use crate::snapshot::{Pod, PodController, Restart, Snapshot, WorkloadKind};
 use crate::status::{self, Running, Status};
 
 impl Analyzer<'_> {
@@ -40,6 +40,31 @@ impl Analyzer<'_> {
                 format!("a sidecar of {}", running.join(", "))
             };
             let injector = w.injector.as_deref();
+            let kind = WorkloadKind::from_kind(&w.kind);
+            if kind.is_some_and(|k| k.restart() == Restart::NotRestartable) {
+                // Jobs: no restart to offer. The pods finish; the next ones get the injector.
+                let next = match injector {
+                    Some(rev) => format!("a sidecar of {rev}"),
+                    None => "no sidecar".to_owned(),
+                };
+                let missing = if w.missing {
+                    " (not in the snapshot: judged from its pods)"
+                } else {
+                    ""
+                };
+                self.push(
+                    Code::NeedsRestart,
+                    object.clone(),
+                    format!(
+                        "{object}{missing} runs {running_words} ({}), but a pod created now would \
+                         get {next}. Job pods run to completion and are not restarted: the \
+                         running ones keep what they have, and the next Job (a CronJob's next \
+                         run) gets {next}. To move it now, delete the Job and create it again",
+                        pods_words(w.pods)
+                    ),
+                );
+                continue;
+            }
             let (injector_words, effect) = match (&resolution, injector) {
                 (Some(r @ Resolution::Conflict { .. }), _) => (
                     outcome_words(r),
@@ -62,19 +87,23 @@ impl Analyzer<'_> {
                 ),
             };
             let cmd = restart_command(&w.kind, &ns.name, &w.name);
-            let bare = if w.kind == "Pod" {
-                " (a bare pod is not recreated: apply it again)"
+            let note = if w.kind == "Pod" {
+                " (a bare pod is not recreated: apply it again)".to_owned()
+            } else if w.missing {
+                format!(
+                    " ({object} is not in the snapshot: the injector is judged from its pods' \
+                     labels, not its template)"
+                )
             } else {
-                ""
+                String::new()
             };
             self.push(
                 Code::NeedsRestart,
                 object.clone(),
                 format!(
-                    "{object} runs {running_words} ({} live pod{}), but a pod created now would \
-                     be injected by {injector_words}: {effect}. `{cmd}`{bare}",
-                    w.pods,
-                    if w.pods == 1 { "" } else { "s" }
+                    "{object} runs {running_words} ({}), but a pod created now would be injected \
+                     by {injector_words}: {effect}. `{cmd}`{note}",
+                    pods_words(w.pods)
                 ),
             );
         }
@@ -143,10 +172,13 @@ impl Analyzer<'_> {
                 && let Running::Revision(r) = &running
                 && self.mesh.revision(r).is_none()
             {
-                let owner = self
-                    .s
-                    .owner_of(pod)
-                    .map_or_else(|| object.clone(), |w| w.meta.object_ref(w.kind.as_str()));
+                let owner = match self.s.controller_of(pod) {
+                    PodController::Workload(w) => w.meta.object_ref(w.kind.as_str()),
+                    PodController::Missing { kind, name } => {
+                        ObjectRef::new(kind, Some(pod.namespace()), name)
+                    }
+                    PodController::Bare => object.clone(),
+                };
                 gone.entry((owner, r.clone()))
                     .or_default()
                     .push(pod.meta.name.clone());
@@ -186,27 +218,38 @@ impl Analyzer<'_> {
     }
 }
 
+/// `1 live pod` / `2 live pods`.
+fn pods_words(n: usize) -> String {
+    format!("{n} live pod{}", if n == 1 { "" } else { "s" })
+}
+
+/// The command that replaces the pods of a workload of `kind` (a workload kind,
+/// `Pod` for a bare pod, or a controller kind meshrev does not read).
 fn restart_command(kind: &str, ns: &str, name: &str) -> String {
-    match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" => {
+    match WorkloadKind::from_kind(kind) {
+        Some(k) => k.restart_command(ns, name).unwrap_or_else(|| {
             format!(
-                "kubectl rollout restart {}/{name} -n {ns}",
-                kind.to_lowercase()
+                "kubectl delete {}/{name} -n {ns}, then create it again",
+                k.resource()
             )
-        }
-        "Pod" => format!("kubectl delete pod {name} -n {ns}"),
-        _ => format!("kubectl delete pods -n {ns} -l <the selector of {kind} {name}>"),
+        }),
+        None if kind == "Pod" => format!("kubectl delete pod {name} -n {ns}"),
+        None => format!("kubectl delete pods -n {ns} -l <the selector of {kind} {name}>"),
     }
 }
 
 fn restart_hint(s: &Snapshot, pod: &Pod) -> String {
     let ns = pod.namespace();
-    match s.owner_of(pod) {
-        Some(w) => format!(
+    match s.controller_of(pod) {
+        PodController::Workload(w) => format!(
             "A restart writes a fresh record: `{}`",
             restart_command(w.kind.as_str(), ns, &w.meta.name)
         ),
-        None => format!(
+        PodController::Missing { kind, name } => format!(
+            "A restart of its controller (not in the snapshot) writes a fresh record: `{}`",
+            restart_command(&kind, ns, &name)
+        ),
+        PodController::Bare => format!(
             "Recreating the pod writes a fresh record: `{}`",
             restart_command("Pod", ns, &pod.meta.name)
         ),

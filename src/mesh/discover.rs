@@ -86,17 +86,6 @@ struct RawInjectorConfig {
     always_inject_selector: Option<Vec<LabelSelector>>,
 }
 
-fn selectors_checked(
-    list: Option<Vec<LabelSelector>>,
-    field: &str,
-) -> Result<Vec<LabelSelector>, String> {
-    let list = list.unwrap_or_default();
-    for (i, s) in list.iter().enumerate() {
-        s.validate().map_err(|e| format!("{field}[{i}]: {e}"))?;
-    }
-    Ok(list)
-}
-
 /// The injector config map name of an upstream or Sail revision: the istio chart
 /// renders `istio-sidecar-injector` for the empty helm revision (`default`).
 fn istio_injector_config_map(revision: &str) -> String {
@@ -128,12 +117,9 @@ fn injector_from_config_map(
             Some(text) => serde_yaml::from_str(text).map_err(|e| format!("data.config: {e}"))?,
             None => RawInjectorConfig::default(),
         };
-        let never =
-            selectors_checked(raw.never_inject_selector, "data.config.neverInjectSelector")?;
-        let always = selectors_checked(
-            raw.always_inject_selector,
-            "data.config.alwaysInjectSelector",
-        )?;
+        // Selectors are checked as they are deserialized.
+        let never = raw.never_inject_selector.unwrap_or_default();
+        let always = raw.always_inject_selector.unwrap_or_default();
         let values: Value = match cm.data.get("values") {
             Some(text) => serde_json::from_str(text).map_err(|e| format!("data.values: {e}"))?,
             None => Value::Null,
@@ -182,10 +168,7 @@ fn injector_from_values(
         let Some(v) = values.pointer(&format!("/sidecarInjectorWebhook/{key}")) else {
             return Vec::new();
         };
-        match serde_json::from_value::<Vec<LabelSelector>>(v.clone())
-            .map_err(|e| e.to_string())
-            .and_then(|l| selectors_checked(Some(l), key))
-        {
+        match serde_json::from_value::<Vec<LabelSelector>>(v.clone()).map_err(|e| e.to_string()) {
             Ok(l) => l,
             Err(e) => {
                 warnings.push(MeshWarning {
@@ -211,10 +194,7 @@ fn discovery_selectors_from_values(
     let Some(v) = values.pointer("/meshConfig/discoverySelectors") else {
         return Vec::new();
     };
-    match serde_json::from_value::<Vec<LabelSelector>>(v.clone())
-        .map_err(|e| e.to_string())
-        .and_then(|l| selectors_checked(Some(l), "discoverySelectors"))
-    {
+    match serde_json::from_value::<Vec<LabelSelector>>(v.clone()).map_err(|e| e.to_string()) {
         Ok(l) => l,
         Err(e) => {
             warnings.push(MeshWarning {
@@ -251,8 +231,8 @@ fn discovery_selectors_from_mesh_config(
         discovery_selectors: Option<Vec<LabelSelector>>,
     }
     match serde_yaml::from_str::<RawMesh>(mesh)
+        .map(|m| m.discovery_selectors.unwrap_or_default())
         .map_err(|e| e.to_string())
-        .and_then(|m| selectors_checked(m.discovery_selectors, "discoverySelectors"))
     {
         Ok(l) => l,
         Err(e) => {

@@ -68,5 +68,8 @@ pub fn is_member<'a>(
 /// The selector the operator puts in the `default` member roll it creates for a
 /// ClusterWide control plane.
 pub fn cluster_wide_default_selector() -> LabelSelector {
-    LabelSelector::everything().with_label(labels::INJECTION, "enabled")
+    LabelSelector::compiled(
+        Labels::from([(labels::INJECTION.to_owned(), "enabled".to_owned())]),
+        Vec::new(),
+    )
 }

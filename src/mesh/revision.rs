@@ -1,13 +1,13 @@
 //! Revisions, tags and the injector configuration of each revision.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ObjectRef;
-use crate::labels::{CompiledSelector, LabelSelector};
+use crate::labels::LabelSelector;
 use crate::snapshot::ControlPlaneMode;
 
 /// Which kind of installation a control plane comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Family {
     /// Upstream Istio installed by helm or istioctl (found through its webhooks,
     /// istiod Deployments and injector config maps).
@@ -19,7 +19,7 @@ pub enum Family {
 }
 
 /// istiod's injection policy (injector config `policy`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Policy {
     /// Inject unless the pod opts out (the upstream chart default).
     Enabled,
@@ -51,7 +51,10 @@ impl std::fmt::Display for Policy {
 }
 
 /// What istiod of one revision applies after its webhook received a pod.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// The selectors are [`LabelSelector`]s, each carrying its compiled form, so a
+/// selector set here is the one resolution evaluates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InjectorConfig {
     /// `policy`.
     pub policy: Policy,
@@ -64,10 +67,6 @@ pub struct InjectorConfig {
     pub enable_namespaces_by_default: bool,
     /// Where this came from: a config map, CR values, or the family's default.
     pub source: String,
-    #[serde(skip)]
-    pub(crate) never_compiled: Vec<CompiledSelector>,
-    #[serde(skip)]
-    pub(crate) always_compiled: Vec<CompiledSelector>,
 }
 
 impl InjectorConfig {
@@ -79,15 +78,11 @@ impl InjectorConfig {
             always_inject: Vec::new(),
             enable_namespaces_by_default: false,
             source: source.into(),
-            never_compiled: Vec::new(),
-            always_compiled: Vec::new(),
         }
     }
 
-    /// Sets the selectors (and compiles them once).
+    /// Sets the selectors.
     pub fn with_selectors(mut self, never: Vec<LabelSelector>, always: Vec<LabelSelector>) -> Self {
-        self.never_compiled = never.iter().map(LabelSelector::compile).collect();
-        self.always_compiled = always.iter().map(LabelSelector::compile).collect();
         self.never_inject = never;
         self.always_inject = always;
         self
@@ -95,7 +90,7 @@ impl InjectorConfig {
 }
 
 /// Where a revision's webhooks come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WebhookSource {
     /// MutatingWebhookConfigurations in the snapshot.
     Cluster,
@@ -161,7 +156,7 @@ pub struct Tag {
 }
 
 /// How a webhook reaches its revision.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "tag")]
 pub enum Via {
     /// The revision's own `rev.*` webhook (`istio.io/rev=<revision>`).

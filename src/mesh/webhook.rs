@@ -4,13 +4,16 @@
 //! (istio `manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml`
 //! and `revision-tags.yaml`; maistra `istio-discovery` chart).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::revision::Via;
-use crate::labels::{self, CompiledSelector, LabelSelector, Operator};
+use crate::labels::{self, LabelSelector, Operator, Requirement};
 
 /// An injection webhook the API server would call.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Its selectors are [`LabelSelector`]s, which carry their own compiled form:
+/// replacing one replaces what matches, and nothing else can go stale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webhook {
     /// The MutatingWebhookConfiguration's name (the one it would have, if synthesized).
     pub configuration: String,
@@ -28,14 +31,10 @@ pub struct Webhook {
     /// `objectSelector` (`None`: every pod).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object_selector: Option<LabelSelector>,
-    #[serde(skip)]
-    namespace_compiled: CompiledSelector,
-    #[serde(skip)]
-    object_compiled: CompiledSelector,
 }
 
 impl Webhook {
-    /// A webhook; selectors are compiled once here.
+    /// A webhook read from the cluster (not synthesized).
     pub fn new(
         configuration: impl Into<String>,
         name: impl Into<String>,
@@ -50,14 +49,6 @@ impl Webhook {
             revision: revision.into(),
             via,
             synthesized: false,
-            namespace_compiled: namespace_selector
-                .as_ref()
-                .map(LabelSelector::compile)
-                .unwrap_or_default(),
-            object_compiled: object_selector
-                .as_ref()
-                .map(LabelSelector::compile)
-                .unwrap_or_default(),
             namespace_selector,
             object_selector,
         }
@@ -70,25 +61,23 @@ impl Webhook {
 
     /// Whether the namespace selector admits these namespace labels.
     pub fn matches_namespace(&self, namespace_labels: &labels::Labels) -> bool {
-        self.namespace_compiled.matches(namespace_labels)
+        self.namespace_selector
+            .as_ref()
+            .is_none_or(|s| s.matches(namespace_labels))
     }
 
     /// Whether the object selector admits these pod labels.
     pub fn matches_object(&self, pod_labels: &labels::Labels) -> bool {
-        self.object_compiled.matches(pod_labels)
+        self.object_selector
+            .as_ref()
+            .is_none_or(|s| s.matches(pod_labels))
     }
 
     /// Whether a selector points at `istio.io/deactivated` (what `istioctl tag set
     /// default` writes into the old default webhooks so they never match).
     pub fn is_deactivated(&self) -> bool {
-        let mentions = |s: &Option<LabelSelector>| {
-            s.as_ref().is_some_and(|s| {
-                s.match_labels.contains_key(labels::DEACTIVATED)
-                    || s.match_expressions
-                        .iter()
-                        .any(|r| r.key == labels::DEACTIVATED)
-            })
-        };
+        let mentions =
+            |s: &Option<LabelSelector>| s.as_ref().is_some_and(|s| s.mentions(labels::DEACTIVATED));
         mentions(&self.namespace_selector) || mentions(&self.object_selector)
     }
 
@@ -118,12 +107,17 @@ fn ns_suffix(namespace: &str) -> String {
 const INJECT_NOT_FALSE: (&str, Operator, &[&str]) =
     (labels::SIDECAR_INJECT, Operator::NotIn, &["false"]);
 
+/// A selector the chart renders. Unchecked: `v` is a revision or tag name meshrev
+/// already holds, and the API server would have refused the configuration had it
+/// not been a valid label value.
 fn sel(requirements: &[(&str, Operator, &[&str])]) -> LabelSelector {
-    requirements
-        .iter()
-        .fold(LabelSelector::everything(), |s, (k, op, v)| {
-            s.with(k, *op, v)
-        })
+    LabelSelector::compiled(
+        labels::Labels::new(),
+        requirements
+            .iter()
+            .map(|(k, op, v)| Requirement::unchecked(k, *op, v))
+            .collect(),
+    )
 }
 
 /// The webhooks the istio-discovery chart renders for revision (or tag) value `v`.

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::Snapshot;
 use super::decode::{Decoded, Keep, Object, decode, type_name};
+use super::input;
 use super::k8s::to_value;
 use super::parse;
 use crate::error::{Error, Location, ObjectRef, Result};
@@ -30,14 +31,38 @@ use crate::error::{Error, Location, ObjectRef, Result};
 #[derive(Debug, Default)]
 pub struct SnapshotBuilder {
     snapshot: Snapshot,
-    seen: HashMap<ObjectRef, Location>,
+    seen: HashMap<ObjectRef, Seen>,
     values: usize,
+    keep_newest: bool,
+    files: usize,
+    ignored_files: usize,
+}
+
+/// Where an object was first read, and which version of it that was.
+#[derive(Debug)]
+struct Seen {
+    location: Location,
+    uid: Option<String>,
+    resource_version: Option<String>,
 }
 
 impl SnapshotBuilder {
     /// An empty builder.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Two versions of one object (same kind, namespace and name, different
+    /// `metadata.resourceVersion`, e.g. two must-gather runs read together): keep
+    /// the newer instead of refusing the input. Off by default: an old copy read
+    /// silently would be a confident answer about a cluster that no longer exists.
+    ///
+    /// The same version read twice (same `uid` and `resourceVersion`: a must-gather
+    /// tree holds each pod in a list and again in a file of its own) is always
+    /// read once.
+    pub fn keep_newest(&mut self, yes: bool) -> &mut Self {
+        self.keep_newest = yes;
+        self
     }
 
     /// Adds every document of a YAML or JSON text; `source` names it in errors.
@@ -49,28 +74,49 @@ impl SnapshotBuilder {
         Ok(self)
     }
 
-    /// Adds a file of YAML or JSON, read as a stream (one list item at a time).
+    /// Adds a file of YAML or JSON (gzipped or not), read as a stream (one list
+    /// item at a time), or every snapshot file under a directory
+    /// ([`Self::add_dir`]).
     pub fn add_path(&mut self, path: impl AsRef<Path>) -> Result<&mut Self> {
         let path = path.as_ref();
-        let io = |source| Error::Io {
+        if path.is_dir() {
+            return self.add_dir(path);
+        }
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
             path: path.to_owned(),
             source,
-        };
-        let file = std::fs::File::open(path).map_err(io)?;
+        })?;
         let source = path.display().to_string();
-        let reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let reader = input::stream(&source, file)?;
+        self.files += 1;
         let read = parse::read(&source, reader, Keep::MeshObjects, &mut |d, l| {
             self.add_decoded(d, l)
         });
         // A failure is explained from the text, read again (failures only).
-        explained(read, &source, || std::fs::read_to_string(path).ok())?;
+        explained(read, &source, || {
+            let file = std::fs::File::open(path).ok()?;
+            input::read_text(&source, file).ok()
+        })?;
         Ok(self)
     }
 
-    /// Adds YAML or JSON read from `reader`, as a stream (one list item at a
-    /// time); `source` names it in errors.
+    /// Adds every `*.yaml`, `*.yml` and `*.json` file (and their `.gz`) under a
+    /// directory, recursively and in path order: an `oc adm must-gather` tree, or a
+    /// folder of `kubectl get` outputs. Other files are passed over and counted
+    /// ([`Self::ignored_files`]).
+    pub fn add_dir(&mut self, dir: impl AsRef<Path>) -> Result<&mut Self> {
+        let (files, ignored) = input::walk(dir.as_ref())?;
+        self.ignored_files += ignored;
+        for file in files {
+            self.add_path(file)?;
+        }
+        Ok(self)
+    }
+
+    /// Adds YAML or JSON (gzipped or not) read from `reader`, e.g. standard
+    /// input, as a stream (one list item at a time); `source` names it in errors.
     pub fn add_reader(&mut self, source: &str, reader: impl std::io::Read) -> Result<&mut Self> {
-        let reader = std::io::BufReader::with_capacity(1 << 16, reader);
+        let reader = input::stream(source, reader)?;
         let read = parse::read(source, reader, Keep::MeshObjects, &mut |d, l| {
             self.add_decoded(d, l)
         });
@@ -89,6 +135,18 @@ impl SnapshotBuilder {
             };
             self.add_document(value, location)
         })
+    }
+
+    /// Files read so far by [`Self::add_path`] and [`Self::add_dir`].
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    /// Files under the directories given to [`Self::add_dir`] that were not read
+    /// because their names do not end in `.yaml`, `.yml` or `.json` (or those
+    /// with `.gz`).
+    pub fn ignored_files(&self) -> usize {
+        self.ignored_files
     }
 
     /// Adds one object as JSON with `apiVersion` and `kind` (e.g. a kube-rs
@@ -194,16 +252,47 @@ impl SnapshotBuilder {
             }
             Decoded::Object(object, id) => (object, id),
         };
-        if let Some(first) = self.seen.get(&id) {
-            return Err(Error::Duplicate {
-                object: id,
-                first: first.clone(),
-                second: location,
-            });
-        }
-        self.seen.insert(id, location);
-        insert(&mut self.snapshot, *object);
+        let meta = object.meta();
+        let seen = Seen {
+            location,
+            uid: meta.uid.clone(),
+            resource_version: meta.resource_version.clone(),
+        };
+        let replace = match self.seen.get(&id) {
+            None => false,
+            Some(first) if first.is_same_version(&seen) => return Ok(()),
+            Some(first) if self.keep_newest && first.is_older_than(&seen) => true,
+            Some(first) if self.keep_newest && seen.is_older_than(first) => return Ok(()),
+            Some(first) => {
+                return Err(Error::Duplicate {
+                    object: id,
+                    first: first.location.clone(),
+                    second: seen.location,
+                    first_version: first.resource_version.clone(),
+                    second_version: seen.resource_version,
+                });
+            }
+        };
+        self.seen.insert(id, seen);
+        insert(&mut self.snapshot, *object, replace);
         Ok(())
+    }
+}
+
+impl Seen {
+    /// One version of one object: the same uid and resourceVersion, both present.
+    fn is_same_version(&self, other: &Seen) -> bool {
+        self.uid.is_some()
+            && self.resource_version.is_some()
+            && (&self.uid, &self.resource_version) == (&other.uid, &other.resource_version)
+    }
+
+    /// Whether `other` is a later version. Kubernetes calls resourceVersion opaque,
+    /// but every API server in use sets it from etcd's revision, a number that only
+    /// grows; anything else cannot be ordered and stays a duplicate.
+    fn is_older_than(&self, other: &Seen) -> bool {
+        let number = |s: &Seen| s.resource_version.as_deref()?.parse::<u64>().ok();
+        matches!((number(self), number(other)), (Some(a), Some(b)) if a < b)
     }
 }
 
@@ -242,13 +331,18 @@ fn location(e: &Error) -> Option<&Location> {
     }
 }
 
-fn put<K: Ord, V>(map: &mut std::collections::BTreeMap<K, V>, key: K, value: V) {
+/// Inserts a new object, or with `replace` a newer version of one already read
+/// (duplicates were refused or resolved by the caller).
+fn put<K: Ord, V>(map: &mut std::collections::BTreeMap<K, V>, key: K, value: V, replace: bool) {
     match map.entry(key) {
         Entry::Vacant(e) => {
             e.insert(value);
         }
-        // Duplicates were refused above; keep the first should that ever change.
-        Entry::Occupied(_) => {}
+        Entry::Occupied(mut e) => {
+            if replace {
+                e.insert(value);
+            }
+        }
     }
 }
 
@@ -259,22 +353,42 @@ fn nn(meta: &super::ObjectMeta) -> (String, String) {
     )
 }
 
-fn insert(s: &mut Snapshot, object: Object) {
+fn insert(s: &mut Snapshot, object: Object, r: bool) {
     match object {
-        Object::Namespace(o) => put(&mut s.namespaces, o.meta.name.clone(), o),
-        Object::Pod(o) => put(&mut s.pods, nn(&o.meta), o),
+        Object::Namespace(o) => put(&mut s.namespaces, o.meta.name.clone(), o, r),
+        Object::Pod(o) => put(&mut s.pods, nn(&o.meta), o, r),
         Object::Workload(o) => {
             let (ns, name) = nn(&o.meta);
-            put(&mut s.workloads, (ns, o.kind, name), o)
+            put(&mut s.workloads, (ns, o.kind, name), o, r)
         }
-        Object::ConfigMap(o) => put(&mut s.config_maps, nn(&o.meta), o),
-        Object::Webhook(o) => put(&mut s.webhook_configurations, o.meta.name.clone(), o),
-        Object::ControlPlane(o) => put(&mut s.control_planes, nn(&o.meta), o),
-        Object::MemberRoll(o) => put(&mut s.member_rolls, nn(&o.meta), o),
-        Object::Member(o) => put(&mut s.members, nn(&o.meta), o),
-        Object::Istio(o) => put(&mut s.istios, o.meta.name.clone(), o),
-        Object::IstioRevision(o) => put(&mut s.istio_revisions, o.meta.name.clone(), o),
-        Object::IstioRevisionTag(o) => put(&mut s.istio_revision_tags, o.meta.name.clone(), o),
-        Object::Kiali(o) => put(&mut s.kialis, nn(&o.meta), o),
+        Object::ConfigMap(o) => put(&mut s.config_maps, nn(&o.meta), o, r),
+        Object::Webhook(o) => put(&mut s.webhook_configurations, o.meta.name.clone(), o, r),
+        Object::ControlPlane(o) => put(&mut s.control_planes, nn(&o.meta), o, r),
+        Object::MemberRoll(o) => put(&mut s.member_rolls, nn(&o.meta), o, r),
+        Object::Member(o) => put(&mut s.members, nn(&o.meta), o, r),
+        Object::Istio(o) => put(&mut s.istios, o.meta.name.clone(), o, r),
+        Object::IstioRevision(o) => put(&mut s.istio_revisions, o.meta.name.clone(), o, r),
+        Object::IstioRevisionTag(o) => put(&mut s.istio_revision_tags, o.meta.name.clone(), o, r),
+        Object::Kiali(o) => put(&mut s.kialis, nn(&o.meta), o, r),
+    }
+}
+
+impl Object {
+    /// The object's metadata, whatever its kind.
+    fn meta(&self) -> &super::ObjectMeta {
+        match self {
+            Object::Namespace(o) => &o.meta,
+            Object::Pod(o) => &o.meta,
+            Object::Workload(o) => &o.meta,
+            Object::ConfigMap(o) => &o.meta,
+            Object::Webhook(o) => &o.meta,
+            Object::ControlPlane(o) => &o.meta,
+            Object::MemberRoll(o) => &o.meta,
+            Object::Member(o) => &o.meta,
+            Object::Istio(o) => &o.meta,
+            Object::IstioRevision(o) => &o.meta,
+            Object::IstioRevisionTag(o) => &o.meta,
+            Object::Kiali(o) => &o.meta,
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::meta::ObjectMeta;
 use crate::labels::{self, Labels};
@@ -64,7 +64,11 @@ impl Pod {
 }
 
 /// The kinds of workload that own pods through a pod template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+///
+/// Three of them usually sit under another: a Deployment's pods belong to its
+/// ReplicaSets, a DeploymentConfig's (OpenShift) to its ReplicationControllers, a
+/// CronJob's to its Jobs ([`WorkloadKind::parent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum WorkloadKind {
     /// `apps/v1 Deployment` (owns pods through ReplicaSets).
     Deployment,
@@ -74,9 +78,50 @@ pub enum WorkloadKind {
     DaemonSet,
     /// `apps/v1 ReplicaSet`.
     ReplicaSet,
+    /// `apps.openshift.io/v1 DeploymentConfig` (OpenShift; owns pods through
+    /// ReplicationControllers, one per deployment of it).
+    DeploymentConfig,
+    /// `v1 ReplicationController`.
+    ReplicationController,
+    /// `batch/v1 Job`: pods that run to completion.
+    Job,
+    /// `batch/v1 CronJob` (owns pods through Jobs; its template is
+    /// `spec.jobTemplate.spec.template`).
+    CronJob,
+}
+
+/// What "restart" means for a workload of some kind: how its pods get replaced,
+/// so that the webhook injects the new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restart {
+    /// `kubectl rollout restart` (Deployment, StatefulSet, DaemonSet): a rolling
+    /// replacement from the current template.
+    RolloutRestart,
+    /// `oc rollout latest dc/NAME` (DeploymentConfig): a new deployment, that is a
+    /// new ReplicationController, from the current template.
+    RolloutLatest,
+    /// A ReplicaSet or ReplicationController with no Deployment(Config) above it:
+    /// delete its pods, it recreates them from its template.
+    DeletePods,
+    /// Job and CronJob pods run to completion and are not replaced: a running one
+    /// keeps its sidecar (or lack of one); the next Job gets the current injector.
+    NotRestartable,
 }
 
 impl WorkloadKind {
+    /// Every kind.
+    pub const ALL: [WorkloadKind; 8] = [
+        WorkloadKind::Deployment,
+        WorkloadKind::StatefulSet,
+        WorkloadKind::DaemonSet,
+        WorkloadKind::ReplicaSet,
+        WorkloadKind::DeploymentConfig,
+        WorkloadKind::ReplicationController,
+        WorkloadKind::Job,
+        WorkloadKind::CronJob,
+    ];
+
     /// The Kubernetes kind name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -84,17 +129,98 @@ impl WorkloadKind {
             WorkloadKind::StatefulSet => "StatefulSet",
             WorkloadKind::DaemonSet => "DaemonSet",
             WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::DeploymentConfig => "DeploymentConfig",
+            WorkloadKind::ReplicationController => "ReplicationController",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        }
+    }
+
+    /// The API group the kind is read from (`""` for the core group).
+    pub fn group(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment
+            | WorkloadKind::StatefulSet
+            | WorkloadKind::DaemonSet
+            | WorkloadKind::ReplicaSet => "apps",
+            WorkloadKind::DeploymentConfig => "apps.openshift.io",
+            WorkloadKind::ReplicationController => "",
+            WorkloadKind::Job | WorkloadKind::CronJob => "batch",
+        }
+    }
+
+    /// The resource name `kubectl get` takes (`statefulsets`): what to add to the
+    /// collection command when a snapshot lacks a kind.
+    pub fn resource(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployments",
+            WorkloadKind::StatefulSet => "statefulsets",
+            WorkloadKind::DaemonSet => "daemonsets",
+            WorkloadKind::ReplicaSet => "replicasets",
+            WorkloadKind::DeploymentConfig => "deploymentconfigs",
+            WorkloadKind::ReplicationController => "replicationcontrollers",
+            WorkloadKind::Job => "jobs",
+            WorkloadKind::CronJob => "cronjobs",
         }
     }
 
     /// The kind for a Kubernetes kind name.
     pub fn from_kind(kind: &str) -> Option<Self> {
-        Some(match kind {
-            "Deployment" => WorkloadKind::Deployment,
-            "StatefulSet" => WorkloadKind::StatefulSet,
-            "DaemonSet" => WorkloadKind::DaemonSet,
-            "ReplicaSet" => WorkloadKind::ReplicaSet,
-            _ => return None,
+        WorkloadKind::ALL.into_iter().find(|k| k.as_str() == kind)
+    }
+
+    /// The kind for an API group and kind name (`apps`, `StatefulSet`).
+    pub fn from_group_kind(group: &str, kind: &str) -> Option<Self> {
+        WorkloadKind::from_kind(kind).filter(|k| k.group() == group)
+    }
+
+    /// The kind that usually controls this one: ReplicaSet -> Deployment,
+    /// ReplicationController -> DeploymentConfig, Job -> CronJob.
+    pub fn parent(self) -> Option<WorkloadKind> {
+        match self {
+            WorkloadKind::ReplicaSet => Some(WorkloadKind::Deployment),
+            WorkloadKind::ReplicationController => Some(WorkloadKind::DeploymentConfig),
+            WorkloadKind::Job => Some(WorkloadKind::CronJob),
+            _ => None,
+        }
+    }
+
+    /// How pods of a workload of this kind (the top of its chain) are replaced.
+    pub fn restart(self) -> Restart {
+        match self {
+            WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::DaemonSet => {
+                Restart::RolloutRestart
+            }
+            WorkloadKind::DeploymentConfig => Restart::RolloutLatest,
+            WorkloadKind::ReplicaSet | WorkloadKind::ReplicationController => Restart::DeletePods,
+            WorkloadKind::Job | WorkloadKind::CronJob => Restart::NotRestartable,
+        }
+    }
+
+    /// The command that replaces the pods of workload `name` in `namespace`, or
+    /// `None` when its pods are not restartable (Jobs, CronJobs).
+    ///
+    /// ```
+    /// use meshrev::snapshot::WorkloadKind;
+    ///
+    /// assert_eq!(
+    ///     WorkloadKind::DeploymentConfig.restart_command("ledger", "api").as_deref(),
+    ///     Some("oc rollout latest dc/api -n ledger")
+    /// );
+    /// assert_eq!(WorkloadKind::Job.restart_command("ledger", "backup"), None);
+    /// ```
+    pub fn restart_command(self, namespace: &str, name: &str) -> Option<String> {
+        Some(match self.restart() {
+            Restart::RolloutRestart => format!(
+                "kubectl rollout restart {}/{name} -n {namespace}",
+                self.as_str().to_lowercase()
+            ),
+            Restart::RolloutLatest => format!("oc rollout latest dc/{name} -n {namespace}"),
+            Restart::DeletePods => format!(
+                "kubectl delete pods -n {namespace} -l <the selector of {} {name}>",
+                self.as_str()
+            ),
+            Restart::NotRestartable => return None,
         })
     }
 }
@@ -105,17 +231,18 @@ impl std::fmt::Display for WorkloadKind {
     }
 }
 
-/// A Deployment, StatefulSet, DaemonSet or ReplicaSet.
+/// A workload: anything of a [`WorkloadKind`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Workload {
     /// Which kind.
     pub kind: WorkloadKind,
     /// Its metadata (a ReplicaSet's controller is its Deployment).
     pub meta: ObjectMeta,
-    /// `spec.replicas` (absent for DaemonSets).
+    /// `spec.replicas` (absent for DaemonSets, Jobs and CronJobs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
-    /// `spec.template`: what a new pod would look like.
+    /// `spec.template` (a CronJob's `spec.jobTemplate.spec.template`): what a
+    /// new pod would look like.
     pub template: PodTemplate,
 }
 
@@ -123,6 +250,45 @@ impl Workload {
     /// The workload's namespace (always present for an ingested workload).
     pub fn namespace(&self) -> &str {
         self.meta.namespace.as_deref().unwrap_or_default()
+    }
+
+    /// The workload's identity.
+    pub fn id(&self) -> WorkloadId {
+        WorkloadId {
+            namespace: self.namespace().to_owned(),
+            kind: self.kind,
+            name: self.meta.name.clone(),
+        }
+    }
+}
+
+/// A workload's identity (a pod owner: Deployment, StatefulSet, DaemonSet,
+/// ReplicaSet): what plans and edits name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct WorkloadId {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its kind.
+    pub kind: WorkloadKind,
+    /// Its name.
+    pub name: String,
+}
+
+impl WorkloadId {
+    /// A workload identity.
+    pub fn new(namespace: impl Into<String>, kind: WorkloadKind, name: impl Into<String>) -> Self {
+        WorkloadId {
+            namespace: namespace.into(),
+            kind,
+            name: name.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for WorkloadId {
+    /// `Deployment mercury/web`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
     }
 }
 

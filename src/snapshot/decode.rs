@@ -70,7 +70,6 @@ pub(crate) fn known(api_version: &str, kind: &str) -> Option<Known> {
         ("", "Namespace") => Known::Namespace,
         ("", "Pod") => Known::Pod,
         ("", "ConfigMap") => Known::ConfigMap,
-        ("apps", k) => Known::Workload(WorkloadKind::from_kind(k)?),
         ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => Known::Webhook,
         ("maistra.io", "ServiceMeshControlPlane") => Known::ControlPlane,
         ("maistra.io", "ServiceMeshMemberRoll") => Known::MemberRoll,
@@ -79,7 +78,7 @@ pub(crate) fn known(api_version: &str, kind: &str) -> Option<Known> {
         ("sailoperator.io", "IstioRevision") => Known::IstioRevision,
         ("sailoperator.io", "IstioRevisionTag") => Known::IstioRevisionTag,
         ("kiali.io", "Kiali") => Known::Kiali,
-        _ => return None,
+        (group, kind) => Known::Workload(WorkloadKind::from_group_kind(group, kind)?),
     })
 }
 
@@ -254,6 +253,7 @@ struct RawMeta {
     name: Option<String>,
     namespace: Option<String>,
     uid: Option<String>,
+    resource_version: Option<String>,
     #[serde(deserialize_with = "unique")]
     labels: Option<BTreeMap<String, String>>,
     #[serde(deserialize_with = "unique")]
@@ -347,6 +347,7 @@ fn meta(
         name,
         namespace,
         uid: raw.uid,
+        resource_version: raw.resource_version,
         labels,
         annotations,
         owner_references,
@@ -392,10 +393,7 @@ fn selector(ctx: &Ctx, field: &str, raw: RawSelector) -> Result<LabelSelector> {
                 .map_err(|e| ctx.invalid(at, e))
         })
         .collect::<Result<_>>()?;
-    Ok(LabelSelector {
-        match_labels,
-        match_expressions,
-    })
+    LabelSelector::new(match_labels, match_expressions).map_err(|e| ctx.invalid(field, e))
 }
 
 fn selectors(ctx: &Ctx, field: &str, raw: Option<Vec<RawSelector>>) -> Result<Vec<LabelSelector>> {
@@ -918,6 +916,7 @@ enum RawObject {
     Namespace(RawNamespace),
     Pod(RawPod),
     Workload(WorkloadKind, RawWorkload),
+    CronJob(RawCronJob),
     ConfigMap(RawConfigMap),
     Webhook(RawWebhookConfiguration),
     ControlPlane(RawCr<RawSmcpSpec>),
@@ -935,6 +934,7 @@ impl RawObject {
             RawObject::Namespace(r) => r.metadata.as_ref(),
             RawObject::Pod(r) => r.metadata.as_ref(),
             RawObject::Workload(_, r) => r.metadata.as_ref(),
+            RawObject::CronJob(r) => r.metadata.as_ref(),
             RawObject::ConfigMap(r) => r.metadata.as_ref(),
             RawObject::Webhook(r) => r.metadata.as_ref(),
             RawObject::ControlPlane(r) => r.metadata.as_ref(),
@@ -958,6 +958,9 @@ impl<'de> DeserializeSeed<'de> for RawSeed {
         Ok(match self.0 {
             Known::Namespace => RawObject::Namespace(RawNamespace::deserialize(d)?),
             Known::Pod => RawObject::Pod(RawPod::deserialize(d)?),
+            Known::Workload(WorkloadKind::CronJob) => {
+                RawObject::CronJob(RawCronJob::deserialize(d)?)
+            }
             Known::Workload(k) => RawObject::Workload(k, RawWorkload::deserialize(d)?),
             Known::ConfigMap => RawObject::ConfigMap(RawConfigMap::deserialize(d)?),
             Known::Webhook => RawObject::Webhook(RawWebhookConfiguration::deserialize(d)?),
@@ -978,6 +981,7 @@ fn finish(ctx: &Ctx, raw: RawObject) -> Result<Object> {
         RawObject::Namespace(r) => Object::Namespace(namespace(ctx, r)?),
         RawObject::Pod(r) => Object::Pod(pod(ctx, r)?),
         RawObject::Workload(k, r) => Object::Workload(workload(ctx, k, r)?),
+        RawObject::CronJob(r) => Object::Workload(cron_job(ctx, r)?),
         RawObject::ConfigMap(r) => Object::ConfigMap(config_map(ctx, r)?),
         RawObject::Webhook(r) => Object::Webhook(webhook_configuration(ctx, r)?),
         RawObject::ControlPlane(r) => Object::ControlPlane(control_plane(ctx, r)?),
@@ -1614,4 +1618,53 @@ pub(crate) fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
     }
+}
+// --------------------------------------------------------------- CronJobs
+
+#[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
+#[serde(default, rename_all = "camelCase")]
+struct RawCronJob {
+    metadata: Option<RawMeta>,
+    spec: Option<RawCronJobSpec>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
+#[serde(default, rename_all = "camelCase")]
+struct RawCronJobSpec {
+    job_template: Option<RawCronJobTemplate>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
+#[serde(default)]
+struct RawCronJobTemplate {
+    spec: Option<RawWorkloadSpec>,
+}
+
+/// A CronJob: a workload whose pod template is one level deeper, in
+/// `spec.jobTemplate.spec.template` (what its next Job's pods look like).
+fn cron_job(ctx: &Ctx, raw: RawCronJob) -> Result<Workload> {
+    let meta = meta(ctx, raw.metadata, true, false)?;
+    let spec = ctx.required(raw.spec, "spec")?;
+    let job = ctx.required(spec.job_template, "spec.jobTemplate")?;
+    let job_spec = ctx.required(job.spec, "spec.jobTemplate.spec")?;
+    let template = ctx.required(job_spec.template, "spec.jobTemplate.spec.template")?;
+    let tmeta = template.metadata.unwrap_or_default();
+    let labels = tmeta.labels.unwrap_or_default();
+    let field = "spec.jobTemplate.spec.template.metadata";
+    check_labels(ctx, &format!("{field}.labels"), &labels, true)?;
+    let annotations = tmeta.annotations.unwrap_or_default();
+    check_labels(ctx, &format!("{field}.annotations"), &annotations, false)?;
+    Ok(Workload {
+        kind: WorkloadKind::CronJob,
+        meta,
+        replicas: None,
+        template: PodTemplate {
+            labels,
+            annotations,
+            host_network: template.spec.and_then(|s| s.host_network).unwrap_or(false),
+        },
+    })
 }

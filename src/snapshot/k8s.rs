@@ -245,7 +245,7 @@ try_from_k8s_openapi! {
     /// }]);
     /// let mwc = MutatingWebhookConfiguration::try_from(&mwc)?;
     /// let selector = mwc.webhooks[0].namespace_selector.as_ref().unwrap();
-    /// assert_eq!(selector.match_labels["istio.io/rev"], "canary");
+    /// assert_eq!(selector.match_labels()["istio.io/rev"], "canary");
     /// # Ok::<(), meshrev::Error>(())
     /// ```
     admissionregistration::MutatingWebhookConfiguration => MutatingWebhookConfiguration via Webhook;

@@ -15,6 +15,10 @@ pub struct ObjectMeta {
     /// `metadata.uid`, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    /// `metadata.resourceVersion`, when present: with the uid, it tells two copies
+    /// of one version (read once) from two versions (refused, or the newer kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
     /// `metadata.labels`.
     pub labels: Labels,
     /// `metadata.annotations` (without `kubectl.kubernetes.io/last-applied-configuration`,

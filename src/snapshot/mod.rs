@@ -28,6 +28,7 @@
 mod builder;
 mod core;
 mod decode;
+mod input;
 mod k8s;
 mod kiali;
 mod maistra;
@@ -41,7 +42,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub use self::builder::SnapshotBuilder;
-pub use self::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadKind};
+pub use self::core::{
+    ConfigMap, Namespace, Pod, PodTemplate, Restart, Workload, WorkloadId, WorkloadKind,
+};
 pub use self::kiali::Kiali;
 pub use self::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
@@ -50,6 +53,24 @@ pub use self::meta::{ObjectMeta, OwnerReference};
 pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
 pub use self::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
 use crate::error::Result;
+
+/// Who controls a pod ([`Snapshot::controller_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodController<'a> {
+    /// Its workload, in the snapshot.
+    Workload(&'a Workload),
+    /// The pod (or its ReplicaSet, ReplicationController or Job) names a
+    /// controller that the snapshot lacks: the workload exists in the cluster but
+    /// was not collected (or is of a kind meshrev does not read). Never a bare pod.
+    Missing {
+        /// The controller's kind, as the owner reference gives it.
+        kind: String,
+        /// The controller's name (in the pod's namespace).
+        name: String,
+    },
+    /// No controller: a bare pod, not recreated if deleted.
+    Bare,
+}
 
 /// `(namespace, name)`: the key of a namespaced object.
 pub type NamespacedName = (String, String);
@@ -206,35 +227,79 @@ impl Snapshot {
             .collect()
     }
 
-    /// The workload that controls a pod, following pod -> ReplicaSet -> Deployment.
-    /// A ReplicaSet with no Deployment is returned itself; `None` for a bare pod or
-    /// an owner missing from the snapshot.
+    /// The workload that controls a pod, following pod -> ReplicaSet -> Deployment
+    /// (and ReplicationController -> DeploymentConfig, Job -> CronJob). `None` for
+    /// a bare pod, and for a pod whose controller is missing from the snapshot
+    /// ([`Snapshot::controller_of`] tells the two apart).
     pub fn owner_of(&self, pod: &Pod) -> Option<&Workload> {
-        let ns = pod.namespace();
-        let owner = pod.meta.controller()?;
-        let kind = WorkloadKind::from_kind(&owner.kind)?;
-        let workload = self.workload(ns, kind, &owner.name)?;
-        if kind != WorkloadKind::ReplicaSet {
-            return Some(workload);
-        }
-        match workload.meta.controller() {
-            Some(d) if d.kind == "Deployment" => {
-                self.workload(ns, WorkloadKind::Deployment, &d.name)
-            }
-            _ => Some(workload),
+        match self.controller_of(pod) {
+            PodController::Workload(w) => Some(w),
+            _ => None,
         }
     }
 
-    /// Whether a workload is the one that owns its pods as far as users see it: not
-    /// a ReplicaSet whose Deployment is in the snapshot (the Deployment is).
+    /// Who controls a pod, as far as the snapshot tells: its workload (the top
+    /// of the chain: a Deployment rather than its ReplicaSet), a controller the
+    /// pod's `ownerReferences` name but the snapshot lacks, or nobody (a bare pod).
+    ///
+    /// ```
+    /// use meshrev::Snapshot;
+    /// use meshrev::snapshot::PodController;
+    ///
+    /// let s = Snapshot::from_yaml(r#"
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata:
+    ///   name: redis-0
+    ///   namespace: cache
+    ///   ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: redis, controller: true}]
+    /// spec: {containers: [{name: redis}]}
+    /// "#)?;
+    /// let pod = s.pod("cache", "redis-0").unwrap();
+    /// assert_eq!(
+    ///     s.controller_of(pod),
+    ///     PodController::Missing { kind: "StatefulSet".into(), name: "redis".into() }
+    /// );
+    /// # Ok::<(), meshrev::Error>(())
+    /// ```
+    pub fn controller_of(&self, pod: &Pod) -> PodController<'_> {
+        let Some(owner) = pod.meta.controller() else {
+            return PodController::Bare;
+        };
+        let missing = || PodController::Missing {
+            kind: owner.kind.clone(),
+            name: owner.name.clone(),
+        };
+        let ns = pod.namespace();
+        let Some(workload) = WorkloadKind::from_kind(&owner.kind)
+            .and_then(|kind| self.workload(ns, kind, &owner.name))
+        else {
+            return missing();
+        };
+        match (workload.kind.parent(), workload.meta.controller()) {
+            (Some(parent), Some(p)) if p.kind == parent.as_str() => {
+                match self.workload(ns, parent, &p.name) {
+                    Some(top) => PodController::Workload(top),
+                    None => PodController::Missing {
+                        kind: parent.as_str().to_owned(),
+                        name: p.name.clone(),
+                    },
+                }
+            }
+            _ => PodController::Workload(workload),
+        }
+    }
+
+    /// Whether a workload is the one that owns its pods as far as users see it:
+    /// not a ReplicaSet under a Deployment (nor a ReplicationController under a
+    /// DeploymentConfig, nor a Job under a CronJob). Under one that the snapshot
+    /// lacks, its pods belong to that missing workload ([`PodController::Missing`]).
     pub fn is_pod_owner(&self, w: &Workload) -> bool {
-        w.kind != WorkloadKind::ReplicaSet
-            || !w.meta.controller().is_some_and(|o| {
-                o.kind == "Deployment"
-                    && self
-                        .workload(w.namespace(), WorkloadKind::Deployment, &o.name)
-                        .is_some()
-            })
+        !w.kind.parent().is_some_and(|parent| {
+            w.meta
+                .controller()
+                .is_some_and(|o| o.kind == parent.as_str())
+        })
     }
 
     /// Object counts per kind, for a summary (`inspect`).

@@ -1,7 +1,7 @@
 //! Sail operator / OpenShift Service Mesh 3.x (`sailoperator.io/v1`): `Istio`,
 //! `IstioRevision`, `IstioRevisionTag`. All three are cluster-scoped.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::meta::ObjectMeta;
 
@@ -52,7 +52,7 @@ pub struct IstioRevision {
 }
 
 /// The kind an `IstioRevisionTag` targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TagTargetKind {
     /// Follows the Istio's active revision.
     Istio,

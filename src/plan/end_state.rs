@@ -1,0 +1,102 @@
+//! The simulated end state of a plan: what status would report once every step
+//! ran, for the namespaces in scope, so a reviewer sees the destination.
+
+use serde::{Deserialize, Serialize};
+
+use crate::labels::Labels;
+use crate::mesh::Mesh;
+use crate::status::Status;
+
+/// The cluster after the plan, as the simulation left it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EndState {
+    /// Each namespace in scope, by name.
+    pub namespaces: Vec<NamespaceEnd>,
+    /// Each revision that still exists, with the namespaces in scope it injects.
+    pub revisions: Vec<RevisionEnd>,
+}
+
+/// One namespace after the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespaceEnd {
+    /// The namespace.
+    pub name: String,
+    /// All its labels (only injection keys differ from before).
+    pub labels: Labels,
+    /// Its injector.
+    pub injector: Option<String>,
+    /// Its workloads.
+    pub workloads: Vec<WorkloadEnd>,
+}
+
+/// One workload after the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadEnd {
+    /// Its kind (`Deployment`, ..., or `Pod` for a bare pod).
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// The revision a new pod would get.
+    pub injector: Option<String>,
+    /// The revisions its live pods run.
+    pub running: Vec<String>,
+    /// Whether some pod still runs another revision than its injector.
+    pub needs_restart: bool,
+}
+
+/// One revision after the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionEnd {
+    /// The revision.
+    pub name: String,
+    /// Namespaces in scope it injects.
+    pub namespaces: Vec<String>,
+}
+
+impl EndState {
+    /// Reads the end state of these namespaces off a (simulated) mesh.
+    pub fn of<'a>(mesh: &Mesh, namespaces: impl IntoIterator<Item = &'a str>) -> EndState {
+        let names: Vec<&str> = namespaces.into_iter().collect();
+        let status = Status::of(mesh);
+        let snapshot = mesh.snapshot();
+        let namespaces: Vec<NamespaceEnd> = status
+            .namespaces
+            .iter()
+            .filter(|n| names.contains(&n.name.as_str()))
+            .map(|n| NamespaceEnd {
+                name: n.name.clone(),
+                labels: snapshot
+                    .namespace(&n.name)
+                    .map(|ns| ns.meta.labels.clone())
+                    .unwrap_or_default(),
+                injector: n.injector.clone(),
+                workloads: n
+                    .workloads
+                    .iter()
+                    .map(|w| WorkloadEnd {
+                        kind: w.kind.clone(),
+                        name: w.name.clone(),
+                        injector: w.injector.clone(),
+                        running: w.running.clone(),
+                        needs_restart: w.needs_restart,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let revisions = mesh
+            .revisions()
+            .map(|r| RevisionEnd {
+                name: r.name.clone(),
+                namespaces: namespaces
+                    .iter()
+                    .filter(|n| n.injector.as_deref() == Some(r.name.as_str()))
+                    .map(|n| n.name.clone())
+                    .collect(),
+            })
+            .collect();
+        EndState {
+            namespaces,
+            revisions,
+        }
+    }
+}
