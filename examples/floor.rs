@@ -33,10 +33,13 @@ struct Meta {
     labels: BTreeMap<String, String>,
 }
 
+/// One kept object: kind, namespace, name, labels.
+type Object = (String, Option<String>, String, BTreeMap<String, String>);
+
 /// The kept objects.
 #[derive(Default)]
 struct Kept {
-    objects: Vec<(String, Option<String>, String, BTreeMap<String, String>)>,
+    objects: Vec<Object>,
 }
 
 struct ListSeed<'a>(&'a mut Kept);

@@ -139,7 +139,10 @@ fn failure<E: FormatError + std::fmt::Display>(
     format: &'static str,
     position: impl Fn(&E) -> (Option<usize>, Option<usize>),
 ) -> Failure {
-    if !e.is_syntax()
+    // serde_json calls a struct read from a too long array "trailing
+    // characters": a value of the wrong shape, not malformed text.
+    let wrong_shape = e.to_string().starts_with("trailing characters");
+    if (!e.is_syntax() || wrong_shape)
         && let Some((error, explain)) = reading.failure.take()
     {
         return Failure { error, explain };

@@ -629,9 +629,15 @@ impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
             Ev::Scalar(s) => visitor.visit_string(s.value),
             Ev::SequenceStart => {
                 let value = visitor.visit_seq(Seq { de: &mut *self })?;
-                match self.take()?.0 {
-                    Ev::SequenceEnd => Ok(value),
-                    ev => Err(self.unexpected(&ev)),
+                match self.peek()?.0 {
+                    Ev::SequenceEnd => {
+                        self.take()?;
+                        Ok(value)
+                    }
+                    // A struct read from a sequence stops after its fields.
+                    _ => Err(de::Error::custom(
+                        "a sequence with more elements than expected",
+                    )),
                 }
             }
             Ev::MappingStart => {
