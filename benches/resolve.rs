@@ -13,7 +13,7 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use meshrev::{Mesh, Snapshot, SnapshotBuilder, Status};
+use meshrev::{Edit, Mesh, Snapshot, SnapshotBuilder, Status};
 use serde_json::{Value, json};
 
 const NAMESPACES: usize = 200;
@@ -226,6 +226,35 @@ fn benches(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("Status::of", pods), &mesh, |b, m| {
             b.iter(|| Status::of(black_box(m)))
         });
+
+        // What a plan step costs: the copies are shared, an edit copies what it
+        // touches, and only the touched namespace is resolved again.
+        group.bench_with_input(
+            BenchmarkId::new("Snapshot::clone", pods),
+            &snapshot,
+            |b, s| b.iter(|| black_box(s).clone()),
+        );
+        group.bench_with_input(BenchmarkId::new("Mesh::clone", pods), &mesh, |b, m| {
+            b.iter(|| black_box(m).clone())
+        });
+        let ns = mesh
+            .snapshot()
+            .namespaces()
+            .nth(7)
+            .map(|n| n.name().to_owned())
+            .expect("a namespace");
+        let relabel = Edit::label_namespace(&ns, [("istio.io/rev", "1-25-2")], ["istio-injection"]);
+        group.bench_with_input(
+            BenchmarkId::new("clone+relabel+Status::of_namespaces", pods),
+            &mesh,
+            |b, m| {
+                b.iter(|| {
+                    let mut m = m.clone();
+                    m.apply(&relabel).expect("relabel");
+                    Status::of_namespaces(&m, [ns.as_str()])
+                })
+            },
+        );
 
         // Reported per pod.
         group.throughput(Throughput::Elements(pods as u64));

@@ -9,7 +9,11 @@
 //! - which revision injects each namespace, workload template and pod, and why
 //!   ([`Mesh::resolve_namespace`], [`Resolution`]);
 //! - which revision injected each running pod, so what needs a restart, which
-//!   revisions are still in use, and how far a migration has come ([`Status`]).
+//!   revisions are still in use, and how far a migration has come ([`Status`]);
+//! - what a change would do before anyone makes it: an [`Edit`] (relabel a
+//!   namespace, restart a workload, move a tag, delete a control plane) applied to
+//!   a cheap copy of the model ([`Mesh::apply`], [`Mesh::restart`]), re-checked for
+//!   just the namespaces it touched ([`Status::of_namespaces`]).
 //!
 //! # What it does not do
 //!
@@ -34,7 +38,8 @@
 //!
 //! ```text
 //! YAML / JSON / k8s-openapi objects
-//!     -> Snapshot   typed, validated objects; unknown kinds counted and skipped
+//!     -> Snapshot   typed, validated objects; unknown kinds counted and skipped;
+//!                   cheap to clone, changed by Edits as the cluster would change
 //!     -> Mesh       revisions, tags, default revision, compiled injection webhooks
 //!     -> Resolution which revision injects a namespace / template / pod, and why
 //!     -> Status     desired vs running revision per workload; in use; progress
@@ -121,6 +126,7 @@ pub mod labels;
 pub mod mesh;
 pub mod plan;
 pub mod resolve;
+mod rollout;
 pub mod snapshot;
 pub mod status;
 pub mod topology;
@@ -130,6 +136,6 @@ pub use error::{Error, Location, ObjectRef, Result};
 pub use mesh::Mesh;
 pub use plan::{Plan, PlanError};
 pub use resolve::Resolution;
-pub use snapshot::{Snapshot, SnapshotBuilder, WorkloadId};
+pub use snapshot::{Edit, EditError, Snapshot, SnapshotBuilder, WorkloadId};
 pub use status::Status;
 pub use topology::Topology;

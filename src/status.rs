@@ -38,7 +38,6 @@ use serde::Serialize;
 
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
-use crate::resolve::Resolution;
 use crate::snapshot::{Pod, PodController};
 
 /// The revision that injected a running pod, from the record the injector left.
@@ -231,111 +230,17 @@ pub struct Progress {
     pub workloads: usize,
 }
 
-type WorkloadKey = (String, String, String); // namespace, kind, name
-
 impl Status {
     /// Computes the status of every revision, namespace, workload and pod.
     pub fn of(mesh: &Mesh) -> Status {
         let s = mesh.snapshot();
-        let mut ns_names: BTreeSet<String> = s.namespaces().map(|n| n.name().to_owned()).collect();
-        ns_names.extend(s.absent_namespaces().into_iter().map(str::to_owned));
-        let ns_labels: BTreeMap<&str, Labels> = ns_names
-            .iter()
-            .map(|n| (n.as_str(), mesh.namespace_labels(n)))
+        let parts: Vec<NamespacePart> = s
+            .namespace_names()
+            .into_iter()
+            .map(|n| NamespacePart::of(mesh, n))
             .collect();
-        let ns_resolution: BTreeMap<&str, Resolution> = ns_names
-            .iter()
-            .map(|n| {
-                (
-                    n.as_str(),
-                    mesh.resolve_labels(n, &ns_labels[n.as_str()], None),
-                )
-            })
-            .collect();
-
-        // Workloads that own pods through a template (ReplicaSets under a Deployment fold into it).
-        let mut workloads: BTreeMap<WorkloadKey, (Option<String>, Vec<Running>)> = BTreeMap::new();
-        for w in s.workloads().filter(|w| s.is_pod_owner(w)) {
-            let injector = mesh.injecting_revision(
-                w.namespace(),
-                &ns_labels[w.namespace()],
-                Some((&w.template).into()),
-            );
-            workloads.insert(
-                key(w.namespace(), w.kind.as_str(), &w.meta.name),
-                (injector.map(str::to_owned), Vec::new()),
-            );
-        }
-
-        let mut pods = Vec::new();
-        let mut missing = BTreeSet::new();
-        for pod in s.pods() {
-            let ns = pod.namespace();
-            let injector = mesh
-                .injecting_revision(ns, &ns_labels[ns], Some(pod.into()))
-                .map(str::to_owned);
-            let (running, _) = running_revision(pod);
-            if is_live(pod) {
-                let k = match s.controller_of(pod) {
-                    PodController::Workload(w) => key(ns, w.kind.as_str(), &w.meta.name),
-                    PodController::Missing { kind, name } => {
-                        let k = key(ns, &kind, &name);
-                        missing.insert(k.clone());
-                        k
-                    }
-                    PodController::Bare => key(ns, "Pod", &pod.meta.name),
-                };
-                workloads
-                    .entry(k)
-                    .or_insert_with(|| (injector.clone(), Vec::new()))
-                    .1
-                    .push(running.clone());
-            }
-            pods.push(PodStatus {
-                namespace: ns.to_owned(),
-                name: pod.meta.name.clone(),
-                injector,
-                running,
-            });
-        }
-
-        let mut namespaces: Vec<NamespaceStatus> = ns_names
-            .iter()
-            .map(|n| {
-                let r = &ns_resolution[n.as_str()];
-                NamespaceStatus {
-                    name: n.clone(),
-                    injector: r.revision().map(str::to_owned),
-                    reason: r.to_string(),
-                    workloads: Vec::new(),
-                }
-            })
-            .collect();
-        for ((ns, kind, name), (injector, running)) in workloads {
-            let needs_restart = running.iter().any(|r| match r {
-                Running::Unknown => false,
-                other => other.as_str() != injector.as_deref(),
-            });
-            let names: BTreeSet<String> = running
-                .iter()
-                .filter_map(|r| r.as_str().map(str::to_owned))
-                .collect();
-            let status = WorkloadStatus {
-                missing: missing.contains(&(ns.clone(), kind.clone(), name.clone())),
-                kind,
-                name,
-                injector,
-                running: names.into_iter().collect(),
-                needs_restart,
-                pods: running.len(),
-            };
-            // `namespaces` is sorted by name, as `ns_names` was.
-            if let Ok(i) = namespaces.binary_search_by(|n| n.name.as_str().cmp(ns.as_str())) {
-                namespaces[i].workloads.push(status);
-            }
-        }
-
-        let progress = progress(mesh, &pods, &namespaces);
+        let (namespaces, pods, live) = NamespacePart::join(parts);
+        let progress = progress(mesh, &live, &namespaces);
         let revisions = mesh
             .revisions()
             .map(|r| {
@@ -374,6 +279,37 @@ impl Status {
         }
     }
 
+    /// The status of just these namespaces: their workloads and pods exactly as
+    /// [`Status::of`] reports them, computed from those namespaces alone, so that
+    /// re-checking after a change costs what the change touched. `progress`
+    /// counts these namespaces' pods; `revisions` is left empty, because a
+    /// revision's verdicts (in use, data plane) are cluster-wide.
+    ///
+    /// ```
+    /// use meshrev::{Mesh, Snapshot, Status};
+    ///
+    /// let mesh = Mesh::new(Snapshot::from_path("fixtures/ossm-2.6-to-3.0/02-mercury-relabelled.yaml")?);
+    /// let all = Status::of(&mesh);
+    /// let mercury = Status::of_namespaces(&mesh, ["mercury"]);
+    /// assert_eq!(mercury.namespaces[0], *all.namespace("mercury").unwrap());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn of_namespaces<'a>(mesh: &Mesh, namespaces: impl IntoIterator<Item = &'a str>) -> Status {
+        let names: BTreeSet<&str> = namespaces.into_iter().collect();
+        let parts = names
+            .into_iter()
+            .map(|n| NamespacePart::of(mesh, n))
+            .collect();
+        let (namespaces, pods, live) = NamespacePart::join(parts);
+        let progress = progress(mesh, &live, &namespaces);
+        Status {
+            revisions: Vec::new(),
+            namespaces,
+            pods,
+            progress,
+        }
+    }
+
     /// Workloads that need a restart, as `(namespace, workload)`.
     pub fn needs_restart(&self) -> impl Iterator<Item = (&NamespaceStatus, &WorkloadStatus)> {
         self.namespaces.iter().flat_map(|n| {
@@ -399,19 +335,118 @@ fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
     r.family == Family::Maistra && r.namespace == namespace
 }
 
-fn key(ns: &str, kind: &str, name: &str) -> WorkloadKey {
-    (ns.to_owned(), kind.to_owned(), name.to_owned())
+/// One namespace's part of the status: computed from that namespace alone.
+struct NamespacePart {
+    namespace: NamespaceStatus,
+    pods: Vec<PodStatus>,
+    /// The revisions that injected its live pods.
+    live: Vec<String>,
 }
 
-fn progress(mesh: &Mesh, pods: &[PodStatus], namespaces: &[NamespaceStatus]) -> Vec<Progress> {
-    let s = mesh.snapshot();
-    let mut per: BTreeMap<String, usize> = mesh.revisions().map(|r| (r.name.clone(), 0)).collect();
-    let mut total = 0;
-    for (p, pod) in pods.iter().zip(s.pods()) {
-        if let (Running::Revision(r), true) = (&p.running, is_live(pod)) {
-            *per.entry(r.clone()).or_insert(0) += 1;
-            total += 1;
+impl NamespacePart {
+    fn of(mesh: &Mesh, ns: &str) -> NamespacePart {
+        let s = mesh.snapshot();
+        let ns_labels = mesh.namespace_labels(ns);
+        let resolution = mesh.resolve_labels(ns, &ns_labels, None);
+
+        // Workloads that own pods through a template (ReplicaSets under a
+        // Deployment fold into it), then bare pods, by kind then name.
+        let mut workloads: BTreeMap<(String, String), (Option<String>, Vec<Running>)> =
+            BTreeMap::new();
+        for w in s.workloads_in(ns).filter(|w| s.is_pod_owner(w)) {
+            let injector = mesh.injecting_revision(ns, &ns_labels, Some((&w.template).into()));
+            workloads.insert(
+                (w.kind.as_str().to_owned(), w.meta.name.clone()),
+                (injector.map(str::to_owned), Vec::new()),
+            );
         }
+        let mut pods = Vec::new();
+        let mut live = Vec::new();
+        // Controllers the pods name that the snapshot lacks.
+        let mut missing = BTreeSet::new();
+        for pod in s.pods_in(ns) {
+            let injector = mesh
+                .injecting_revision(ns, &ns_labels, Some(pod.into()))
+                .map(str::to_owned);
+            let (running, _) = running_revision(pod);
+            if is_live(pod) {
+                if let Running::Revision(r) = &running {
+                    live.push(r.clone());
+                }
+                let k = match s.controller_of(pod) {
+                    PodController::Workload(w) => (w.kind.as_str().to_owned(), w.meta.name.clone()),
+                    PodController::Missing { kind, name } => {
+                        missing.insert((kind.clone(), name.clone()));
+                        (kind, name)
+                    }
+                    PodController::Bare => ("Pod".to_owned(), pod.meta.name.clone()),
+                };
+                workloads
+                    .entry(k)
+                    .or_insert_with(|| (injector.clone(), Vec::new()))
+                    .1
+                    .push(running.clone());
+            }
+            pods.push(PodStatus {
+                namespace: ns.to_owned(),
+                name: pod.meta.name.clone(),
+                injector,
+                running,
+            });
+        }
+        let workloads = workloads
+            .into_iter()
+            .map(|((kind, name), (injector, running))| {
+                let needs_restart = running.iter().any(|r| match r {
+                    Running::Unknown => false,
+                    other => other.as_str() != injector.as_deref(),
+                });
+                let names: BTreeSet<String> = running
+                    .iter()
+                    .filter_map(|r| r.as_str().map(str::to_owned))
+                    .collect();
+                WorkloadStatus {
+                    missing: missing.contains(&(kind.clone(), name.clone())),
+                    kind,
+                    name,
+                    injector,
+                    running: names.into_iter().collect(),
+                    needs_restart,
+                    pods: running.len(),
+                }
+            })
+            .collect();
+        NamespacePart {
+            namespace: NamespaceStatus {
+                name: ns.to_owned(),
+                injector: resolution.revision().map(str::to_owned),
+                reason: resolution.to_string(),
+                workloads,
+            },
+            pods,
+            live,
+        }
+    }
+
+    /// Namespaces, pods (in namespace order) and live running revisions of parts
+    /// given in namespace order.
+    fn join(parts: Vec<NamespacePart>) -> (Vec<NamespaceStatus>, Vec<PodStatus>, Vec<String>) {
+        let mut namespaces = Vec::with_capacity(parts.len());
+        let (mut pods, mut live) = (Vec::new(), Vec::new());
+        for part in parts {
+            namespaces.push(part.namespace);
+            pods.extend(part.pods);
+            live.extend(part.live);
+        }
+        (namespaces, pods, live)
+    }
+}
+
+fn progress(mesh: &Mesh, live: &[String], namespaces: &[NamespaceStatus]) -> Vec<Progress> {
+    let mut per: BTreeMap<String, usize> = mesh.revisions().map(|r| (r.name.clone(), 0)).collect();
+    let total = live.len();
+    for r in live {
+        *per.entry(r.clone()).or_insert(0) += 1;
     }
     per.into_iter()
         .map(|(revision, n)| Progress {

@@ -507,12 +507,14 @@ spec:
         "Namespace payments",
         &["canary", "stable", "IST0139", "tag canary"],
     );
-    expect(
+    let nightly = expect(
         &findings,
         Code::DoubleInjection,
         "Deployment jobs/nightly",
         &["canary", "stable"],
     );
+    // The data, not only the sentence: the revisions that both inject.
+    assert_eq!(nightly.revisions, ["canary", "stable"]);
     // payments/api has no labels of its own: the namespace finding covers it.
     assert_eq!(
         objects(&findings, Code::DoubleInjection),
@@ -747,7 +749,7 @@ status: {phase: Succeeded}
 "#,
     );
     let findings = run(&yaml);
-    expect(
+    let gone = expect(
         &findings,
         Code::RunningRevisionGone,
         "Deployment orders/cart",
@@ -760,6 +762,15 @@ status: {phase: Succeeded}
         ],
     );
     assert_eq!(objects(&findings, Code::RunningRevisionGone).len(), 1);
+    // The data: the gone revision and the live pods that still run it.
+    assert_eq!(gone.revisions, ["1-22-0"]);
+    assert_eq!(
+        gone.objects
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["Pod orders/cart-5d9c8b7f6-x2k9q"]
+    );
     expect(
         &findings,
         Code::NeedsRestart,

@@ -1,13 +1,21 @@
 //! `explain`: a resolution and the rule that decided it.
 
+use meshrev::snapshot::Target;
 use meshrev::{Mesh, Status};
 
 pub fn explain(mesh: &Mesh, target: &str) -> Result<String, String> {
     use std::fmt::Write;
     let s = mesh.snapshot();
-    let (ns, object) = match target.split_once('/') {
-        Some((ns, o)) => (ns, Some(o)),
-        None => (target, None),
+    let found = s
+        .find_target(target)
+        .ok_or_else(|| match target.split_once('/') {
+            Some((ns, name)) => format!("no pod or workload {name} in namespace {ns}"),
+            None => format!("nothing named {target}"),
+        })?;
+    let ns = match found {
+        Target::Namespace(ns) => ns,
+        Target::Pod(p) => p.namespace(),
+        Target::Workload(w) => w.namespace(),
     };
     let mut out = String::new();
     let labels = mesh.namespace_labels(ns);
@@ -20,40 +28,31 @@ pub fn explain(mesh: &Mesh, target: &str) -> Result<String, String> {
     let shown: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let _ = writeln!(out, "namespace {ns} [{}]", shown.join(", "));
     let _ = writeln!(out, "  {}", mesh.resolve_namespace(ns));
-    let Some(name) = object else {
-        return Ok(out);
-    };
-    let status = Status::of(mesh);
-    if let Some(pod) = s.pod(ns, name) {
-        let (running, malformed) = meshrev::status::running_revision(pod);
-        let _ = writeln!(out, "pod {ns}/{name}");
-        let _ = writeln!(out, "  {}", mesh.resolve_pod(pod));
-        let _ = writeln!(
-            out,
-            "  running: {}",
-            running.as_str().unwrap_or("no sidecar")
-        );
-        if let Some(m) = malformed {
+    let workload = match found {
+        Target::Namespace(_) => return Ok(out),
+        Target::Workload(w) => w,
+        Target::Pod(pod) => {
+            let name = &pod.meta.name;
+            let (running, malformed) = meshrev::status::running_revision(pod);
+            let _ = writeln!(out, "pod {ns}/{name}");
+            let _ = writeln!(out, "  {}", mesh.resolve_pod(pod));
             let _ = writeln!(
                 out,
-                "  sidecar.istio.io/status is not valid JSON: {}",
-                m.message
+                "  running: {}",
+                running.as_str().unwrap_or("no sidecar")
             );
+            if let Some(m) = malformed {
+                let _ = writeln!(
+                    out,
+                    "  sidecar.istio.io/status is not valid JSON: {}",
+                    m.message
+                );
+            }
+            return Ok(out);
         }
-        return Ok(out);
-    }
-    let workload = s
-        .workloads()
-        .find(|w| {
-            w.namespace() == ns
-                && w.meta.name == name
-                && w.kind != meshrev::snapshot::WorkloadKind::ReplicaSet
-        })
-        .or_else(|| {
-            s.workloads()
-                .find(|w| w.namespace() == ns && w.meta.name == name)
-        })
-        .ok_or_else(|| format!("no pod or workload {name} in namespace {ns}"))?;
+    };
+    let name = workload.meta.name.as_str();
+    let status = Status::of(mesh);
     let _ = writeln!(out, "{} {ns}/{name}", workload.kind);
     let _ = writeln!(out, "  {}", mesh.resolve_workload(workload));
     if let Some(w) = status.namespace(ns).and_then(|n| {

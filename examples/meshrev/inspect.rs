@@ -51,11 +51,7 @@ pub fn inspect(s: &Snapshot) -> String {
             t.meta.name, t.target_kind, t.target_name
         );
     }
-    for d in s
-        .workloads()
-        .filter(|w| w.kind == meshrev::snapshot::WorkloadKind::Deployment)
-        .filter(|w| w.meta.labels.get("app").map(String::as_str) == Some("istiod"))
-    {
+    for d in meshrev::mesh::istiod_deployments(s) {
         any = true;
         let _ = writeln!(
             out,
@@ -63,10 +59,7 @@ pub fn inspect(s: &Snapshot) -> String {
             d.kind,
             d.namespace(),
             d.meta.name,
-            d.meta
-                .labels
-                .get(meshrev::labels::REV)
-                .map_or("-", String::as_str)
+            meshrev::mesh::istiod_revision(d)
         );
     }
     for w in s.webhook_configurations().filter(|w| {

@@ -17,6 +17,11 @@ impl<'a> Analyzer<'a> {
         self.mesh.resolve_name(name).map(|r| r.name.as_str())
     }
 
+    /// The object defining tag `name`, when `name` is a tag (for a finding's data).
+    fn tag_source(&self, name: &str) -> Option<ObjectRef> {
+        self.mesh.tag(name).map(|t| t.source.clone())
+    }
+
     /// What `istio-injection=enabled` leads to, in words.
     fn default_revision_words(&self) -> String {
         match (self.mesh.tag("default"), self.mesh.default_revision()) {
@@ -47,6 +52,7 @@ impl<'a> Analyzer<'a> {
                     .dangling(rev, Some(&resolution))
                     .or_else(|| no_webhook_for(rev, &resolution))
             {
+                let tag = self.tag_source(rev);
                 self.push(
                     Code::DanglingRevisionLabel,
                     object.clone(),
@@ -57,7 +63,9 @@ impl<'a> Analyzer<'a> {
                          namespace {name} istio.io/rev=<revision> --overwrite`{}",
                         self.known_names_hint()
                     ),
-                );
+                )
+                .revisions([rev.as_str()])
+                .objects(tag);
             }
             if let Resolution::Conflict { .. } = &resolution {
                 self.push(
@@ -68,7 +76,8 @@ impl<'a> Analyzer<'a> {
                         conflict_words(&resolution),
                         self.conflict_fix(name, &resolution)
                     ),
-                );
+                )
+                .revisions(conflict_revisions(&resolution).unwrap_or_default());
             }
             if labels::IGNORED_NAMESPACES.contains(&name)
                 && (injection.is_some() || rev.is_some())
@@ -91,7 +100,8 @@ impl<'a> Analyzer<'a> {
                              `kubectl label namespace {name} {k}-`",
                             labels::IGNORED_NAMESPACES.join(", ")
                         ),
-                    );
+                    )
+                    .revisions((k == labels::REV).then_some(v.as_str()));
                 }
             }
             self.maistra(name, &object, labels, &resolution);
@@ -139,7 +149,8 @@ impl<'a> Analyzer<'a> {
                  istio-injection-`; {keep_inj}: `kubectl label namespace {name} istio.io/rev-`",
                 outcome_words(resolution),
             ),
-        );
+        )
+        .revisions([rev].into_iter().chain(resolution.revision()));
     }
 
     /// Why an `istio.io/rev` value leads no webhook anywhere, or `None` when it is fine.
@@ -226,7 +237,8 @@ impl<'a> Analyzer<'a> {
                         sub.object,
                         self.conflict_fix(sub.namespace, &sub.resolution)
                     ),
-                );
+                )
+                .revisions(revs);
             }
 
             let Some(pod_rev) = sub.labels.get(labels::REV) else {
@@ -234,6 +246,7 @@ impl<'a> Analyzer<'a> {
             };
             if ns_rev.is_none() && ns_inj.is_none() {
                 if let Some(why) = self.dangling(pod_rev, None) {
+                    let tag = self.tag_source(pod_rev);
                     self.push(
                         Code::DanglingRevisionLabel,
                         sub.object.clone(),
@@ -245,7 +258,9 @@ impl<'a> Analyzer<'a> {
                             sub.object,
                             self.known_names_hint()
                         ),
-                    );
+                    )
+                    .revisions([pod_rev.as_str()])
+                    .objects(tag);
                 }
                 continue;
             }
@@ -311,7 +326,8 @@ impl<'a> Analyzer<'a> {
                     ""
                 },
             ),
-        );
+        )
+        .revisions([pod_rev].into_iter().chain(sub.resolution.revision()));
     }
 }
 

@@ -141,6 +141,18 @@ impl Analyzer<'_> {
                 target.control_plane,
                 outcome_words(res)
             ),
+        )
+        .revisions(
+            maistra
+                .map(|m| m.name.as_str())
+                .into_iter()
+                .chain([target.name.as_str()]),
+        )
+        .objects(
+            maistra
+                .map(|m| m.control_plane.clone())
+                .into_iter()
+                .chain([target.control_plane.clone()]),
         );
     }
 }

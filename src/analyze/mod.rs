@@ -186,8 +186,12 @@ impl fmt::Display for Severity {
     }
 }
 
-/// One thing the analyzer found.
+/// One thing the analyzer found: the code, the object, the data the finding is
+/// about (other objects, revisions), and the message that says it in prose.
+///
+/// Programs act on the data; the message is for people and may be reworded.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Finding {
     /// What kind of finding.
     pub code: Code,
@@ -195,6 +199,14 @@ pub struct Finding {
     pub severity: Severity,
     /// The object it is about.
     pub object: ObjectRef,
+    /// The other objects involved, sorted: the pods of a workload whose sidecar
+    /// record is wrong, the webhook configuration another one overlaps, the
+    /// control plane or tag a label leads to.
+    pub objects: Vec<ObjectRef>,
+    /// The revisions (or tag and label values) involved, sorted: those that
+    /// inject twice, the one a workload runs and the one it should run, a
+    /// dangling `istio.io/rev` value.
+    pub revisions: Vec<String>,
     /// What is wrong, with the labels involved and what to do.
     pub message: String,
 }
@@ -205,20 +217,47 @@ impl Finding {
             code,
             severity: code.severity(),
             object,
+            objects: Vec::new(),
+            revisions: Vec::new(),
             message,
         }
+    }
+
+    /// Adds revisions (kept sorted and unique).
+    fn revisions<S: Into<String>>(&mut self, revisions: impl IntoIterator<Item = S>) -> &mut Self {
+        self.revisions.extend(revisions.into_iter().map(Into::into));
+        self.revisions.sort();
+        self.revisions.dedup();
+        self
+    }
+
+    /// Adds involved objects (kept sorted and unique).
+    fn objects(&mut self, objects: impl IntoIterator<Item = ObjectRef>) -> &mut Self {
+        self.objects.extend(objects);
+        self.objects.sort();
+        self.objects.dedup();
+        self
     }
 }
 
 impl Serialize for Finding {
     /// `{"code": "MR0001", "slug": "both-injection-labels", "severity": "warning",
-    /// "object": {"kind", "namespace", "name"}, "message": "..."}`.
+    /// "object": {"kind", "namespace", "name"}, "objects": [...], "revisions":
+    /// [...], "message": "..."}`; `objects` and `revisions` only when not empty.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Finding", 5)?;
+        let fields =
+            5 + usize::from(!self.objects.is_empty()) + usize::from(!self.revisions.is_empty());
+        let mut st = s.serialize_struct("Finding", fields)?;
         st.serialize_field("code", &self.code)?;
         st.serialize_field("slug", self.code.slug())?;
         st.serialize_field("severity", &self.severity)?;
         st.serialize_field("object", &self.object)?;
+        if !self.objects.is_empty() {
+            st.serialize_field("objects", &self.objects)?;
+        }
+        if !self.revisions.is_empty() {
+            st.serialize_field("revisions", &self.revisions)?;
+        }
         st.serialize_field("message", &self.message)?;
         st.end()
     }
@@ -283,8 +322,11 @@ struct Subject<'a> {
 }
 
 impl<'a> Analyzer<'a> {
-    fn push(&mut self, code: Code, object: ObjectRef, message: String) {
+    /// Records a finding; the caller adds its data to the returned finding.
+    fn push(&mut self, code: Code, object: ObjectRef, message: String) -> &mut Finding {
+        let at = self.out.len();
         self.out.push(Finding::new(code, object, message));
+        &mut self.out[at]
     }
 
     /// Workload templates, and pods no workload in the snapshot owns.

@@ -60,7 +60,9 @@ impl Analyzer<'_> {
                     revision.istiod,
                     discovery_fix(&ns, revision)
                 ),
-            );
+            )
+            .revisions([rev.as_str()])
+            .objects([revision.control_plane.clone()]);
         }
     }
 
@@ -82,7 +84,8 @@ impl Analyzer<'_> {
                          to enabled or disabled",
                         r.name, r.injector.source, r.name
                     ),
-                );
+                )
+                .revisions([r.name.as_str()]);
             }
         }
         for rs in status.revisions.iter().filter(|r| r.prunable) {
@@ -100,7 +103,8 @@ impl Analyzer<'_> {
                     r.control_plane,
                     removal(r)
                 ),
-            );
+            )
+            .revisions([r.name.as_str()]);
         }
     }
 }

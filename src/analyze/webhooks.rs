@@ -111,7 +111,13 @@ impl Analyzer<'_> {
                     labels_words(nl),
                     labels_words(ol),
                 ),
-            );
+            )
+            .revisions([a.revision.as_str(), b.revision.as_str()])
+            .objects([ObjectRef::new(
+                "MutatingWebhookConfiguration",
+                None,
+                b.configuration.clone(),
+            )]);
         }
     }
 
@@ -218,7 +224,9 @@ impl Analyzer<'_> {
                      under another name, move its namespaces, then {remove}",
                     t.name, t.source, rev.name, rev.control_plane, t.name
                 ),
-            );
+            )
+            .revisions([rev.name.as_str()])
+            .objects([rev.control_plane.clone()]);
         }
     }
 }

@@ -105,7 +105,8 @@ impl Analyzer<'_> {
                      by {injector_words}: {effect}. `{cmd}`{note}",
                     pods_words(w.pods)
                 ),
-            );
+            )
+            .revisions(running.iter().copied().chain(injector));
         }
     }
 
@@ -166,7 +167,8 @@ impl Analyzer<'_> {
                          meshrev and istioctl trust the annotation ({anno}). {}",
                         restart_hint(self.s, pod)
                     ),
-                );
+                )
+                .revisions([anno.as_str(), st.as_str()]);
             }
             if live
                 && let Running::Revision(r) = &running
@@ -213,6 +215,11 @@ impl Analyzer<'_> {
                     if pods.len() == 1 { "" } else { "s" },
                     pods.join(", ")
                 ),
+            )
+            .revisions([rev.as_str()])
+            .objects(
+                pods.iter()
+                    .map(|p| ObjectRef::new("Pod", Some(&ns), p.as_str())),
             );
         }
     }

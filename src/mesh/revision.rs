@@ -133,6 +133,31 @@ pub struct Revision {
 }
 
 impl Revision {
+    /// A discovered revision with nothing known beyond its identity and injector:
+    /// no version, no discovery selectors, no webhooks yet (discovery fills them in).
+    pub(crate) fn new(
+        family: Family,
+        name: impl Into<String>,
+        control_plane: ObjectRef,
+        namespace: impl Into<String>,
+        istiod: impl Into<String>,
+        injector: InjectorConfig,
+    ) -> Self {
+        Revision {
+            name: name.into(),
+            family,
+            control_plane,
+            namespace: namespace.into(),
+            version: None,
+            istiod: istiod.into(),
+            injector,
+            discovery_selectors: Vec::new(),
+            webhooks: WebhookSource::None,
+            mode: None,
+            active: None,
+        }
+    }
+
     /// Whether the namespace labels fall inside the discovery selectors (any of
     /// them; no selectors means every namespace).
     pub fn discovers(&self, namespace_labels: &crate::labels::Labels) -> bool {

@@ -1,8 +1,8 @@
 //! Building a snapshot from many sources, checking for duplicates across them.
 
 use std::collections::HashMap;
-use std::collections::btree_map::Entry;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -247,7 +247,9 @@ impl SnapshotBuilder {
     fn add_decoded(&mut self, decoded: Decoded, location: Location) -> Result<()> {
         let (object, id) = match decoded {
             Decoded::Skipped(key) => {
-                *self.snapshot.skipped.entry(key).or_insert(0) += 1;
+                *std::sync::Arc::make_mut(&mut self.snapshot.skipped)
+                    .entry(key)
+                    .or_insert(0) += 1;
                 return Ok(());
             }
             Decoded::Object(object, id) => (object, id),
@@ -331,21 +333,6 @@ fn location(e: &Error) -> Option<&Location> {
     }
 }
 
-/// Inserts a new object, or with `replace` a newer version of one already read
-/// (duplicates were refused or resolved by the caller).
-fn put<K: Ord, V>(map: &mut std::collections::BTreeMap<K, V>, key: K, value: V, replace: bool) {
-    match map.entry(key) {
-        Entry::Vacant(e) => {
-            e.insert(value);
-        }
-        Entry::Occupied(mut e) => {
-            if replace {
-                e.insert(value);
-            }
-        }
-    }
-}
-
 fn nn(meta: &super::ObjectMeta) -> (String, String) {
     (
         meta.namespace.clone().unwrap_or_default(),
@@ -353,13 +340,19 @@ fn nn(meta: &super::ObjectMeta) -> (String, String) {
     )
 }
 
+/// Stores an ingested object, or with `r` (replace) a newer version of one
+/// already read (duplicates were refused or resolved by the caller).
 fn insert(s: &mut Snapshot, object: Object, r: bool) {
+    use super::store::{put, put_in};
     match object {
-        Object::Namespace(o) => put(&mut s.namespaces, o.meta.name.clone(), o, r),
-        Object::Pod(o) => put(&mut s.pods, nn(&o.meta), o, r),
+        Object::Namespace(o) => put(&mut s.namespaces, o.meta.name.clone(), Arc::new(o), r),
+        Object::Pod(o) => {
+            let ns = o.namespace().to_owned();
+            put_in(&mut s.pods, &ns, o.meta.name.clone(), o, r)
+        }
         Object::Workload(o) => {
-            let (ns, name) = nn(&o.meta);
-            put(&mut s.workloads, (ns, o.kind, name), o, r)
+            let ns = o.namespace().to_owned();
+            put_in(&mut s.workloads, &ns, (o.kind, o.meta.name.clone()), o, r)
         }
         Object::ConfigMap(o) => put(&mut s.config_maps, nn(&o.meta), o, r),
         Object::Webhook(o) => put(&mut s.webhook_configurations, o.meta.name.clone(), o, r),

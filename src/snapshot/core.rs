@@ -33,7 +33,7 @@ impl Namespace {
 }
 
 /// A `v1/Pod`, slim: what injection and its record need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Pod {
     /// Labels, annotations (the injector's record) and owner references.
     pub meta: ObjectMeta,
@@ -282,6 +282,11 @@ impl WorkloadId {
             kind,
             name: name.into(),
         }
+    }
+
+    /// The same identity as an [`ObjectRef`](crate::ObjectRef).
+    pub fn object_ref(&self) -> crate::ObjectRef {
+        crate::ObjectRef::new(self.kind.as_str(), Some(&self.namespace), self.name.clone())
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::ObjectRef;
 use crate::labels::Labels;
 
 /// The slice of `metadata` meshrev keeps.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct ObjectMeta {
     /// `metadata.name`.
     pub name: String,
@@ -20,12 +20,14 @@ pub struct ObjectMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_version: Option<String>,
     /// `metadata.labels`.
+    #[serde(default)]
     pub labels: Labels,
     /// `metadata.annotations` (without `kubectl.kubernetes.io/last-applied-configuration`,
     /// which can be large and says nothing about injection).
+    #[serde(default)]
     pub annotations: Labels,
     /// `metadata.ownerReferences`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerReference>,
 }
 
@@ -71,7 +73,7 @@ impl ObjectMeta {
 }
 
 /// One `metadata.ownerReferences` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct OwnerReference {
     /// The owner's kind, e.g. `ReplicaSet`.
     pub kind: String,

@@ -28,6 +28,7 @@
 mod builder;
 mod core;
 mod decode;
+mod edit;
 mod input;
 mod k8s;
 mod kiali;
@@ -35,22 +36,28 @@ mod maistra;
 mod meta;
 mod parse;
 mod sail;
+mod store;
+mod target;
 mod webhook;
 mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 pub use self::builder::SnapshotBuilder;
 pub use self::core::{
     ConfigMap, Namespace, Pod, PodTemplate, Restart, Workload, WorkloadId, WorkloadKind,
 };
+pub use self::edit::{Edit, EditError};
 pub use self::kiali::Kiali;
 pub use self::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
 };
 pub use self::meta::{ObjectMeta, OwnerReference};
 pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
+use self::store::{PerNamespace, Shared};
+pub use self::target::Target;
 pub use self::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
 use crate::error::Result;
 
@@ -76,21 +83,25 @@ pub enum PodController<'a> {
 pub type NamespacedName = (String, String);
 
 /// The cluster objects the mesh model reads, keyed and sorted by identity.
+///
+/// Cloning is cheap (a few reference counts): the maps are shared between clones
+/// and copied on the first write, per namespace for pods and workloads, so a
+/// planner can try an [`Edit`] on a copy of a large cluster without copying it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Snapshot {
-    pub(crate) namespaces: BTreeMap<String, Namespace>,
-    pub(crate) pods: BTreeMap<NamespacedName, Pod>,
-    pub(crate) workloads: BTreeMap<(String, WorkloadKind, String), Workload>,
-    pub(crate) config_maps: BTreeMap<NamespacedName, ConfigMap>,
-    pub(crate) webhook_configurations: BTreeMap<String, MutatingWebhookConfiguration>,
-    pub(crate) control_planes: BTreeMap<NamespacedName, ServiceMeshControlPlane>,
-    pub(crate) member_rolls: BTreeMap<NamespacedName, ServiceMeshMemberRoll>,
-    pub(crate) members: BTreeMap<NamespacedName, ServiceMeshMember>,
-    pub(crate) istios: BTreeMap<String, Istio>,
-    pub(crate) istio_revisions: BTreeMap<String, IstioRevision>,
-    pub(crate) istio_revision_tags: BTreeMap<String, IstioRevisionTag>,
-    pub(crate) kialis: BTreeMap<NamespacedName, Kiali>,
-    pub(crate) skipped: BTreeMap<String, usize>,
+    pub(crate) namespaces: Shared<String, Arc<Namespace>>,
+    pub(crate) pods: PerNamespace<String, Pod>,
+    pub(crate) workloads: PerNamespace<(WorkloadKind, String), Workload>,
+    pub(crate) config_maps: Shared<NamespacedName, ConfigMap>,
+    pub(crate) webhook_configurations: Shared<String, MutatingWebhookConfiguration>,
+    pub(crate) control_planes: Shared<NamespacedName, ServiceMeshControlPlane>,
+    pub(crate) member_rolls: Shared<NamespacedName, ServiceMeshMemberRoll>,
+    pub(crate) members: Shared<NamespacedName, ServiceMeshMember>,
+    pub(crate) istios: Shared<String, Istio>,
+    pub(crate) istio_revisions: Shared<String, IstioRevision>,
+    pub(crate) istio_revision_tags: Shared<String, IstioRevisionTag>,
+    pub(crate) kialis: Shared<NamespacedName, Kiali>,
+    pub(crate) skipped: Shared<String, usize>,
 }
 
 impl Snapshot {
@@ -117,41 +128,53 @@ impl Snapshot {
 
     /// A namespace by name.
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
-        self.namespaces.get(name)
+        self.namespaces.get(name).map(|n| &**n)
     }
 
     /// All namespaces, by name.
     pub fn namespaces(&self) -> impl Iterator<Item = &Namespace> {
-        self.namespaces.values()
+        self.namespaces.values().map(|n| &**n)
     }
 
     /// A pod by namespace and name.
     pub fn pod(&self, namespace: &str, name: &str) -> Option<&Pod> {
-        self.pods.get(&(namespace.to_owned(), name.to_owned()))
+        self.pods.get(namespace)?.get(name)
     }
 
     /// All pods, by namespace then name.
     pub fn pods(&self) -> impl Iterator<Item = &Pod> {
-        self.pods.values()
+        store::values(&self.pods)
     }
 
     /// The pods of one namespace, by name.
-    pub fn pods_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Pod> + 'a {
-        self.pods
-            .range((namespace.to_owned(), String::new())..)
-            .take_while(move |((ns, _), _)| ns == namespace)
-            .map(|(_, p)| p)
+    pub fn pods_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Pod> + 'a {
+        store::values_in(&self.pods, namespace)
     }
 
     /// A workload by namespace, kind and name.
     pub fn workload(&self, namespace: &str, kind: WorkloadKind, name: &str) -> Option<&Workload> {
-        self.workloads
-            .get(&(namespace.to_owned(), kind, name.to_owned()))
+        self.workloads.get(namespace)?.get(&(kind, name.to_owned()))
     }
 
     /// All workloads (ReplicaSets included), by namespace, kind, name.
     pub fn workloads(&self) -> impl Iterator<Item = &Workload> {
-        self.workloads.values()
+        store::values(&self.workloads)
+    }
+
+    /// The workloads of one namespace (ReplicaSets included), by kind then name.
+    pub fn workloads_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Workload> + 'a {
+        store::values_in(&self.workloads, namespace)
+    }
+
+    /// Namespaces that hold pods or workloads, whether or not the snapshot has the
+    /// namespace object itself, and every namespace object: by name.
+    pub fn namespace_names(&self) -> BTreeSet<&str> {
+        self.namespaces
+            .keys()
+            .chain(self.pods.keys())
+            .chain(self.workloads.keys())
+            .map(String::as_str)
+            .collect()
     }
 
     /// A mesh config map (`istio*`) by namespace and name.
@@ -221,8 +244,8 @@ impl Snapshot {
     pub fn absent_namespaces(&self) -> BTreeSet<&str> {
         self.pods
             .keys()
-            .map(|(ns, _)| ns.as_str())
-            .chain(self.workloads.keys().map(|(ns, _, _)| ns.as_str()))
+            .chain(self.workloads.keys())
+            .map(String::as_str)
             .filter(|ns| !self.namespaces.contains_key(*ns))
             .collect()
     }
@@ -311,8 +334,8 @@ impl Snapshot {
             }
         };
         put("Namespace", self.namespaces.len());
-        put("Pod", self.pods.len());
-        for w in self.workloads.values() {
+        put("Pod", self.pods().count());
+        for w in self.workloads() {
             put(w.kind.as_str(), 1);
         }
         put("ConfigMap", self.config_maps.len());

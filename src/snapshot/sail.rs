@@ -37,6 +37,28 @@ pub struct Istio {
     pub active_revision_name: Option<String>,
 }
 
+impl Istio {
+    /// The revision name its spec asks for (sail-operator `controllers/istio`
+    /// `getActiveRevisionName`): InPlace, the Istio's name; RevisionBased,
+    /// `<name>-<version with dots as dashes>`.
+    pub fn revision_name(&self) -> String {
+        match self.update_strategy {
+            UpdateStrategy::InPlace => self.meta.name.clone(),
+            UpdateStrategy::RevisionBased => {
+                let version = self.version.as_deref().unwrap_or("unknown");
+                format!("{}-{}", self.meta.name, version.replace('.', "-"))
+            }
+        }
+    }
+
+    /// `status.activeRevisionName`, else the name its spec asks for.
+    pub fn active_revision(&self) -> String {
+        self.active_revision_name
+            .clone()
+            .unwrap_or_else(|| self.revision_name())
+    }
+}
+
 /// An `IstioRevision`: one control-plane instance.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IstioRevision {

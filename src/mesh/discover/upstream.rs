@@ -1,0 +1,112 @@
+//! Upstream Istio (helm or istioctl): revisions found through their istiod
+//! Deployments, then through injection webhook configurations no Deployment
+//! accounts for.
+
+use super::Discovered;
+use super::injector::{
+    discovery_selectors_from_mesh_config, injector_from_config_map, istio_injector_config_map,
+};
+use super::maistra;
+use super::webhooks::is_injection_configuration;
+use crate::error::ObjectRef;
+use crate::labels;
+use crate::mesh::revision::{Family, InjectorConfig, Policy, Revision};
+use crate::snapshot::{Snapshot, Workload, WorkloadKind};
+
+/// The istiod Deployments of a snapshot (`app: istiod`), whatever their family:
+/// every chart (istio, Sail, Maistra) labels its istiod so.
+pub fn istiod_deployments(s: &Snapshot) -> impl Iterator<Item = &Workload> {
+    s.workloads().filter(|w| {
+        w.kind == WorkloadKind::Deployment
+            && w.meta.labels.get("app").map(String::as_str) == Some("istiod")
+    })
+}
+
+/// The revision an istiod Deployment serves: its `istio.io/rev` label, `default`
+/// without one (the chart's empty helm revision).
+pub fn istiod_revision(w: &Workload) -> &str {
+    w.meta
+        .labels
+        .get(labels::REV)
+        .map_or("default", String::as_str)
+}
+
+fn add(
+    s: &Snapshot,
+    d: &mut Discovered,
+    name: String,
+    namespace: String,
+    istiod: String,
+    object: ObjectRef,
+) {
+    if d.revisions.contains_key(&name) || d.tags.contains_key(&name) {
+        return;
+    }
+    let injector = injector_from_config_map(
+        s,
+        &namespace,
+        &istio_injector_config_map(&name),
+        &mut d.warnings,
+    )
+    .unwrap_or_else(|| {
+        InjectorConfig::new(Policy::Enabled, "chart default (no injector config map)")
+    });
+    let discovery_selectors =
+        discovery_selectors_from_mesh_config(s, &namespace, &name, &mut d.warnings);
+    let mut rev = Revision::new(
+        Family::Istio,
+        name.clone(),
+        object,
+        namespace,
+        istiod,
+        injector,
+    );
+    rev.discovery_selectors = discovery_selectors;
+    d.revisions.insert(name, rev);
+}
+
+pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
+    for w in istiod_deployments(s) {
+        let name = istiod_revision(w).to_owned();
+        if maistra::is_maistra_istiod(w) {
+            maistra::from_deployment(s, d, name, w);
+            continue;
+        }
+        let version = w.meta.labels.get("operator.istio.io/version").cloned();
+        add(
+            s,
+            d,
+            name.clone(),
+            w.namespace().to_owned(),
+            w.meta.name.clone(),
+            w.meta.object_ref("Deployment"),
+        );
+        if let Some(rev) = d.revisions.get_mut(&name)
+            && rev.family == Family::Istio
+            && rev.version.is_none()
+        {
+            rev.version = version;
+        }
+    }
+    for mwc in s.webhook_configurations() {
+        if mwc.meta.labels.contains_key(labels::TAG) || !is_injection_configuration(mwc) {
+            continue;
+        }
+        let Some(name) = mwc.meta.labels.get(labels::REV).cloned() else {
+            continue;
+        };
+        let service = mwc.webhooks.iter().find_map(|w| w.service.clone());
+        let (namespace, istiod) = match service {
+            Some(svc) => (svc.namespace, svc.name),
+            None => ("istio-system".to_owned(), "istiod".to_owned()),
+        };
+        add(
+            s,
+            d,
+            name,
+            namespace,
+            istiod,
+            mwc.meta.object_ref("MutatingWebhookConfiguration"),
+        );
+    }
+}

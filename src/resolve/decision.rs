@@ -1,0 +1,164 @@
+//! istiod's own check once its webhook received a pod (`injectRequired`, istio
+//! `pkg/kube/inject/inject.go`).
+
+use serde::Serialize;
+
+use crate::labels::{self, Labels};
+use crate::mesh::{InjectorConfig, Policy};
+use crate::snapshot::{Pod, PodTemplate};
+
+/// Where a pod's `sidecar.istio.io/inject` value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ValueSource {
+    /// The label (which wins over the annotation).
+    Label,
+    /// The annotation.
+    Annotation,
+}
+
+/// istiod's decision once its webhook received the pod (`injectRequired`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum PodDecision {
+    /// `spec.hostNetwork: true`: never injected.
+    HostNetwork,
+    /// The namespace is one istiod always ignores.
+    IgnoredNamespace {
+        /// The namespace.
+        namespace: String,
+    },
+    /// `sidecar.istio.io/inject` is `y|yes|true|on` (any case).
+    OptedIn {
+        /// The value.
+        value: String,
+        /// Label or annotation.
+        source: ValueSource,
+    },
+    /// `sidecar.istio.io/inject` has another non-empty value.
+    OptedOut {
+        /// The value.
+        value: String,
+        /// Label or annotation.
+        source: ValueSource,
+    },
+    /// The pod matched `neverInjectSelector[index]`.
+    NeverInjectSelector {
+        /// Position in the list.
+        index: usize,
+    },
+    /// The pod matched `alwaysInjectSelector[index]`.
+    AlwaysInjectSelector {
+        /// Position in the list.
+        index: usize,
+    },
+    /// No opinion from the pod: the policy decided.
+    Policy {
+        /// The policy.
+        policy: Policy,
+    },
+}
+
+impl PodDecision {
+    pub(super) fn injects(&self) -> bool {
+        match self {
+            PodDecision::OptedIn { .. } | PodDecision::AlwaysInjectSelector { .. } => true,
+            PodDecision::Policy { policy } => *policy == Policy::Enabled,
+            _ => false,
+        }
+    }
+}
+
+/// What a pod looks like to the webhook and to istiod.
+#[derive(Debug, Clone, Copy)]
+pub struct PodView<'a> {
+    /// Pod labels (objectSelector, never/always selectors).
+    pub labels: &'a Labels,
+    /// Pod annotations (`sidecar.istio.io/inject`).
+    pub annotations: &'a Labels,
+    /// `spec.hostNetwork`.
+    pub host_network: bool,
+}
+
+impl<'a> From<&'a Pod> for PodView<'a> {
+    fn from(p: &'a Pod) -> Self {
+        PodView {
+            labels: &p.meta.labels,
+            annotations: &p.meta.annotations,
+            host_network: p.host_network,
+        }
+    }
+}
+
+impl<'a> From<&'a PodTemplate> for PodView<'a> {
+    fn from(t: &'a PodTemplate) -> Self {
+        PodView {
+            labels: &t.labels,
+            annotations: &t.annotations,
+            host_network: t.host_network,
+        }
+    }
+}
+
+/// istiod's `injectRequired`, after a webhook matched (istio `pkg/kube/inject/inject.go`).
+pub fn inject_required(namespace: &str, pod: PodView<'_>, config: &InjectorConfig) -> PodDecision {
+    if pod.host_network {
+        return PodDecision::HostNetwork;
+    }
+    if labels::IGNORED_NAMESPACES.contains(&namespace) {
+        return PodDecision::IgnoredNamespace {
+            namespace: namespace.to_owned(),
+        };
+    }
+    let value = match pod.labels.get(labels::SIDECAR_INJECT) {
+        Some(v) => Some((v, ValueSource::Label)),
+        None => pod
+            .annotations
+            .get(labels::SIDECAR_INJECT)
+            .map(|v| (v, ValueSource::Annotation)),
+    };
+    if let Some((value, source)) = value {
+        match value.to_lowercase().as_str() {
+            "y" | "yes" | "true" | "on" => {
+                return gate(
+                    PodDecision::OptedIn {
+                        value: value.clone(),
+                        source,
+                    },
+                    config,
+                );
+            }
+            "" => {}
+            _ => {
+                return PodDecision::OptedOut {
+                    value: value.clone(),
+                    source,
+                };
+            }
+        }
+    }
+    // Selectors with no requirements are skipped, as istiod skips empty ones.
+    let non_empty = |s: &crate::labels::LabelSelector| !s.is_empty();
+    for (index, s) in config.never_inject.iter().enumerate() {
+        if non_empty(s) && s.matches(pod.labels) {
+            return PodDecision::NeverInjectSelector { index };
+        }
+    }
+    for (index, s) in config.always_inject.iter().enumerate() {
+        if non_empty(s) && s.matches(pod.labels) {
+            return gate(PodDecision::AlwaysInjectSelector { index }, config);
+        }
+    }
+    PodDecision::Policy {
+        policy: config.policy.clone(),
+    }
+}
+
+/// A policy other than `enabled`/`disabled` overrides even an explicit opt-in.
+fn gate(decision: PodDecision, config: &InjectorConfig) -> PodDecision {
+    match &config.policy {
+        Policy::Other(_) => PodDecision::Policy {
+            policy: config.policy.clone(),
+        },
+        _ => decision,
+    }
+}

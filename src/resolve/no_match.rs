@@ -1,0 +1,79 @@
+//! Why no webhook received a pod, worked out from the labels in the domain's words.
+
+use serde::Serialize;
+
+use crate::labels::{self, Labels};
+use crate::mesh::{Family, Mesh};
+
+/// Why no webhook received the pod, in the domain's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum NoMatch {
+    /// `istio-injection=disabled` (or another value than `enabled`).
+    InjectionLabelOff {
+        /// The value.
+        value: String,
+    },
+    /// `istio-injection=enabled` but no default revision receives it.
+    NoDefaultRevision,
+    /// `istio.io/rev` names no revision or tag (on the namespace, or on the pod).
+    UnknownRevision {
+        /// The name.
+        name: String,
+        /// `namespace` or `pod`.
+        on: String,
+    },
+    /// A Maistra member namespace labelled `maistra.io/ignore-namespace`.
+    MaistraIgnored,
+    /// The pod label `sidecar.istio.io/inject=false` is excluded by every objectSelector.
+    PodLabelFalse,
+    /// No label asks for injection and no webhook injects by default.
+    NotRequested,
+    /// Some other combination: see the webhooks.
+    NoSelectorMatched,
+}
+
+impl Mesh {
+    pub(super) fn why_no_match(&self, ns: &Labels, pod: &Labels) -> NoMatch {
+        let known = |name: &str| self.revision(name).is_some() || self.tag(name).is_some();
+        match ns.get(labels::INJECTION).map(String::as_str) {
+            Some("enabled") => return NoMatch::NoDefaultRevision,
+            Some(other) => {
+                return NoMatch::InjectionLabelOff {
+                    value: other.to_owned(),
+                };
+            }
+            None => {}
+        }
+        if let Some(rev) = ns.get(labels::REV)
+            && !known(rev)
+        {
+            return NoMatch::UnknownRevision {
+                name: rev.clone(),
+                on: "namespace".into(),
+            };
+        }
+        if pod.get(labels::SIDECAR_INJECT).map(String::as_str) == Some("false") {
+            return NoMatch::PodLabelFalse;
+        }
+        if ns.contains_key(labels::MAISTRA_IGNORE_NAMESPACE)
+            && ns.contains_key(labels::MAISTRA_MEMBER_OF)
+            && self.revisions().any(|r| r.family == Family::Maistra)
+        {
+            return NoMatch::MaistraIgnored;
+        }
+        if !ns.contains_key(labels::REV) {
+            if let Some(rev) = pod.get(labels::REV) {
+                if !known(rev) {
+                    return NoMatch::UnknownRevision {
+                        name: rev.clone(),
+                        on: "pod".into(),
+                    };
+                }
+            } else if !ns.contains_key(labels::MAISTRA_MEMBER_OF) {
+                return NoMatch::NotRequested;
+            }
+        }
+        NoMatch::NoSelectorMatched
+    }
+}

@@ -1,0 +1,108 @@
+//! What resolution answers: one revision, none (and why), or several.
+
+use serde::Serialize;
+
+use super::decision::PodDecision;
+use super::no_match::NoMatch;
+use crate::error::ObjectRef;
+use crate::mesh::{Via, Webhook};
+
+/// Which webhook of which configuration.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct WebhookRef {
+    /// The MutatingWebhookConfiguration.
+    pub configuration: String,
+    /// The webhook in it.
+    pub name: String,
+    /// Built from CRs (the snapshot had no such configuration).
+    pub synthesized: bool,
+}
+
+impl From<&Webhook> for WebhookRef {
+    fn from(w: &Webhook) -> Self {
+        WebhookRef {
+            configuration: w.configuration.clone(),
+            name: w.name.clone(),
+            synthesized: w.synthesized,
+        }
+    }
+}
+
+/// A webhook that matched, and where it sends the pod.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    /// The revision it sends to.
+    pub revision: String,
+    /// How it reaches that revision.
+    pub via: Via,
+    /// The webhook.
+    pub webhook: WebhookRef,
+}
+
+/// The outcome of resolving one namespace, template or pod.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Resolution {
+    /// One revision injects.
+    Injected {
+        /// The revision (a tag resolved to its target).
+        revision: String,
+        /// The object that defines the revision.
+        control_plane: ObjectRef,
+        /// How the matching webhook reaches the revision.
+        via: Via,
+        /// The webhook that receives the pod.
+        webhook: WebhookRef,
+        /// Labels that were present but lost to a rule with precedence.
+        notes: Vec<String>,
+        /// istiod's decision (absent when resolving a namespace).
+        decision: Option<PodDecision>,
+    },
+    /// Nothing injects.
+    NotInjected {
+        /// The deciding rule.
+        reason: NotInjected,
+        /// Labels that were present but lost to a rule with precedence.
+        notes: Vec<String>,
+    },
+    /// Webhooks of several revisions match: double injection.
+    Conflict {
+        /// The matching webhooks, in the order the API server calls them.
+        candidates: Vec<Candidate>,
+    },
+}
+
+/// Why nothing injects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum NotInjected {
+    /// The API server sends the pod to no injector.
+    NoWebhook {
+        /// Why.
+        why: NoMatch,
+    },
+    /// A webhook of `revision` received it and istiod refused.
+    Refused {
+        /// The revision whose istiod refused.
+        revision: String,
+        /// The webhook that matched.
+        webhook: WebhookRef,
+        /// istiod's rule.
+        decision: PodDecision,
+    },
+}
+
+impl Resolution {
+    /// The injecting revision, if exactly one injects.
+    pub fn revision(&self) -> Option<&str> {
+        match self {
+            Resolution::Injected { revision, .. } => Some(revision),
+            _ => None,
+        }
+    }
+
+    /// Whether webhooks of several revisions match.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Resolution::Conflict { .. })
+    }
+}

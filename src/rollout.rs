@@ -1,0 +1,183 @@
+//! Rollouts: what a workload's pods look like once `kubectl rollout restart` has
+//! finished, given who injects now.
+//!
+//! A restart recreates every pod from the workload's template; the API server
+//! sends each new pod through the injection webhooks, and the revision that
+//! resolves at that moment leaves its record on it (domain.md section 3: the
+//! `istio.io/rev` annotation, `sidecar.istio.io/status`, an `istio-proxy`
+//! container). The planner's simulation and the executor's simulated cluster both
+//! restart through [`Mesh::restart`], so there is one statement of this rule.
+
+use crate::labels;
+use crate::mesh::Mesh;
+use crate::snapshot::{Edit, EditError, ObjectMeta, OwnerReference, Pod, WorkloadId, WorkloadKind};
+
+/// Init containers the injector adds (`istio-validation` with the CNI plugin).
+const INJECTED_INIT: [&str; 2] = ["istio-init", "istio-validation"];
+
+impl Mesh {
+    /// The [`Edit::ReplacePods`] a finished rollout restart of `workload` amounts
+    /// to: as many pods as it runs now (its `replicas` when it runs none), built
+    /// from its template, each injected by the revision that resolves for the
+    /// template now, or without a sidecar when none does.
+    ///
+    /// The pod names are derived from the workload and the injecting revision
+    /// (a StatefulSet's keep their ordinals), so restarting twice under the same
+    /// labels gives the same pods (the edit is idempotent), and a restart after a
+    /// relabel gives new names, as a new ReplicaSet would.
+    ///
+    /// ```
+    /// use meshrev::{Mesh, Snapshot, Status, WorkloadId, snapshot::WorkloadKind};
+    ///
+    /// let mut mesh = Mesh::new(Snapshot::from_yaml(r#"
+    /// apiVersion: sailoperator.io/v1
+    /// kind: Istio
+    /// metadata: {name: ossm3}
+    /// spec: {version: v1.24.3}
+    /// ---
+    /// apiVersion: v1
+    /// kind: Namespace
+    /// metadata: {name: mercury, labels: {istio.io/rev: ossm3}}
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata: {name: web, namespace: mercury}
+    /// spec: {replicas: 2, template: {metadata: {labels: {app: web}}}}
+    /// "#)?);
+    /// let web = WorkloadId::new("mercury", WorkloadKind::Deployment, "web");
+    /// let restart = mesh.restart(&web)?;
+    /// mesh.apply(&restart)?;
+    /// let status = Status::of(&mesh);
+    /// assert!(status.pods.iter().all(|p| p.running.as_str() == Some("ossm3")));
+    /// assert_eq!(status.pods.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn restart(&self, workload: &WorkloadId) -> Result<Edit, EditError> {
+        let s = self.snapshot();
+        let w = s
+            .workload(&workload.namespace, workload.kind, &workload.name)
+            .ok_or_else(|| EditError::NotFound {
+                object: workload.object_ref(),
+            })?;
+        let old: Vec<&Pod> = s
+            .pods_in(&workload.namespace)
+            .filter(|p| {
+                s.owner_of(p)
+                    .is_some_and(|o| o.kind == w.kind && o.meta.name == w.meta.name)
+            })
+            .collect();
+        let count = if old.is_empty() {
+            usize::try_from(w.replicas.unwrap_or(0)).unwrap_or(0)
+        } else {
+            old.len()
+        };
+        let ns_labels = self.namespace_labels(&workload.namespace);
+        let revision = self
+            .injecting_revision(&workload.namespace, &ns_labels, Some((&w.template).into()))
+            .map(str::to_owned);
+
+        // The new pods keep the old ones' owner (a ReplicaSet stands for the new
+        // one) and application containers; without old pods, the workload owns them.
+        let owner = old
+            .first()
+            .and_then(|p| p.meta.controller().cloned())
+            .unwrap_or_else(|| OwnerReference {
+                kind: w.kind.as_str().to_owned(),
+                name: w.meta.name.clone(),
+                uid: w.meta.uid.clone(),
+                controller: true,
+            });
+        let containers: Vec<String> = match old.first() {
+            Some(p) => p
+                .containers
+                .iter()
+                .filter(|c| *c != labels::PROXY_CONTAINER)
+                .cloned()
+                .collect(),
+            None => vec![w.meta.name.clone()],
+        };
+        let app_init: Vec<String> = old
+            .first()
+            .map(|p| {
+                p.init_containers
+                    .iter()
+                    .filter(|c| {
+                        !INJECTED_INIT.contains(&c.as_str()) && *c != labels::PROXY_CONTAINER
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let injected_init = old
+            .iter()
+            .flat_map(|p| &p.init_containers)
+            .find(|c| INJECTED_INIT.contains(&c.as_str()))
+            .map_or(INJECTED_INIT[0], String::as_str);
+
+        let hash = short_hash(&[
+            &w.meta.name,
+            revision.as_deref().unwrap_or("-"),
+            &format!("{:?}", w.template),
+        ]);
+        let pods = (0..count)
+            .map(|i| {
+                // A StatefulSet's pods keep their ordinal names across restarts.
+                let name = match w.kind {
+                    WorkloadKind::StatefulSet => format!("{}-{i}", w.meta.name),
+                    _ => format!("{}-{hash}-{i}", w.meta.name),
+                };
+                let mut meta = ObjectMeta::namespaced(workload.namespace.clone(), name);
+                meta.labels = w.template.labels.clone();
+                meta.annotations = w.template.annotations.clone();
+                meta.owner_references = vec![owner.clone()];
+                let mut containers = containers.clone();
+                let mut init_containers = app_init.clone();
+                if let Some(r) = &revision {
+                    meta.annotations.insert(labels::REV.to_owned(), r.clone());
+                    meta.annotations.insert(
+                        labels::SIDECAR_STATUS.to_owned(),
+                        injection_status(r, injected_init),
+                    );
+                    containers.push(labels::PROXY_CONTAINER.to_owned());
+                    init_containers.push(injected_init.to_owned());
+                }
+                Pod {
+                    meta,
+                    host_network: w.template.host_network,
+                    containers,
+                    init_containers,
+                    phase: Some("Running".to_owned()),
+                }
+            })
+            .collect();
+        Ok(Edit::ReplacePods {
+            workload: workload.clone(),
+            pods,
+        })
+    }
+}
+
+/// The `sidecar.istio.io/status` record istio's webhook writes (`pkg/kube/inject/webhook.go`).
+fn injection_status(revision: &str, init: &str) -> String {
+    serde_json::json!({
+        "initContainers": [init],
+        "containers": [labels::PROXY_CONTAINER],
+        "volumes": ["workload-socket", "credential-socket", "workload-certs", "istio-envoy",
+                    "istio-data", "istio-podinfo", "istio-token", "istiod-ca-cert"],
+        "imagePullSecrets": null,
+        "revision": revision,
+    })
+    .to_string()
+}
+
+/// Ten lower-case hex digits of FNV-1a: a stable stand-in for a pod-template hash.
+fn short_hash(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{:010x}", h & 0xff_ffff_ffff)
+}
