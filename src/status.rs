@@ -38,6 +38,7 @@ use serde::Serialize;
 
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
+use crate::resolve::Verdict;
 use crate::snapshot::{Pod, PodController};
 
 /// The revision that injected a running pod, from the record the injector left.
@@ -172,6 +173,10 @@ pub struct NamespaceStatus {
     pub name: String,
     /// The revision whose webhook receives a label-less pod here.
     pub injector: Option<String>,
+    /// The revisions whose webhooks all receive a label-less pod here (sorted;
+    /// `injector` is then null). JSON: present only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict: Vec<String>,
     /// Why, as a sentence.
     pub reason: String,
     /// Its workloads.
@@ -190,6 +195,10 @@ pub struct WorkloadStatus {
     pub name: String,
     /// The revision that would inject a pod created from its template now.
     pub injector: Option<String>,
+    /// The revisions that would all inject such a pod (sorted; `injector` is then
+    /// null): double injection. JSON: present only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict: Vec<String>,
     /// The revisions its live pods were injected by (`unknown` for a sidecar with no record).
     pub running: Vec<String>,
     /// Some live pod runs another revision than the injector (or none, or has a
@@ -213,6 +222,10 @@ pub struct PodStatus {
     pub name: String,
     /// The revision that would inject it if it were created now.
     pub injector: Option<String>,
+    /// The revisions that would all inject it (sorted; `injector` is then null).
+    /// JSON: present only when not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict: Vec<String>,
     /// The revision that did inject it.
     pub running: Running,
 }
@@ -335,6 +348,22 @@ fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
     r.family == Family::Maistra && r.namespace == namespace
 }
 
+/// A verdict as status reports it: `injector` and `conflict`.
+#[derive(Clone)]
+struct Injector {
+    revision: Option<String>,
+    conflict: Vec<String>,
+}
+
+impl Injector {
+    fn of(v: &Verdict<'_>) -> Self {
+        Injector {
+            revision: v.revision().map(str::to_owned),
+            conflict: v.conflict().iter().map(|r| (*r).to_owned()).collect(),
+        }
+    }
+}
+
 /// One namespace's part of the status: computed from that namespace alone.
 struct NamespacePart {
     namespace: NamespaceStatus,
@@ -351,13 +380,12 @@ impl NamespacePart {
 
         // Workloads that own pods through a template (ReplicaSets under a
         // Deployment fold into it), then bare pods, by kind then name.
-        let mut workloads: BTreeMap<(String, String), (Option<String>, Vec<Running>)> =
-            BTreeMap::new();
+        let mut workloads: BTreeMap<(String, String), (Injector, Vec<Running>)> = BTreeMap::new();
         for w in s.workloads_in(ns).filter(|w| s.is_pod_owner(w)) {
-            let injector = mesh.injecting_revision(ns, &ns_labels, Some((&w.template).into()));
+            let verdict = mesh.verdict(ns, &ns_labels, Some((&w.template).into()));
             workloads.insert(
                 (w.kind.as_str().to_owned(), w.meta.name.clone()),
-                (injector.map(str::to_owned), Vec::new()),
+                (Injector::of(&verdict), Vec::new()),
             );
         }
         let mut pods = Vec::new();
@@ -365,9 +393,7 @@ impl NamespacePart {
         // Controllers the pods name that the snapshot lacks.
         let mut missing = BTreeSet::new();
         for pod in s.pods_in(ns) {
-            let injector = mesh
-                .injecting_revision(ns, &ns_labels, Some(pod.into()))
-                .map(str::to_owned);
+            let injector = Injector::of(&mesh.verdict(ns, &ns_labels, Some(pod.into())));
             let (running, _) = running_revision(pod);
             if is_live(pod) {
                 if let Running::Revision(r) = &running {
@@ -390,7 +416,8 @@ impl NamespacePart {
             pods.push(PodStatus {
                 namespace: ns.to_owned(),
                 name: pod.meta.name.clone(),
-                injector,
+                injector: injector.revision,
+                conflict: injector.conflict,
                 running,
             });
         }
@@ -399,7 +426,7 @@ impl NamespacePart {
             .map(|((kind, name), (injector, running))| {
                 let needs_restart = running.iter().any(|r| match r {
                     Running::Unknown => false,
-                    other => other.as_str() != injector.as_deref(),
+                    other => other.as_str() != injector.revision.as_deref(),
                 });
                 let names: BTreeSet<String> = running
                     .iter()
@@ -409,7 +436,8 @@ impl NamespacePart {
                     missing: missing.contains(&(kind.clone(), name.clone())),
                     kind,
                     name,
-                    injector,
+                    injector: injector.revision,
+                    conflict: injector.conflict,
                     running: names.into_iter().collect(),
                     needs_restart,
                     pods: running.len(),
@@ -420,6 +448,7 @@ impl NamespacePart {
             namespace: NamespaceStatus {
                 name: ns.to_owned(),
                 injector: resolution.revision().map(str::to_owned),
+                conflict: Injector::of(&resolution.verdict()).conflict,
                 reason: resolution.to_string(),
                 workloads,
             },

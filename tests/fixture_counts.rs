@@ -292,6 +292,18 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/per-istiod-decision.yaml",
+        &[
+            ("Namespace", 4),
+            ("ServiceMeshControlPlane", 1),
+            ("ServiceMeshMemberRoll", 1),
+            ("Istio", 1),
+            ("Deployment", 5),
+            ("ReplicaSet", 5),
+            ("Pod", 5),
+        ],
+    ),
+    (
         "edge-cases/pod-overrides.yaml",
         &[
             ("Namespace", 4),

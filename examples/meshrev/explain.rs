@@ -70,9 +70,23 @@ pub fn explain(mesh: &Mesh, target: &str) -> Result<String, String> {
             let _ = writeln!(
                 out,
                 "  needs a restart: its pods run {running}, a new pod would get {}",
-                w.injector.as_deref().unwrap_or("no sidecar")
+                new_pod_words(&w.injector, &w.conflict)
             );
         }
     }
     Ok(out)
+}
+
+/// What a new pod would get, in words.
+fn new_pod_words(injector: &Option<String>, conflict: &[String]) -> String {
+    match injector {
+        Some(r) => r.clone(),
+        None if !conflict.is_empty() => {
+            format!(
+                "a sidecar from each of {} (double injection)",
+                conflict.join(" and ")
+            )
+        }
+        None => "no sidecar".to_owned(),
+    }
 }

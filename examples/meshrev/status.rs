@@ -31,9 +31,17 @@ fn list_or_dash(items: &[String]) -> String {
     }
 }
 
+/// The injector column: a revision, `conflict: a+b` (double injection), or `-`.
+pub fn injector_cell(injector: &Option<String>, conflict: &[String]) -> String {
+    match injector {
+        Some(r) => r.clone(),
+        None if !conflict.is_empty() => format!("conflict: {}", conflict.join("+")),
+        None => "-".into(),
+    }
+}
+
 pub fn status_table(status: &Status) -> String {
     let mut out = String::new();
-    let or_dash = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
     out.push_str("REVISIONS\n");
     table(
@@ -73,7 +81,7 @@ pub fn status_table(status: &Status) -> String {
             .map(|n| {
                 vec![
                     n.name.clone(),
-                    or_dash(&n.injector),
+                    injector_cell(&n.injector, &n.conflict),
                     n.workloads.len().to_string(),
                     n.workloads
                         .iter()
@@ -97,7 +105,7 @@ pub fn status_table(status: &Status) -> String {
             vec![
                 format!("{}/{} {}{missing}", n.name, w.kind, w.name),
                 running,
-                or_dash(&w.injector),
+                injector_cell(&w.injector, &w.conflict),
             ]
         })
         .collect();

@@ -72,9 +72,10 @@ impl<'a> Analyzer<'a> {
                     Code::DoubleInjection,
                     object.clone(),
                     format!(
-                        "{} a new pod in namespace {name} (with no labels of its own) {}",
+                        "{} a new pod in namespace {name} (with no labels of its own) {}{}",
                         conflict_words(&resolution),
-                        self.conflict_fix(name, &resolution)
+                        self.conflict_fix(name, &resolution),
+                        self.policy_note(&resolution)
                     ),
                 )
                 .revisions(conflict_revisions(&resolution).unwrap_or_default());

@@ -194,6 +194,32 @@ impl Analyzer<'_> {
         }
     }
 
+    /// Each istiod whose webhook receives a pod still applies its own policy
+    /// (istio `pkg/kube/inject/webhook.go` `inject()`): say which of a namespace's
+    /// conflicting revisions inject only pods that opt in.
+    pub(super) fn policy_note(&self, resolution: &Resolution) -> String {
+        let Resolution::Conflict { candidates } = resolution else {
+            return String::new();
+        };
+        let mut opt_in: Vec<&str> = candidates
+            .iter()
+            .filter_map(|c| self.mesh.revision(&c.revision))
+            .filter(|r| r.injector.policy != crate::mesh::Policy::Enabled)
+            .map(|r| r.name.as_str())
+            .collect();
+        opt_in.sort_unstable();
+        opt_in.dedup();
+        if opt_in.is_empty() {
+            return String::new();
+        }
+        format!(
+            ". The istiod of {} injects only pods that opt in (injector policy not \
+             `enabled`), so pods that do not opt in get one sidecar; `meshrev status` shows \
+             each workload's verdict",
+            opt_in.join(" and ")
+        )
+    }
+
     // ------------------------------------------------------------------ tags
 
     pub(super) fn tags(&mut self) {

@@ -2,7 +2,7 @@
 
 use super::NO_LABELS;
 use super::decision::{PodDecision, PodView, inject_required};
-use super::outcome::{Candidate, NotInjected, Resolution};
+use super::outcome::{Candidate, NotInjected, Resolution, Verdict};
 use crate::error::ObjectRef;
 use crate::labels::Labels;
 use crate::mesh::{InjectorConfig, Mesh, Policy, Webhook};
@@ -31,78 +31,148 @@ impl Mesh {
                 notes,
             };
         };
-        if matched.iter().any(|w| w.revision != first.revision) {
-            return Resolution::Conflict {
+        let Some(pod) = pod else {
+            // A namespace: the webhooks alone decide (istiod's per-pod check is skipped).
+            if matched.iter().any(|w| w.revision != first.revision) {
+                return Resolution::Conflict {
+                    candidates: matched.iter().map(|w| Candidate::new(w, None)).collect(),
+                };
+            }
+            return Resolution::Injected {
+                revision: first.revision.clone(),
+                control_plane: self.control_plane_of(first),
+                via: first.via.clone(),
+                webhook: (*first).into(),
+                notes,
+                decision: None,
+            };
+        };
+        // Every istiod whose webhook received the pod runs its own `injectRequired`
+        // and answers "allowed, no patch" when it is false (istio
+        // `pkg/kube/inject/webhook.go` `inject()`; maistra-2.6 likewise): only the
+        // revisions that decide to inject count.
+        let decided = self.decisions(namespace, pod, &matched);
+        let injecting: Vec<&(&Webhook, PodDecision)> =
+            decided.iter().filter(|(_, d)| d.injects()).collect();
+        let mut notes = notes;
+        match injecting.as_slice() {
+            [] => {
+                let (w, d) = &decided[0];
+                for (other, od) in &decided[1..] {
+                    notes.push(refusal_note(other, od));
+                }
+                Resolution::NotInjected {
+                    reason: NotInjected::Refused {
+                        revision: w.revision.clone(),
+                        webhook: (*w).into(),
+                        decision: d.clone(),
+                    },
+                    notes,
+                }
+            }
+            [(w, d)] => {
+                for (other, od) in decided.iter().filter(|(o, _)| o.revision != w.revision) {
+                    notes.push(refusal_note(other, od));
+                }
+                Resolution::Injected {
+                    revision: w.revision.clone(),
+                    control_plane: self.control_plane_of(w),
+                    via: w.via.clone(),
+                    webhook: (*w).into(),
+                    notes,
+                    decision: Some(d.clone()),
+                }
+            }
+            _ => Resolution::Conflict {
                 candidates: matched
                     .iter()
-                    .map(|w| Candidate {
-                        revision: w.revision.clone(),
-                        via: w.via.clone(),
-                        webhook: (*w).into(),
+                    .filter_map(|w| {
+                        let (_, d) = decided.iter().find(|(o, _)| o.revision == w.revision)?;
+                        d.injects().then(|| Candidate::new(w, Some(d.clone())))
                     })
                     .collect(),
-            };
+            },
         }
-        let revision = self.revision(&first.revision);
-        let control_plane = revision.map_or_else(
+    }
+
+    /// The first matching webhook of each revision, in call order, with that
+    /// revision's istiod decision.
+    fn decisions<'w>(
+        &self,
+        namespace: &str,
+        pod: PodView<'_>,
+        matched: &[&'w Webhook],
+    ) -> Vec<(&'w Webhook, PodDecision)> {
+        let mut out: Vec<(&Webhook, PodDecision)> = Vec::new();
+        for w in matched {
+            if out.iter().any(|(o, _)| o.revision == w.revision) {
+                continue;
+            }
+            out.push((
+                w,
+                self.istiod_decision(namespace, pod, self.revision(&w.revision)),
+            ));
+        }
+        out
+    }
+
+    fn control_plane_of(&self, w: &Webhook) -> ObjectRef {
+        self.revision(&w.revision).map_or_else(
             || {
                 ObjectRef::new(
                     "MutatingWebhookConfiguration",
                     None,
-                    first.configuration.clone(),
+                    w.configuration.clone(),
                 )
             },
             |r| r.control_plane.clone(),
-        );
-        let decision = pod.map(|p| self.istiod_decision(namespace, p, revision));
-        if let Some(d) = &decision
-            && !d.injects()
+        )
+    }
+
+    /// The verdict of [`Mesh::resolve_labels`] without its reasons: the status of a
+    /// large cluster calls this once per pod.
+    pub fn verdict(
+        &self,
+        namespace: &str,
+        namespace_labels: &Labels,
+        pod: Option<PodView<'_>>,
+    ) -> Verdict<'_> {
+        let pod_labels = pod.map_or(NO_LABELS, |p| p.labels);
+        let mut revisions: Vec<&str> = Vec::new();
+        for w in self
+            .webhooks()
+            .iter()
+            .filter(|w| w.matches_namespace(namespace_labels) && w.matches_object(pod_labels))
         {
-            return Resolution::NotInjected {
-                reason: NotInjected::Refused {
-                    revision: first.revision.clone(),
-                    webhook: (*first).into(),
-                    decision: d.clone(),
-                },
-                notes,
-            };
+            if !revisions.contains(&w.revision.as_str()) {
+                revisions.push(&w.revision);
+            }
         }
-        Resolution::Injected {
-            revision: first.revision.clone(),
-            control_plane,
-            via: first.via.clone(),
-            webhook: (*first).into(),
-            notes,
-            decision,
+        if let Some(p) = pod {
+            revisions.retain(|r| {
+                self.istiod_decision(namespace, p, self.revision(r))
+                    .injects()
+            });
+        }
+        match revisions.as_slice() {
+            [] => Verdict::NotInjected,
+            [one] => Verdict::Injected(one),
+            _ => {
+                revisions.sort_unstable();
+                Verdict::Conflict(revisions)
+            }
         }
     }
 
     /// Just the injecting revision of [`Mesh::resolve_labels`] (`None` for not
-    /// injected and for a conflict), without building reasons: the status of a
-    /// large cluster calls this once per pod.
+    /// injected and for a conflict).
     pub fn injecting_revision(
         &self,
         namespace: &str,
         namespace_labels: &Labels,
         pod: Option<PodView<'_>>,
     ) -> Option<&str> {
-        let pod_labels = pod.map_or(NO_LABELS, |p| p.labels);
-        let mut matched = self
-            .webhooks()
-            .iter()
-            .filter(|w| w.matches_namespace(namespace_labels) && w.matches_object(pod_labels));
-        let first = matched.next()?;
-        if matched.any(|w| w.revision != first.revision) {
-            return None;
-        }
-        if let Some(p) = pod
-            && !self
-                .istiod_decision(namespace, p, self.revision(&first.revision))
-                .injects()
-        {
-            return None;
-        }
-        Some(&first.revision)
+        self.verdict(namespace, namespace_labels, pod).revision()
     }
 
     /// istiod's decision for a pod its webhook received; a webhook sending to a
@@ -122,4 +192,12 @@ impl Mesh {
             ),
         }
     }
+}
+
+/// A revision whose webhook also received the pod but whose istiod declines it.
+fn refusal_note(w: &Webhook, d: &PodDecision) -> String {
+    format!(
+        "webhook {} of {} also sends the pod to revision {}, whose istiod does not inject it: {d}",
+        w.name, w.configuration, w.revision
+    )
 }

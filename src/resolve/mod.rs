@@ -5,18 +5,22 @@
 //!
 //! 1. Every injection webhook whose `namespaceSelector` admits the namespace labels
 //!    and whose `objectSelector` admits the pod labels receives the pod. None: not
-//!    injected. Several sending to different revisions: a conflict (istioctl
-//!    analyze IST0139); the first by configuration name would win in practice.
-//! 2. The receiving istiod applies `injectRequired` (istio
-//!    `pkg/kube/inject/inject.go`): `hostNetwork` pods and the system namespaces
-//!    are refused; the pod's `sidecar.istio.io/inject` label (else annotation)
-//!    decides when it says `y|yes|true|on` (inject) or anything else non-empty
-//!    (refuse); otherwise `neverInjectSelector`, then `alwaysInjectSelector`, then
-//!    the policy (`enabled` injects, `disabled` does not, any other never does).
+//!    injected.
+//! 2. Each receiving istiod applies its own `injectRequired` (istio
+//!    `pkg/kube/inject/inject.go`) and, when it is false, allows the pod unpatched
+//!    (`pkg/kube/inject/webhook.go` `inject()`): `hostNetwork` pods and the system
+//!    namespaces are refused; the pod's `sidecar.istio.io/inject` label (else
+//!    annotation) decides when it says `y|yes|true|on` (inject) or anything else
+//!    non-empty (refuse); otherwise `neverInjectSelector`, then
+//!    `alwaysInjectSelector`, then the policy (`enabled` injects, `disabled` does
+//!    not, any other never does).
+//! 3. No istiod injects: not injected. One: that revision. Two or more: a conflict,
+//!    double injection (istioctl analyze IST0139).
 //!
 //! A namespace is resolved with a pod that has no labels, and step 2 skipped: so a
 //! Maistra member namespace's injector is its control plane, even though its pods
-//! must opt in.
+//! must opt in, and a namespace two revisions' webhooks match is a conflict even
+//! when one of the istiods injects only pods that opt in.
 //!
 //! ```
 //! use meshrev::{Mesh, Snapshot};
@@ -48,7 +52,7 @@ mod prose;
 
 pub use self::decision::{PodDecision, PodView, ValueSource, inject_required};
 pub use self::no_match::NoMatch;
-pub use self::outcome::{Candidate, NotInjected, Resolution, WebhookRef};
+pub use self::outcome::{Candidate, NotInjected, Resolution, Verdict, WebhookRef};
 use crate::labels::{self, Labels};
 use crate::mesh::Mesh;
 use crate::snapshot::{Pod, PodTemplate, Workload};

@@ -37,6 +37,49 @@ pub struct Candidate {
     pub via: Via,
     /// The webhook.
     pub webhook: WebhookRef,
+    /// The decision of the revision's istiod (absent when resolving a namespace).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<PodDecision>,
+}
+
+impl Candidate {
+    pub(super) fn new(w: &Webhook, decision: Option<PodDecision>) -> Self {
+        Candidate {
+            revision: w.revision.clone(),
+            via: w.via.clone(),
+            webhook: w.into(),
+            decision,
+        }
+    }
+}
+
+/// A resolution's verdict without its reasons (what status reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict<'a> {
+    /// One revision injects.
+    Injected(&'a str),
+    /// Nothing injects.
+    NotInjected,
+    /// Two or more revisions inject (sorted names): double injection.
+    Conflict(Vec<&'a str>),
+}
+
+impl<'a> Verdict<'a> {
+    /// The injecting revision, if exactly one injects.
+    pub fn revision(&self) -> Option<&'a str> {
+        match self {
+            Verdict::Injected(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The revisions that would all inject (empty unless a conflict).
+    pub fn conflict(&self) -> &[&'a str] {
+        match self {
+            Verdict::Conflict(r) => r,
+            _ => &[],
+        }
+    }
 }
 
 /// The outcome of resolving one namespace, template or pod.
@@ -65,9 +108,11 @@ pub enum Resolution {
         /// Labels that were present but lost to a rule with precedence.
         notes: Vec<String>,
     },
-    /// Webhooks of several revisions match: double injection.
+    /// Several revisions would inject: double injection. For a namespace, webhooks of
+    /// several revisions match; for a pod, also the istiod of each decides to inject.
     Conflict {
-        /// The matching webhooks, in the order the API server calls them.
+        /// The matching webhooks of the revisions that inject, in the order the API
+        /// server calls them.
         candidates: Vec<Candidate>,
     },
 }
@@ -101,8 +146,22 @@ impl Resolution {
         }
     }
 
-    /// Whether webhooks of several revisions match.
+    /// Whether several revisions would inject.
     pub fn is_conflict(&self) -> bool {
         matches!(self, Resolution::Conflict { .. })
+    }
+
+    /// The verdict alone: what [`Mesh::verdict`](crate::Mesh::verdict) answers.
+    pub fn verdict(&self) -> Verdict<'_> {
+        match self {
+            Resolution::Injected { revision, .. } => Verdict::Injected(revision),
+            Resolution::NotInjected { .. } => Verdict::NotInjected,
+            Resolution::Conflict { candidates } => {
+                let mut r: Vec<&str> = candidates.iter().map(|c| c.revision.as_str()).collect();
+                r.sort_unstable();
+                r.dedup();
+                Verdict::Conflict(r)
+            }
+        }
     }
 }
