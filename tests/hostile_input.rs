@@ -131,14 +131,16 @@ fn a_label_given_twice_is_refused_in_yaml_and_json() {
 /// text as written.
 #[test]
 fn plain_scalars_in_string_fields_are_read_as_their_text() {
-    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-17420e94-x\n  namespace: mercury\n  labels:\n    pod-template-hash: 17420e94\n    version: 1.20\n    release: 0x1A\n    canary: yes\n  annotations:\n    build: 12345\nspec:\n  containers:\n  - name: web\n";
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-17420e94-x\n  namespace: mercury\n  labels:\n    pod-template-hash: 17420e94\n    version: 1.20\n    release: 0x1A\n    canary: yes\n  annotations:\n    sidecar.istio.io/build: 12345\n    prometheus.io/port: 15020\nspec:\n  containers:\n  - name: web\n";
     let s = meshrev::Snapshot::from_yaml(yaml).unwrap();
     let pod = s.pod("mercury", "web-17420e94-x").unwrap();
     assert_eq!(pod.meta.labels["pod-template-hash"], "17420e94");
     assert_eq!(pod.meta.labels["version"], "1.20");
     assert_eq!(pod.meta.labels["release"], "0x1A");
     assert_eq!(pod.meta.labels["canary"], "yes");
-    assert_eq!(pod.meta.annotations["build"], "12345");
+    assert_eq!(pod.meta.annotations["sidecar.istio.io/build"], "12345");
+    // Of a pod's annotations only the mesh's own are kept.
+    assert!(!pod.meta.annotations.contains_key("prometheus.io/port"));
     // Non-string fields keep their types: `replicas: two` is still refused.
     let err = meshrev::Snapshot::from_yaml(
         "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: mercury}\nspec: {replicas: two, template: {}}\n",
