@@ -2,15 +2,15 @@
 //! label selectors.
 //!
 //! Injection is decided by label selectors on namespaces and pods, so this module
-//! is the vocabulary the rest of the crate speaks. Selector *evaluation* is
-//! delegated to [`kube_core::Selector`], the kube-rs ecosystem's implementation of
-//! Kubernetes semantics; this module adds what kube-core does not check: syntax of
-//! keys and values, and which operator takes which values, with errors that name
-//! the offending field.
+//! is the vocabulary the rest of the crate speaks: syntax of keys and values,
+//! which operator takes which values (errors name the offending field), and
+//! selector evaluation with Kubernetes semantics. The evaluation is a few lines of
+//! its own rather than kube-core's `Selector`, because kube-core depends on
+//! k8s-openapi, which would force a Kubernetes version feature on every user
+//! (`tests/selector_agreement.rs` checks that both always agree).
 
 use std::collections::BTreeMap;
 
-use kube_core::{Expression, SelectorExt};
 use serde::{Deserialize, Serialize};
 
 /// Namespace (and pod) label naming the revision or tag that should inject.
@@ -140,14 +140,14 @@ pub fn check_label_value(value: &str) -> Result<(), String> {
     check_qualified_segment(value, "the value")
 }
 
-/// A Kubernetes `LabelSelector`, valid by construction, with its compiled form.
+/// A Kubernetes `LabelSelector`, valid by construction.
 ///
 /// Like kube-core's `Selector`, the fields are private: a selector is built only
 /// through [`LabelSelector::new`], the builders, or deserialization, each of which
-/// checks every key, value and operator as the API server does. The
-/// [`kube_core::Selector`] that evaluates it is built at the same time and kept
-/// inside, so the value and what matches can never disagree. An empty selector
-/// matches everything; `None` where a selector is optional means the same.
+/// checks every key, value and operator as the API server does. Evaluation reads
+/// those same fields (there is no second, compiled copy), so the value and what
+/// matches can never disagree. An empty selector matches everything; `None` where
+/// a selector is optional means the same.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", try_from = "RawLabelSelector")]
 pub struct LabelSelector {
@@ -155,8 +155,6 @@ pub struct LabelSelector {
     match_labels: Labels,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     match_expressions: Vec<Requirement>,
-    #[serde(skip)]
-    compiled: kube_core::Selector,
 }
 
 /// The serialized shape, checked into a [`LabelSelector`] by `TryFrom`.
@@ -178,7 +176,6 @@ impl TryFrom<RawLabelSelector> for LabelSelector {
 
 impl PartialEq for LabelSelector {
     fn eq(&self, other: &Self) -> bool {
-        // The compiled form is a function of these two.
         self.match_labels == other.match_labels && self.match_expressions == other.match_expressions
     }
 }
@@ -288,7 +285,7 @@ impl Requirement {
         })
     }
 
-    /// A requirement meshrev renders itself (see [`LabelSelector::compiled`]).
+    /// A requirement meshrev renders itself (see [`LabelSelector::unchecked`]).
     pub(crate) fn unchecked(key: &str, operator: Operator, values: &[&str]) -> Self {
         Requirement {
             key: key.to_owned(),
@@ -312,13 +309,33 @@ impl Requirement {
         &self.values
     }
 
-    fn expression(&self) -> Expression {
-        let values = self.values.iter().cloned().collect();
+    /// Whether `labels` satisfy it: `In` needs the key with one of the values,
+    /// `NotIn` holds for an absent key or another value, `Exists` and
+    /// `DoesNotExist` look at the key only (Kubernetes `labels.Requirement.Matches`).
+    pub fn matches(&self, labels: &Labels) -> bool {
+        let value = labels.get(&self.key);
         match self.operator {
-            Operator::In => Expression::In(self.key.clone(), values),
-            Operator::NotIn => Expression::NotIn(self.key.clone(), values),
-            Operator::Exists => Expression::Exists(self.key.clone()),
-            Operator::DoesNotExist => Expression::DoesNotExist(self.key.clone()),
+            Operator::In => value.is_some_and(|v| self.values.contains(v)),
+            Operator::NotIn => value.is_none_or(|v| !self.values.contains(v)),
+            Operator::Exists => value.is_some(),
+            Operator::DoesNotExist => value.is_none(),
+        }
+    }
+}
+
+impl std::fmt::Display for Requirement {
+    /// `key in (a,b)`, `key notin (a,b)` (values sorted, once each), `key`, `!key`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let values = || {
+            let set: std::collections::BTreeSet<&str> =
+                self.values.iter().map(String::as_str).collect();
+            set.into_iter().collect::<Vec<_>>().join(",")
+        };
+        match self.operator {
+            Operator::In => write!(f, "{} in ({})", self.key, values()),
+            Operator::NotIn => write!(f, "{} notin ({})", self.key, values()),
+            Operator::Exists => write!(f, "{}", self.key),
+            Operator::DoesNotExist => write!(f, "!{}", self.key),
         }
     }
 }
@@ -342,23 +359,17 @@ impl LabelSelector {
             check_label_key(k).map_err(|e| format!("matchLabels key {k:?}: {e}"))?;
             check_label_value(v).map_err(|e| format!("matchLabels value {v:?} of {k:?}: {e}"))?;
         }
-        Ok(Self::compiled(match_labels, match_expressions))
+        Ok(Self::unchecked(match_labels, match_expressions))
     }
 
-    /// Builds the selector and its compiled form without checking the labels.
-    /// Only for selectors meshrev renders itself from names it already holds (the
-    /// chart's webhooks): evaluation never depends on syntax, and the API server
-    /// would have refused an invalid one before any pod reached it.
-    pub(crate) fn compiled(match_labels: Labels, match_expressions: Vec<Requirement>) -> Self {
-        let mut compiled: kube_core::Selector = match_labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        compiled.extend(match_expressions.iter().map(Requirement::expression));
+    /// Builds the selector without checking the labels. Only for selectors
+    /// meshrev renders itself from names it already holds (the chart's webhooks):
+    /// evaluation never depends on syntax, and the API server would have refused an
+    /// invalid one before any pod reached it.
+    pub(crate) fn unchecked(match_labels: Labels, match_expressions: Vec<Requirement>) -> Self {
         LabelSelector {
             match_labels,
             match_expressions,
-            compiled,
         }
     }
 
@@ -412,20 +423,37 @@ impl LabelSelector {
     pub fn with_requirement(self, requirement: Requirement) -> Self {
         let mut match_expressions = self.match_expressions;
         match_expressions.push(requirement);
-        Self::compiled(self.match_labels, match_expressions)
+        Self::unchecked(self.match_labels, match_expressions)
     }
 
     /// Whether `labels` satisfy this selector (Kubernetes semantics: `NotIn` and
     /// `DoesNotExist` hold for an absent key).
     pub fn matches(&self, labels: &Labels) -> bool {
-        self.compiled.matches(labels)
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|r| r.matches(labels))
     }
 }
 
 impl std::fmt::Display for LabelSelector {
     /// The selector in `kubectl -l` syntax (`a=b,c notin (d),!e`); empty matches all.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.compiled)
+        let mut first = true;
+        let mut sep = |f: &mut std::fmt::Formatter<'_>| {
+            let s = if first { "" } else { "," };
+            first = false;
+            f.write_str(s)
+        };
+        for (k, v) in &self.match_labels {
+            sep(f)?;
+            write!(f, "{k}={v}")?;
+        }
+        for r in &self.match_expressions {
+            sep(f)?;
+            write!(f, "{r}")?;
+        }
+        Ok(())
     }
 }
 
@@ -507,7 +535,7 @@ mod tests {
     }
 
     #[test]
-    fn a_selector_round_trips_through_serde_with_its_compiled_form() {
+    fn a_selector_round_trips_through_serde_and_still_matches() {
         let s = LabelSelector::everything()
             .with_label("app", "web")
             .and_then(|s| s.with(INJECTION, Operator::NotIn, &["disabled"]))

@@ -19,7 +19,18 @@
 //!
 //! It does no I/O towards a cluster and reads no clock. You bring objects in, as the
 //! text `kubectl get ... -o yaml` (or `-o json`) printed, or as `k8s-openapi` values
-//! your own client returned ([`SnapshotBuilder::add`]); you take plain values out.
+//! your own client returned ([`SnapshotBuilder::add_serialized`]); you take plain
+//! values out.
+//!
+//! # Features
+//!
+//! - `k8s-openapi` (off by default): `TryFrom<&k8s_openapi::...>` conversions and
+//!   `SnapshotBuilder::add` for typed objects. k8s-openapi builds only with a
+//!   Kubernetes version feature, which your binary picks
+//!   (`k8s-openapi = { version = "0.29", features = ["latest"] }`). Without the
+//!   feature nothing pulls k8s-openapi in, and objects of any k8s-openapi version
+//!   (or kube-rs `DynamicObject`s) go through
+//!   [`SnapshotBuilder::add_serialized`], their JSON read like text.
 //!
 //! # Collecting a snapshot
 //!
@@ -130,6 +141,12 @@ mod rollout;
 pub mod snapshot;
 pub mod status;
 pub mod topology;
+
+/// Re-exported: [`Topology::graph`] is a petgraph graph.
+pub use petgraph;
+/// Re-exported: [`SnapshotBuilder::add_value`] takes a `serde_json::Value`, and
+/// Sail `values` are one.
+pub use serde_json;
 
 pub use analyze::{Code, Finding, Severity, analyze, analyze_with_status};
 pub use error::{Error, Location, ObjectRef, Result};

@@ -68,7 +68,7 @@ pub fn is_member<'a>(
 /// The selector the operator puts in the `default` member roll it creates for a
 /// ClusterWide control plane.
 pub fn cluster_wide_default_selector() -> LabelSelector {
-    LabelSelector::compiled(
+    LabelSelector::unchecked(
         Labels::from([(labels::INJECTION.to_owned(), "enabled".to_owned())]),
         Vec::new(),
     )

@@ -111,7 +111,7 @@ const INJECT_NOT_FALSE: (&str, Operator, &[&str]) =
 /// already holds, and the API server would have refused the configuration had it
 /// not been a valid label value.
 fn sel(requirements: &[(&str, Operator, &[&str])]) -> LabelSelector {
-    LabelSelector::compiled(
+    LabelSelector::unchecked(
         labels::Labels::new(),
         requirements
             .iter()

@@ -9,25 +9,47 @@ use serde_json::Value;
 use super::Snapshot;
 use super::decode::{Decoded, Keep, Object, decode, type_name};
 use super::input;
+#[cfg(feature = "k8s-openapi")]
 use super::k8s::to_value;
 use super::parse;
 use crate::error::{Error, Location, ObjectRef, Result};
 
-/// Collects objects from text, files and `k8s-openapi` values into a [`Snapshot`].
+/// Collects objects from text, files, directories, readers and typed values
+/// into a [`Snapshot`]. Every method chains:
 ///
 /// ```
-/// use k8s_openapi::api::core::v1::Namespace;
+/// use meshrev::SnapshotBuilder;
+///
+/// let snapshot = SnapshotBuilder::new()
+///     .add_str("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: venus}\n")?
+///     .add_reader("<stdin>", "{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"mars\"}}".as_bytes())?
+///     .build();
+/// assert_eq!(snapshot.namespaces().count(), 2);
+/// # Ok::<(), meshrev::Error>(())
+/// ```
+///
+/// With the `k8s-openapi` feature, typed objects from a client go in as they are:
+///
+/// ```
+/// # #[cfg(feature = "k8s-openapi")] {
+/// use k8s_openapi::api::core::v1::{Namespace, Pod};
 /// use meshrev::SnapshotBuilder;
 ///
 /// let mut ns = Namespace::default();
 /// ns.metadata.name = Some("mercury".into());
-/// let mut builder = SnapshotBuilder::new();
-/// builder.add(&ns)?;
-/// builder.add_str("extra.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: venus}\n")?;
-/// let snapshot = builder.build();
-/// assert_eq!(snapshot.namespaces().count(), 2);
+/// let mut pod = Pod::default();
+/// pod.metadata.name = Some("web-1".into());
+/// pod.metadata.namespace = Some("mercury".into());
+/// pod.spec = Some(Default::default());
+/// let snapshot = SnapshotBuilder::new().add(&ns)?.add(&pod)?.build();
+/// assert!(snapshot.pod("mercury", "web-1").is_some());
+/// # }
 /// # Ok::<(), meshrev::Error>(())
 /// ```
+///
+/// Without it (an app on another k8s-openapi version, or kube-rs'
+/// `DynamicObject`), any object that serializes with its `apiVersion` and `kind`
+/// goes through [`SnapshotBuilder::add_serialized`], the same checks included.
 #[derive(Debug, Default)]
 pub struct SnapshotBuilder {
     snapshot: Snapshot,
@@ -149,8 +171,9 @@ impl SnapshotBuilder {
         self.ignored_files
     }
 
-    /// Adds one object as JSON with `apiVersion` and `kind` (e.g. a kube-rs
-    /// `DynamicObject` serialized, for CRDs that have no `k8s-openapi` type).
+    /// Adds one object (or a `kind: List`) as JSON with `apiVersion` and `kind`.
+    /// [`serde_json`](crate::serde_json) is re-exported, so callers need no
+    /// dependency of their own for the `Value`.
     pub fn add_value(&mut self, value: Value) -> Result<&mut Self> {
         self.values += 1;
         let location = Location {
@@ -162,8 +185,42 @@ impl SnapshotBuilder {
         Ok(self)
     }
 
+    /// Adds any object that serializes to Kubernetes JSON with its `apiVersion`
+    /// and `kind`: a `k8s-openapi` object of whatever version your app uses (its
+    /// `Serialize` writes both), a kube-rs `DynamicObject`, your own CRD struct.
+    /// The version-independent path: no `k8s-openapi` feature needed.
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// #[serde(rename_all = "camelCase")]
+    /// struct Ns { api_version: &'static str, kind: &'static str, metadata: Meta }
+    /// #[derive(serde::Serialize)]
+    /// struct Meta { name: &'static str }
+    ///
+    /// let ns = Ns { api_version: "v1", kind: "Namespace", metadata: Meta { name: "venus" } };
+    /// let snapshot = meshrev::SnapshotBuilder::new().add_serialized(&ns)?.build();
+    /// assert!(snapshot.namespace("venus").is_some());
+    /// # Ok::<(), meshrev::Error>(())
+    /// ```
+    pub fn add_serialized<T: serde::Serialize + ?Sized>(
+        &mut self,
+        object: &T,
+    ) -> Result<&mut Self> {
+        let value = serde_json::to_value(object).map_err(|e| Error::NotAnObject {
+            location: Location {
+                source: "<value>".into(),
+                document: self.values + 1,
+                item: None,
+            },
+            message: format!("cannot serialize it: {e}"),
+        })?;
+        self.add_value(value)
+    }
+
     /// Adds a `k8s-openapi` object (`Namespace`, `Pod`, `Deployment`, ...). It goes
     /// through the same checks as text, so both paths accept the same objects.
+    /// Needs the `k8s-openapi` feature.
+    #[cfg(feature = "k8s-openapi")]
     pub fn add<K>(&mut self, object: &K) -> Result<&mut Self>
     where
         K: k8s_openapi::Resource + serde::Serialize,
@@ -177,9 +234,10 @@ impl SnapshotBuilder {
         self.add_value(value)
     }
 
-    /// The snapshot.
-    pub fn build(self) -> Snapshot {
-        self.snapshot
+    /// The snapshot read so far; the builder is left empty (so that it can end a
+    /// chain of `&mut` calls).
+    pub fn build(&mut self) -> Snapshot {
+        std::mem::take(self).snapshot
     }
 
     /// A document is one object or a list (`kind: List`, or `PodList` and the like,

@@ -148,6 +148,7 @@ pub(crate) enum Keep {
     /// counted), like kinds the model does not read.
     MeshObjects,
     /// Conversion of one object a caller handed over: keep every readable kind.
+    #[cfg_attr(not(feature = "k8s-openapi"), allow(dead_code))]
     Readable,
 }
 

@@ -30,6 +30,7 @@ mod core;
 mod decode;
 mod edit;
 mod input;
+#[cfg(feature = "k8s-openapi")]
 mod k8s;
 mod kiali;
 mod maistra;
