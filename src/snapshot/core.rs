@@ -35,10 +35,7 @@ impl Namespace {
 /// A `v1/Pod`, slim: what injection and its record need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Pod {
-    /// Labels, annotations and owner references. Of the annotations, only the
-    /// mesh's own are kept at ingest (keys under `istio.io`, `*.istio.io`,
-    /// `maistra.io`, `*.maistra.io`, and `kubectl.kubernetes.io/restartedAt`):
-    /// the injector's record is among them, CNI and monitoring ones are not.
+    /// Labels, annotations (the injector's record) and owner references.
     pub meta: ObjectMeta,
     /// `spec.hostNetwork`: istiod never injects such a pod.
     pub host_network: bool,

@@ -459,30 +459,8 @@ fn container_names(ctx: &Ctx, field: &str, raw: Option<Vec<RawContainer>>) -> Re
         .collect()
 }
 
-/// Whether a pod annotation is one the mesh model reads or a mesh writes: the
-/// keys of Istio and Maistra (`istio.io/rev`, `sidecar.istio.io/status`,
-/// `sidecar.istio.io/inject`, `proxy.istio.io/config`, `maistra.io/...`) and
-/// `kubectl.kubernetes.io/restartedAt`. Pods are most of a snapshot, and the
-/// rest of their annotations (CNI network status, Prometheus, SCC) are most
-/// of a pod's metadata.
-fn mesh_annotation(key: &str) -> bool {
-    let Some((prefix, _)) = key.split_once('/') else {
-        return false;
-    };
-    let under = |domain: &str| {
-        prefix == domain
-            || prefix
-                .strip_suffix(domain)
-                .is_some_and(|p| p.ends_with('.'))
-    };
-    under("istio.io") || under("maistra.io") || key == RESTARTED_AT
-}
-
-const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
-
 fn pod(ctx: &Ctx, raw: RawPod) -> Result<Pod> {
-    let mut meta = meta(ctx, raw.metadata, true, false)?;
-    meta.annotations.retain(|k, _| mesh_annotation(k));
+    let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = ctx.required(raw.spec, "spec")?;
     let containers = ctx.required(spec.containers, "spec.containers")?;
     Ok(Pod {
