@@ -57,6 +57,8 @@
 //!     -> Findings   stable-coded problems: conflicting labels, double injection, ...
 //!     -> Topology   revisions, data planes, namespaces, workloads as a graph;
 //!                   DOT, Mermaid and Kiali-style JSON
+//!     -> Plan       waves of steps moving namespaces to a target revision, each
+//!                   proven on a copy of the model; kubectl script, runbook, rollback
 //! ```
 //!
 //! # Example: mid-migration from OSSM 2.6 to 3.0
@@ -110,13 +112,16 @@
 //! // The pod still runs the sidecar `basic` injected: it needs a restart.
 //! let status = Status::of(&mesh);
 //! let pod = &status.pods[0];
-//! assert_eq!((pod.injector.as_deref(), pod.running.as_str()), (Some("ossm3"), Some("basic")));
+//! assert_eq!((pod.injector.as_deref(), pod.running.revision()), (Some("ossm3"), Some("basic")));
 //! assert!(status.needs_restart().count() == 1);
 //! # Ok::<(), meshrev::Error>(())
 //! ```
 //!
 //! # Modules
 //!
+//! - [`domain`]: the mesh facts meshrev models (webhooks, istiod's decision, Sail,
+//!   Maistra, the migration), each with its upstream source; code, tests and
+//!   fixtures cite its sections (`docs/domain.md`).
 //! - [`snapshot`]: reading and validating cluster objects.
 //! - [`labels`]: well-known keys, name and label syntax, label selectors.
 //! - [`mesh`]: control-plane discovery for upstream Istio, Sail and Maistra.
@@ -125,6 +130,8 @@
 //! - [`analyze`](mod@analyze): findings with stable codes, each explained with its upstream source.
 //! - [`topology`]: the mesh as a petgraph graph, its queries, diffs and exports.
 //! - [`plan`]: migration plans as data: waves of steps with pre- and postconditions.
+//! - [`exec`]: carrying a plan out with any client: a sans-IO run, its journal,
+//!   and a simulated cluster with fault injection.
 
 #![warn(missing_docs)]
 // Errors carry the location, object and field they name; they are built only on
@@ -132,7 +139,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod analyze;
+#[doc = include_str!("../docs/domain.md")]
+pub mod domain {}
 mod error;
+pub mod exec;
 pub mod labels;
 pub mod mesh;
 pub mod plan;

@@ -10,7 +10,9 @@
 
 use crate::labels;
 use crate::mesh::Mesh;
-use crate::snapshot::{Edit, EditError, ObjectMeta, OwnerReference, Pod, WorkloadId, WorkloadKind};
+use crate::snapshot::{
+    Edit, EditError, ObjectMeta, OwnerReference, Pod, SidecarStatus, WorkloadId, WorkloadKind,
+};
 
 /// Init containers the injector adds (`istio-validation` with the CNI plugin).
 const INJECTED_INIT: [&str; 2] = ["istio-init", "istio-validation"];
@@ -48,7 +50,7 @@ impl Mesh {
     /// let restart = mesh.restart(&web)?;
     /// mesh.apply(&restart)?;
     /// let status = Status::of(&mesh);
-    /// assert!(status.pods.iter().all(|p| p.running.as_str() == Some("ossm3")));
+    /// assert!(status.pods.iter().all(|p| p.running.revision() == Some("ossm3")));
     /// assert_eq!(status.pods.len(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -132,12 +134,11 @@ impl Mesh {
                 meta.owner_references = vec![owner.clone()];
                 let mut containers = containers.clone();
                 let mut init_containers = app_init.clone();
+                let mut sidecar_status = None;
                 if let Some(r) = &revision {
                     meta.annotations.insert(labels::REV.to_owned(), r.clone());
-                    meta.annotations.insert(
-                        labels::SIDECAR_STATUS.to_owned(),
-                        injection_status(r, injected_init),
-                    );
+                    sidecar_status =
+                        Some(SidecarStatus::parse(&injection_status(r, injected_init)));
                     containers.push(labels::PROXY_CONTAINER.to_owned());
                     init_containers.push(injected_init.to_owned());
                 }
@@ -147,6 +148,7 @@ impl Mesh {
                     containers,
                     init_containers,
                     phase: Some("Running".to_owned()),
+                    sidecar_status,
                 }
             })
             .collect();

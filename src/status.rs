@@ -27,45 +27,87 @@
 //! let status = Status::of(&mesh);
 //! let web = &status.namespaces[0].workloads[0];
 //! assert_eq!(web.injector.as_deref(), Some("ossm3"));
-//! assert_eq!(web.running, ["basic"]);
+//! assert_eq!(web.running, [meshrev::status::Running::Revision("basic".into())]);
 //! assert!(web.needs_restart);
 //! # Ok::<(), meshrev::Error>(())
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
 use crate::resolve::Verdict;
-use crate::snapshot::{Pod, PodController};
+use crate::snapshot::{Pod, PodController, SidecarStatus, WorkloadKind};
 
 /// The revision that injected a running pod, from the record the injector left.
+///
+/// In JSON (the status contract): the revision name, `"unknown"`, or `null`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Running {
     /// The `istio.io/rev` annotation, else the `revision` in `sidecar.istio.io/status`.
     Revision(String),
-    /// An `istio-proxy` container but no record of who injected it.
+    /// An `istio-proxy` container (or an injection record) but no record of
+    /// which revision injected it.
     Unknown,
     /// No sidecar.
     None,
 }
 
+/// The JSON word for [`Running::Unknown`], only at the serde edge.
+const UNKNOWN_JSON: &str = "unknown";
+
 impl Running {
-    /// The revision name, `"unknown"`, or `None`.
-    pub fn as_str(&self) -> Option<&str> {
+    /// The revision, when the record names one.
+    pub fn revision(&self) -> Option<&str> {
         match self {
             Running::Revision(r) => Some(r),
-            Running::Unknown => Some("unknown"),
+            Running::Unknown | Running::None => None,
+        }
+    }
+
+    /// Whether the pod has a sidecar (of a known revision or not).
+    pub fn has_sidecar(&self) -> bool {
+        !matches!(self, Running::None)
+    }
+
+    /// The short form the status JSON and the graph exports print: the revision,
+    /// `unknown`, or nothing. For output only; match on the variants to decide.
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            Running::Revision(r) => Some(r),
+            Running::Unknown => Some(UNKNOWN_JSON),
             Running::None => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Running {
+    /// `revision basic`, `a sidecar of unknown revision`, `no sidecar`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Running::Revision(r) => write!(f, "revision {r}"),
+            Running::Unknown => f.write_str("a sidecar of unknown revision"),
+            Running::None => f.write_str("no sidecar"),
         }
     }
 }
 
 impl Serialize for Running {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.as_str().serialize(s)
+        self.label().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Running {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Option::<String>::deserialize(d)? {
+            None => Running::None,
+            Some(r) if r == UNKNOWN_JSON => Running::Unknown,
+            Some(r) => Running::Revision(r),
+        })
     }
 }
 
@@ -77,40 +119,30 @@ pub struct MalformedStatus {
 }
 
 /// Reads the injector's record on a pod, as istioctl does: the `istio.io/rev`
-/// annotation first, then `sidecar.istio.io/status`'s `revision`; pod *labels*
-/// say nothing about who injected.
+/// annotation first, then `sidecar.istio.io/status`'s `revision` (parsed once at
+/// ingest, [`Pod::sidecar_status`]); pod *labels* say nothing about who injected.
+/// A malformed status is returned even when the annotation decides, so that a
+/// broken record is always reported.
 pub fn running_revision(pod: &Pod) -> (Running, Option<MalformedStatus>) {
-    // The status is parsed even when the annotation decides, so that a broken
-    // record is always reported.
-    let mut malformed = None;
-    let mut status_revision = None;
-    if let Some(status) = pod.meta.annotations.get(labels::SIDECAR_STATUS) {
-        match serde_json::from_str::<serde_json::Value>(status) {
-            Ok(v) => {
-                status_revision = v
-                    .get("revision")
-                    .and_then(serde_json::Value::as_str)
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_owned);
-            }
-            Err(e) => {
-                malformed = Some(MalformedStatus {
-                    message: e.to_string(),
-                })
-            }
-        }
-    }
+    let malformed = match &pod.sidecar_status {
+        Some(SidecarStatus::Malformed { message, .. }) => Some(MalformedStatus {
+            message: message.clone(),
+        }),
+        _ => None,
+    };
     let annotated = pod
         .meta
         .annotations
         .get(labels::REV)
         .filter(|r| !r.is_empty())
-        .cloned();
-    let running = match annotated.or(status_revision) {
-        Some(rev) => Running::Revision(rev),
-        None if pod.has_proxy() || pod.meta.annotations.contains_key(labels::SIDECAR_STATUS) => {
-            Running::Unknown
-        }
+        .map(String::as_str);
+    let recorded = pod
+        .sidecar_status
+        .as_ref()
+        .and_then(SidecarStatus::revision);
+    let running = match annotated.or(recorded) {
+        Some(rev) => Running::Revision(rev.to_owned()),
+        None if pod.has_proxy() || pod.sidecar_status.is_some() => Running::Unknown,
         None => Running::None,
     };
     (running, malformed)
@@ -153,8 +185,8 @@ pub struct RevisionStatus {
     pub default: bool,
     /// The Sail operator's "in use" verdict (sail-operator `pkg/revision`).
     pub in_use: bool,
-    /// What keeps it in use, as sentences.
-    pub in_use_by: Vec<String>,
+    /// What keeps it in use (JSON: one sentence each).
+    pub in_use_by: Vec<InUse>,
     /// Not in use, injects no namespace, and not an Istio's active revision: safe to remove.
     pub prunable: bool,
     /// Namespaces whose injector it is (its data plane). A Maistra control plane's
@@ -177,8 +209,21 @@ pub struct NamespaceStatus {
     /// `injector` is then null). JSON: present only when not empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict: Vec<String>,
+    /// `namespace/service` of a matching webhook no istiod serves, whose
+    /// `failurePolicy: Fail` makes the API server reject such a pod (`injector` is
+    /// then null). JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
     /// Why, as a sentence.
     pub reason: String,
+    /// The injector when this namespace is its own control plane's home (a Maistra
+    /// control plane's namespace, which its operator labels a member of itself):
+    /// the injector's webhook receives pods here (gateways that opt in), but the
+    /// namespace is not in that revision's data plane (`revisions[].namespaces`), so
+    /// it does not keep the revision in use or block its removal. JSON: present
+    /// only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_plane_of: Option<String>,
     /// Its workloads.
     pub workloads: Vec<WorkloadStatus>,
 }
@@ -189,8 +234,8 @@ pub struct NamespaceStatus {
 /// pods, with `missing: true`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkloadStatus {
-    /// The kind.
-    pub kind: String,
+    /// The kind (JSON: the Kubernetes kind name, `Pod` for a bare pod).
+    pub kind: Kind,
     /// The name.
     pub name: String,
     /// The revision that would inject a pod created from its template now.
@@ -199,8 +244,13 @@ pub struct WorkloadStatus {
     /// null): double injection. JSON: present only when not empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict: Vec<String>,
-    /// The revisions its live pods were injected by (`unknown` for a sidecar with no record).
-    pub running: Vec<String>,
+    /// `namespace/service` when the API server would reject such a pod. JSON:
+    /// present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
+    /// What its live pods run, each once, never [`Running::None`] (JSON: the
+    /// revision names, `unknown` for a sidecar with no record, sorted as text).
+    pub running: Vec<Running>,
     /// Some live pod runs another revision than the injector (or none, or has a
     /// sidecar the injector would not add).
     pub needs_restart: bool,
@@ -211,6 +261,78 @@ pub struct WorkloadStatus {
     /// only when true).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub missing: bool,
+}
+
+/// The kind of a [`WorkloadStatus`]: a workload kind meshrev reads, a bare pod,
+/// or a controller of another kind that only its pods' owner references name.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A Deployment, StatefulSet, DaemonSet, ... (in the snapshot or missing from it).
+    Workload(WorkloadKind),
+    /// A pod with no controller.
+    BarePod,
+    /// A controller kind meshrev does not read (e.g. an Argo `Rollout`), missing
+    /// from the snapshot by definition.
+    Other(String),
+}
+
+impl Kind {
+    /// The kind for a Kubernetes kind name.
+    pub fn from_kind(kind: &str) -> Kind {
+        match (WorkloadKind::from_kind(kind), kind) {
+            (Some(k), _) => Kind::Workload(k),
+            (None, "Pod") => Kind::BarePod,
+            (None, other) => Kind::Other(other.to_owned()),
+        }
+    }
+
+    /// The Kubernetes kind name (`Pod` for a bare pod).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Kind::Workload(k) => k.as_str(),
+            Kind::BarePod => "Pod",
+            Kind::Other(k) => k,
+        }
+    }
+
+    /// The workload kind, unless it is a bare pod or a kind meshrev does not read.
+    pub fn workload(&self) -> Option<WorkloadKind> {
+        match self {
+            Kind::Workload(k) => Some(*k),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Kind {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Kind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Kind::from_kind(&String::deserialize(d)?))
+    }
 }
 
 /// One pod's view.
@@ -226,6 +348,10 @@ pub struct PodStatus {
     /// JSON: present only when not empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict: Vec<String>,
+    /// `namespace/service` when the API server would reject it if it were created
+    /// now. JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
     /// The revision that did inject it.
     pub running: Running,
 }
@@ -344,15 +470,19 @@ impl Status {
     }
 }
 
+/// The one rule for "the control plane's own namespace is not its data plane"
+/// (design notes; maistra/istio-operator `namespace_labels.go` labels it a member
+/// of itself), used by `revisions[].namespaces` and `control_plane_of` alike.
 fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
     r.family == Family::Maistra && r.namespace == namespace
 }
 
-/// A verdict as status reports it: `injector` and `conflict`.
+/// A verdict as status reports it: `injector`, `conflict`, `rejected`.
 #[derive(Clone)]
 struct Injector {
     revision: Option<String>,
     conflict: Vec<String>,
+    rejected: Option<String>,
 }
 
 impl Injector {
@@ -360,6 +490,7 @@ impl Injector {
         Injector {
             revision: v.revision().map(str::to_owned),
             conflict: v.conflict().iter().map(|r| (*r).to_owned()).collect(),
+            rejected: v.rejected().map(str::to_owned),
         }
     }
 }
@@ -418,6 +549,7 @@ impl NamespacePart {
                 name: pod.meta.name.clone(),
                 injector: injector.revision,
                 conflict: injector.conflict,
+                rejected: injector.rejected,
                 running,
             });
         }
@@ -426,19 +558,26 @@ impl NamespacePart {
             .map(|((kind, name), (injector, running))| {
                 let needs_restart = running.iter().any(|r| match r {
                     Running::Unknown => false,
-                    other => other.as_str() != injector.revision.as_deref(),
+                    Running::Revision(r) => Some(r.as_str()) != injector.revision.as_deref(),
+                    Running::None => injector.revision.is_some(),
                 });
-                let names: BTreeSet<String> = running
+                // Each once, in the order of their JSON text (the contract's order).
+                let mut distinct: Vec<Running> = running
                     .iter()
-                    .filter_map(|r| r.as_str().map(str::to_owned))
+                    .filter(|r| r.has_sidecar())
+                    .cloned()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
                     .collect();
+                distinct.sort_by(|a, b| a.label().cmp(&b.label()));
                 WorkloadStatus {
                     missing: missing.contains(&(kind.clone(), name.clone())),
-                    kind,
+                    kind: Kind::from_kind(&kind),
                     name,
                     injector: injector.revision,
                     conflict: injector.conflict,
-                    running: names.into_iter().collect(),
+                    rejected: injector.rejected,
+                    running: distinct,
                     needs_restart,
                     pods: running.len(),
                 }
@@ -449,7 +588,13 @@ impl NamespacePart {
                 name: ns.to_owned(),
                 injector: resolution.revision().map(str::to_owned),
                 conflict: Injector::of(&resolution.verdict()).conflict,
+                rejected: resolution.verdict().rejected().map(str::to_owned),
                 reason: resolution.to_string(),
+                control_plane_of: resolution
+                    .revision()
+                    .and_then(|r| mesh.revision(r))
+                    .filter(|r| is_own_control_plane_namespace(r, ns))
+                    .map(|r| r.name.clone()),
                 workloads,
             },
             pods,
@@ -482,7 +627,7 @@ fn progress(mesh: &Mesh, live: &[String], namespaces: &[NamespaceStatus]) -> Vec
             workloads: namespaces
                 .iter()
                 .flat_map(|ns| &ns.workloads)
-                .filter(|w| w.running.contains(&revision))
+                .filter(|w| w.running.iter().any(|r| r.revision() == Some(&revision)))
                 .count(),
             share: if total == 0 {
                 0.0
@@ -508,19 +653,23 @@ fn progress(mesh: &Mesh, live: &[String], namespaces: &[NamespaceStatus]) -> Vec
 /// in use (unlike [`is_live`]). Upstream also ignores pods whose namespace it did
 /// not list; a snapshot may simply lack the namespace, so here such a pod counts
 /// as in a namespace that references nothing.
-pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
+pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
     let leads_here = |name: &str| mesh.resolve_name(name).is_some_and(|r| r.name == rev.name);
     let mut by = Vec::new();
     for t in mesh.tags_of(&rev.name) {
-        by.push(format!("tag {} leads to it", t.name));
+        by.push(InUse::Tag {
+            tag: t.name.clone(),
+            source: t.source.clone(),
+        });
     }
     let s = mesh.snapshot();
     let mut referencing_nothing = BTreeSet::new();
     for ns in s.namespaces() {
         match namespace_reference(&ns.meta.labels) {
-            Some(name) if leads_here(name) => {
-                by.push(format!("namespace {} references {name}", ns.name()))
-            }
+            Some(name) if leads_here(name) => by.push(InUse::Namespace {
+                namespace: ns.name().to_owned(),
+                references: name.to_owned(),
+            }),
             Some(_) => {}
             None => {
                 referencing_nothing.insert(ns.name());
@@ -528,9 +677,9 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
         }
     }
     // istiorevision_controller.go: `if pod.Status.Phase == corev1.PodSucceeded { continue }`.
-    // Pods are summarised per namespace: one sentence a pod would swamp the output.
-    let mut injected: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut labelled: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    // Pods are grouped per namespace: one entry a pod would swamp the output.
+    let mut injected: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut labelled: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     for pod in s.pods().filter(|p| p.phase.as_deref() != Some("Succeeded")) {
         let ns = pod.namespace();
         if pod
@@ -539,7 +688,7 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
             .get(labels::REV)
             .is_some_and(|r| r == &rev.name)
         {
-            injected.entry(ns).or_default().push(&pod.meta.name);
+            injected.entry(ns).or_default().push(pod.meta.name.clone());
             continue;
         }
         let ns_references_nothing = referencing_nothing.contains(ns) || s.namespace(ns).is_none();
@@ -547,27 +696,107 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<String>) {
             && let Some(name) = pod_reference(&pod.meta.labels)
             && leads_here(name)
         {
-            labelled.entry((ns, name)).or_default().push(&pod.meta.name);
+            labelled
+                .entry((ns, name))
+                .or_default()
+                .push(pod.meta.name.clone());
         }
     }
     for (ns, pods) in injected {
-        by.push(format!(
-            "{} in {ns} injected by it ({})",
-            count_pods(pods.len()),
-            example(&pods)
-        ));
+        by.push(InUse::InjectedPods {
+            namespace: ns.to_owned(),
+            pods,
+        });
     }
     for ((ns, name), pods) in labelled {
-        by.push(format!(
-            "{} in {ns} reference {name} by label ({})",
-            count_pods(pods.len()),
-            example(&pods)
-        ));
+        by.push(InUse::LabelledPods {
+            namespace: ns.to_owned(),
+            references: name.to_owned(),
+            pods,
+        });
     }
     if rev.name == "default" && rev.injector.enable_namespaces_by_default {
-        by.push("it is the default revision and enableNamespacesByDefault is on".to_owned());
+        by.push(InUse::EnableNamespacesByDefault);
     }
     (!by.is_empty(), by)
+}
+
+/// What keeps a revision in use, by the Sail operator's rules ([`in_use`]), with
+/// the objects that reference it. In JSON (and `Display`): one sentence each.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InUse {
+    /// A tag leads to it.
+    Tag {
+        /// The tag.
+        tag: String,
+        /// The object defining the tag.
+        source: ObjectRef,
+    },
+    /// A namespace's labels reference it (or a tag leading to it).
+    Namespace {
+        /// The namespace.
+        namespace: String,
+        /// The revision or tag its labels name (`default` for `istio-injection=enabled`).
+        references: String,
+    },
+    /// Pods (not `Succeeded`) whose `istio.io/rev` annotation names it.
+    InjectedPods {
+        /// Their namespace.
+        namespace: String,
+        /// The pods, by name.
+        pods: Vec<String>,
+    },
+    /// Pods in a namespace that references nothing, whose labels reference it.
+    LabelledPods {
+        /// Their namespace.
+        namespace: String,
+        /// The revision or tag their labels name.
+        references: String,
+        /// The pods, by name.
+        pods: Vec<String>,
+    },
+    /// It is `default` and `enableNamespacesByDefault` is on.
+    EnableNamespacesByDefault,
+}
+
+impl std::fmt::Display for InUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InUse::Tag { tag, .. } => write!(f, "tag {tag} leads to it"),
+            InUse::Namespace {
+                namespace,
+                references,
+            } => write!(f, "namespace {namespace} references {references}"),
+            InUse::InjectedPods { namespace, pods } => write!(
+                f,
+                "{} in {namespace} injected by it ({})",
+                count_pods(pods.len()),
+                example(pods)
+            ),
+            InUse::LabelledPods {
+                namespace,
+                references,
+                pods,
+            } => write!(
+                f,
+                "{} in {namespace} reference {references} by label ({})",
+                count_pods(pods.len()),
+                example(pods)
+            ),
+            InUse::EnableNamespacesByDefault => {
+                f.write_str("it is the default revision and enableNamespacesByDefault is on")
+            }
+        }
+    }
+}
+
+impl Serialize for InUse {
+    /// The sentence: the status JSON contract predates the structured form.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 fn count_pods(n: usize) -> String {
@@ -579,10 +808,10 @@ fn count_pods(n: usize) -> String {
 }
 
 /// The first pod's name, and how many more.
-fn example(pods: &[&str]) -> String {
+fn example(pods: &[String]) -> String {
     match pods {
         [] => String::new(),
-        [one] => (*one).to_owned(),
+        [one] => one.clone(),
         [first, rest @ ..] => format!("{first} and {} more", rest.len()),
     }
 }

@@ -354,3 +354,148 @@ fn a_pod_whose_statefulset_was_not_collected_gets_the_statefulset_restart() {
     assert!(stdout.contains("warning[MR0025 workload-missing] StatefulSet ledger/redis"));
     assert!(!stdout.contains("Pod ledger/redis-0"), "{stdout}");
 }
+
+// ------------------------------------------------ filters, explain, JSON
+
+const STORY_02: &str = "fixtures/ossm-2.6-to-3.0/02-mercury-relabelled.yaml";
+
+#[test]
+fn namespace_filters_narrow_status_analyze_and_graph() {
+    let out = run(&[
+        "status", "--format", "json", "-n", "mercury", "-n", "venus", STORY_02,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = status["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mercury", "venus"]);
+    assert!(
+        status["pods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["namespace"] == "mercury" || p["namespace"] == "venus")
+    );
+
+    // A label selector over namespaces: the one relabelled to ossm3.
+    let out = run(&[
+        "status",
+        "--format",
+        "json",
+        "-l",
+        "istio.io/rev in (ossm3)",
+        STORY_02,
+    ]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = status["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["mercury"]);
+    // Progress counts the selected namespaces' pods only: all still on basic.
+    let basic = status["progress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["revision"] == "basic")
+        .unwrap();
+    assert_eq!(basic["share"], 1.0);
+
+    let out = run(&["analyze", "--format", "json", "-n", "venus", STORY_02]);
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings.as_array().unwrap().len(), 0, "{findings}");
+    assert!(
+        text(&out.stderr).contains("about other namespaces or cluster-scoped objects not shown")
+    );
+
+    let out = run(&["graph", "--format", "mermaid", "-n", "mercury", STORY_02]);
+    let graph = text(&out.stdout);
+    assert!(graph.contains("namespace_3Amercury") && !graph.contains("namespace_3Avenus"));
+
+    let out = run(&["status", "-n", "nowhere", STORY_02]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("namespace nowhere is not in the snapshot"));
+    let out = run(&["status", "-l", "a in b", STORY_02]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn explain_picks_among_same_named_workloads_by_kind() {
+    let dir = scratch("same-names");
+    let sts = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web, namespace: shop}\n\
+               spec:\n  template:\n    metadata: {labels: {app: web-db}}\n";
+    std::fs::write(dir.join("sts.yaml"), sts).unwrap();
+    let files = [
+        data("shop-namespace.yaml"),
+        data("shop-deployment.yaml"),
+        dir.join("sts.yaml").display().to_string(),
+    ];
+    let with = |target: &str, extra: &[&str]| {
+        let mut args = vec!["explain", target];
+        args.extend_from_slice(extra);
+        args.extend(files.iter().map(String::as_str));
+        run(&args)
+    };
+    let out = with("shop/web", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "shop/web names 2 objects: pick one with shop/Deployment/web or shop/StatefulSet/web"
+        ),
+        "{err}"
+    );
+    for (target, extra, heading) in [
+        ("shop/Deployment/web", &[][..], "Deployment shop/web"),
+        ("shop/sts/web", &[], "StatefulSet shop/web"),
+        ("statefulsets/web", &["-n", "shop"], "StatefulSet shop/web"),
+    ] {
+        let out = with(target, extra);
+        assert!(out.status.success(), "{target}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(heading), "{target}");
+    }
+    let out = with("shop/Gizmo/web", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown kind \"Gizmo\""));
+}
+
+#[test]
+fn explain_and_inspect_speak_json() {
+    let out = run(&["explain", "--format", "json", "mercury/web", STORY_02]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["namespace"]["injector"], "ossm3");
+    assert_eq!(doc["namespace"]["in_snapshot"], true);
+    assert_eq!(doc["workload"]["kind"], "Deployment");
+    assert_eq!(doc["workload"]["injector"], "ossm3");
+    assert_eq!(doc["workload"]["status"]["needs_restart"], true);
+    assert_eq!(doc["workload"]["status"]["running"][0], "basic");
+
+    let out = run(&["inspect", "--format", "json", STORY_02]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["objects"]["ServiceMeshControlPlane"], 1);
+    assert!(
+        doc["control_planes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "Istio" && c["name"] == "ossm3")
+    );
+}
+
+#[test]
+fn explain_of_a_namespace_not_in_the_snapshot_says_so() {
+    let out = run(&["explain", "mercuri", STORY_02]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("namespace mercuri is not in the snapshot"));
+    // A pods-only namespace is explained, with the gap named first.
+    let out = run(&["explain", "shop/web-7d4b9-a", &data("shop-pods-list.yaml")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("namespace shop is not in the snapshot"));
+}

@@ -22,7 +22,10 @@ fn workloads(status: &Status, ns: &str) -> Vec<(String, Option<String>, Vec<Stri
             (
                 w.name.clone(),
                 w.injector.clone(),
-                w.running.clone(),
+                w.running
+                    .iter()
+                    .filter_map(|r| r.revision().map(str::to_owned))
+                    .collect(),
                 w.needs_restart,
             )
         })

@@ -119,8 +119,13 @@ fn delete(objects: &mut Vec<Value>, namespace: &str, kind: &str, name: &str) {
     }
 }
 
-/// A pod as `kubectl get -o json` would print it.
+/// A pod as `kubectl get -o json` would print it (the injection record back in
+/// its annotation).
 fn pod_json(p: &Pod) -> Value {
+    let mut annotations = p.meta.annotations.clone();
+    if let Some(record) = &p.sidecar_status {
+        annotations.insert("sidecar.istio.io/status".into(), record.to_annotation());
+    }
     json!({
         "apiVersion": "v1",
         "kind": "Pod",
@@ -128,7 +133,7 @@ fn pod_json(p: &Pod) -> Value {
             "name": p.meta.name,
             "namespace": p.meta.namespace,
             "labels": p.meta.labels,
-            "annotations": p.meta.annotations,
+            "annotations": annotations,
             "ownerReferences": p.meta.owner_references.iter().map(|o| {
                 let mut r = json!({"apiVersion": "apps/v1", "kind": o.kind, "name": o.name, "controller": o.controller});
                 if let Some(uid) = &o.uid { r["uid"] = json!(uid); }

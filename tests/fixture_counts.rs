@@ -182,6 +182,17 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "sail-in-place/01-before.yaml",
+        &[
+            ("Namespace", 4),
+            ("Pod", 7),
+            ("Deployment", 6),
+            ("ReplicaSet", 6),
+            ("Istio", 1),
+            ("IstioRevision", 1),
+        ],
+    ),
+    (
         "edge-cases/both-labels.yaml",
         &[
             ("Namespace", 4),
@@ -292,6 +303,16 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/dangling-tag-webhook.yaml",
+        &[
+            ("Namespace", 6),
+            ("MutatingWebhookConfiguration", 4),
+            ("Deployment", 6),
+            ("ReplicaSet", 5),
+            ("Pod", 5),
+        ],
+    ),
+    (
         "edge-cases/per-istiod-decision.yaml",
         &[
             ("Namespace", 4),
@@ -312,6 +333,29 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
             ("Deployment", 11),
             ("ReplicaSet", 9),
             ("Pod", 9),
+        ],
+    ),
+    (
+        "edge-cases/sail-name-clash.yaml",
+        &[
+            ("Namespace", 3),
+            ("Istio", 1),
+            ("IstioRevision", 2),
+            ("IstioRevisionTag", 2),
+            ("Deployment", 2),
+            ("ReplicaSet", 2),
+            ("Pod", 2),
+        ],
+    ),
+    (
+        "edge-cases/sail-tag-missing-target.yaml",
+        &[
+            ("Namespace", 4),
+            ("Istio", 1),
+            ("IstioRevisionTag", 2),
+            ("Deployment", 3),
+            ("ReplicaSet", 3),
+            ("Pod", 3),
         ],
     ),
     (

@@ -110,10 +110,16 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
             }
             let mut want = ew.running.clone();
             want.sort();
-            if gw.running != want {
+            // The expectations are written as the JSON prints them (`unknown`).
+            let running: Vec<String> = gw
+                .running
+                .iter()
+                .filter_map(|r| r.label().map(str::to_owned))
+                .collect();
+            if running != want {
                 problems.push(format!(
                     "workload {ns}/{w}: running {:?}, expected {:?}",
-                    gw.running, want
+                    running, want
                 ));
             }
         }
@@ -137,10 +143,10 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
                 mesh.resolve_pod(pod)
             ));
         }
-        if e.running.is_some() && got.running.as_str() != e.running.as_deref() {
+        if e.running.is_some() && got.running.label() != e.running.as_deref() {
             problems.push(format!(
                 "pod {p}: running {:?}, expected {:?}",
-                got.running.as_str(),
+                got.running.label(),
                 e.running
             ));
         }
@@ -148,8 +154,9 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
     problems
 }
 
-/// `expected` is a revision name, null, or `conflict: [a, b]` (the revisions whose
-/// webhooks all match).
+/// `expected` is a revision name, null, `conflict: [a, b]` (the revisions that
+/// would all inject), or `rejected: <namespace>/<service>` (the API server refuses
+/// the pod).
 fn same_injector(got: &Resolution, expected: &Option<String>) -> bool {
     match (got, expected.as_deref()) {
         (Resolution::Conflict { candidates }, Some(e)) if e.starts_with("conflict:") => {
@@ -163,6 +170,11 @@ fn same_injector(got: &Resolution, expected: &Option<String>) -> bool {
             let got: BTreeSet<&str> = candidates.iter().map(|c| c.revision.as_str()).collect();
             got == want
         }
+        (Resolution::Rejected { service, .. }, Some(e)) if e.starts_with("rejected:") => {
+            e.trim_start_matches("rejected:").trim() == service
+        }
+        // A double injection or a rejection is never "null".
+        (Resolution::Conflict { .. } | Resolution::Rejected { .. }, _) => false,
         (_, e) => got.revision() == e,
     }
 }

@@ -59,7 +59,10 @@ fn a_statefulset_pod_without_its_statefulset_is_not_a_bare_pod() {
     assert!(w.missing && w.needs_restart);
     assert_eq!(
         (w.injector.as_deref(), &w.running[..]),
-        (Some("ossm3"), &["basic".to_owned()][..])
+        (
+            Some("ossm3"),
+            &[meshrev::status::Running::Revision("basic".to_owned())][..]
+        )
     );
 
     let findings = analyze(&mesh);
@@ -331,4 +334,75 @@ fn a_maistra_control_plane_without_its_member_roll_is_named() {
         );
         assert!(found[0].message.contains(assumed), "{}", found[0].message);
     }
+}
+
+// ------------------------------------------------- istio-system, one rule
+
+#[test]
+fn the_control_planes_own_namespace_is_shown_as_not_its_data_plane_everywhere() {
+    // Stage 4: every workload namespace on ossm3; basic still installed. The
+    // operator labels istio-system a member of basic, so basic's webhook still
+    // receives pods there, but istio-system is not basic's data plane.
+    let mesh = Mesh::new(
+        Snapshot::from_path(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/ossm-2.6-to-3.0/04-all-migrated.yaml"
+        ))
+        .unwrap(),
+    );
+    let status = Status::of(&mesh);
+    let home = status.namespace("istio-system").unwrap();
+    assert_eq!(home.injector.as_deref(), Some("basic"));
+    assert_eq!(home.control_plane_of.as_deref(), Some("basic"));
+    let basic = status.revision("basic").unwrap();
+    assert!(!basic.namespaces.contains(&"istio-system".to_owned()));
+    assert!(basic.prunable);
+    // No other namespace is marked.
+    assert!(
+        status
+            .namespaces
+            .iter()
+            .filter(|n| n.name != "istio-system")
+            .all(|n| n.control_plane_of.is_none())
+    );
+    let findings = analyze(&mesh);
+    let prunable = findings
+        .iter()
+        .find(|f| f.code == Code::RevisionPrunable)
+        .expect("basic is prunable");
+    assert!(
+        prunable.message.contains(
+            "namespace istio-system still lists it as injector: that is the control \
+                       plane's own namespace, not its data plane"
+        ),
+        "{}",
+        prunable.message
+    );
+}
+
+// ------------------------------------------- names the snapshot lacks
+
+#[test]
+fn resolving_a_name_the_snapshot_lacks_says_so() {
+    let mesh = mesh(&["ledger-namespace.yaml", "ledger-redis-pod.yaml"]);
+    assert_eq!(
+        mesh.try_resolve_namespace("ledger").unwrap().revision(),
+        Some("ossm3")
+    );
+    let err = mesh.try_resolve_namespace("ledgr").unwrap_err();
+    assert_eq!(err.to_string(), "Namespace ledgr is not in the snapshot");
+    let err = mesh.try_resolve_pod("ledger", "redis-1").unwrap_err();
+    assert_eq!(err.to_string(), "Pod ledger/redis-1 is not in the snapshot");
+    assert!(mesh.try_resolve_pod("ledger", "redis-0").is_ok());
+
+    // Pods without their Namespace object: the namespace is named as the gap.
+    let pods_only = Mesh::new(Snapshot::from_path(data("shop-pods-list.yaml")).unwrap());
+    let err = pods_only
+        .try_resolve_pod("shop", "web-7d4b9-a")
+        .unwrap_err();
+    assert!(err.holds_objects);
+    assert_eq!(
+        err.to_string(),
+        "Namespace shop is not in the snapshot (only objects in it are: its labels are unknown)"
+    );
 }

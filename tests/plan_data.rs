@@ -130,6 +130,7 @@ fn sample_plan() -> Plan {
                     pods: 2,
                     running: vec!["basic".into()],
                     disposition: WorkloadDisposition::Restart,
+                    template_labels: [("app".to_owned(), "web".to_owned())].into(),
                 }],
             }],
         },
@@ -140,6 +141,7 @@ fn sample_plan() -> Plan {
             steps,
         }],
         end_state: EndState::default(),
+        discovery_labels: [("tenant".to_owned(), "tenant-a".to_owned())].into(),
         notes: vec!["a note".into()],
     }
 }

@@ -174,6 +174,25 @@ impl MeshDesc {
         self.tags.iter().any(|t| t.name == "default")
     }
 
+    /// An upstream revision rendered without its istiod Deployment while another
+    /// istiod Deployment of its namespace is in the snapshot: its webhooks (and its
+    /// tags') call a service nothing serves, and `failurePolicy: Fail` (the chart's)
+    /// makes the API server reject every pod they match.
+    fn unserved(&self, r: &Rev) -> bool {
+        let deployed = |r: &Rev| r.family == Family::Upstream && r.bits & 2 != 0;
+        r.family == Family::Upstream
+            && !deployed(r)
+            && self
+                .revs
+                .iter()
+                .any(|o| o.name != r.name && o.namespace == r.namespace && deployed(o))
+            && !self.revs.iter().any(|o| {
+                o.family.is_sail()
+                    && o.namespace == r.namespace
+                    && istiod_name(&o.name) == istiod_name(&r.name)
+            })
+    }
+
     /// An upstream revision named `default` whose webhooks `istioctl tag set
     /// default` pointed at `istio.io/deactivated=never-match`.
     fn deactivated(&self, r: &Rev) -> bool {
@@ -194,6 +213,9 @@ enum Outcome {
     Injected(String),
     /// Several revisions inject (a namespace: several revisions' webhooks match).
     Several(BTreeSet<String>),
+    /// The API server rejects the pod: a matching webhook calls one of these
+    /// services, which no istiod serves.
+    Rejected(BTreeSet<String>),
 }
 
 impl Outcome {
@@ -201,7 +223,8 @@ impl Outcome {
     /// knows the set of revisions that refused.
     fn agrees(&self, expected: &Outcome) -> bool {
         match (self, expected) {
-            (Outcome::Refused(got), Outcome::Refused(want)) => got.is_subset(want),
+            (Outcome::Refused(got), Outcome::Refused(want))
+            | (Outcome::Rejected(got), Outcome::Rejected(want)) => got.is_subset(want),
             _ => self == expected,
         }
     }
@@ -302,6 +325,17 @@ fn receivers(mesh: &MeshDesc, ns: &NsView<'_>, pod: Option<&PodDesc>) -> BTreeSe
 /// those that inject count: none, one, or a double injection.
 fn expected(mesh: &MeshDesc, ns: &NsView<'_>, pod: Option<&PodDesc>) -> Outcome {
     let received = receivers(mesh, ns, pod);
+    // A receiving webhook that cannot be called refuses the pod before any istiod
+    // decides (the API server, failurePolicy Fail).
+    let rejected: BTreeSet<String> = received
+        .iter()
+        .filter_map(|name| mesh.revs.iter().find(|r| &r.name == name))
+        .filter(|r| mesh.unserved(r))
+        .map(|r| format!("{}/{}", r.namespace, istiod_name(&r.name)))
+        .collect();
+    if !rejected.is_empty() {
+        return Outcome::Rejected(rejected);
+    }
     let injecting: BTreeSet<String> = match pod {
         None => received.clone(),
         Some(p) => received
@@ -354,6 +388,9 @@ fn observed(r: &Resolution) -> Outcome {
             ..
         } => Outcome::Refused(BTreeSet::from([revision.clone()])),
         Resolution::NotInjected { .. } => Outcome::Nobody,
+        Resolution::Rejected { service, .. } => {
+            Outcome::Rejected(BTreeSet::from([service.clone()]))
+        }
         Resolution::Conflict { candidates } => {
             Outcome::Several(candidates.iter().map(|c| c.revision.clone()).collect())
         }
@@ -1197,6 +1234,16 @@ fn check_namespace_is_label_less_pod(case: &Case, mesh: &Mesh) -> Result<(), Tes
                     ..
                 },
             ) => why == w2,
+            (
+                Resolution::Rejected {
+                    webhook, service, ..
+                },
+                Resolution::Rejected {
+                    webhook: w2,
+                    service: s2,
+                    ..
+                },
+            ) => (webhook, service) == (w2, s2),
             // Several revisions' webhooks receive it; their istiods decide for the pod.
             (Resolution::Conflict { candidates }, pod) => {
                 let received: BTreeSet<&str> =

@@ -321,7 +321,7 @@ fn check_invariants(mesh: &Mesh) -> Result<(), TestCaseError> {
     let drifting: BTreeSet<NodeId> = status
         .needs_restart()
         .filter(|(_, w)| w.injector.is_some())
-        .map(|(n, w)| NodeId::workload(&n.name, &w.kind, &w.name))
+        .map(|(n, w)| NodeId::workload(&n.name, w.kind.as_str(), &w.name))
         .collect();
     let dashed: BTreeSet<NodeId> = t
         .edges()

@@ -149,9 +149,9 @@ fn check_finding(mesh: &Mesh, f: &Finding) -> Result<(), String> {
         ("IST0123", "Namespace", None) => {
             let r = mesh.resolve_namespace(name);
             let notes = match &r {
-                Resolution::Injected { notes, .. } | Resolution::NotInjected { notes, .. } => {
-                    notes.as_slice()
-                }
+                Resolution::Injected { notes, .. }
+                | Resolution::NotInjected { notes, .. }
+                | Resolution::Rejected { notes, .. } => notes.as_slice(),
                 Resolution::Conflict { .. } => &[],
             };
             let through_rev = matches!(

@@ -19,7 +19,7 @@
 //! their labels (Kiali reads nothing else), while meshrev reads the webhooks an
 //! MWC really has. The harness gives each such MWC the webhooks the istio chart
 //! renders for a tag (`manifests/charts/istio-control/istio-discovery/templates/revision-tags.yaml`,
-//! see `/work/shared/domain.md` §2), so the tag means the same to both.
+//! see `docs/domain.md` §2), so the tag means the same to both.
 //!
 //! Kiali rules meshrev deliberately does differently are listed in
 //! [`DELIBERATE_DIFFERENCES`] with meshrev's own expected answer, which the case is
@@ -142,16 +142,16 @@ fn selector(ns: &[(&str, &str, &[&str])]) -> Value {
 
 /// The webhooks the istio chart's `revision-tags.yaml` renders for tag `tag`
 /// pointing at `revision` (the `default` tag also gets `namespace.` and `object.`).
-fn chart_tag_webhooks(tag: &str, revision: &str) -> Value {
-    let service = json!({
-        "name": if revision == "default" { "istiod".to_owned() } else { format!("istiod-{revision}") },
-        "namespace": "istio-system",
-        "path": "/inject",
-    });
+///
+/// Kiali's table holds label-only configurations, so no `clientConfig.service` is
+/// invented here: a guessed service name (the tables' istiods are named apart from
+/// their revisions) would make the API server's rule, route by service and reject
+/// when none serves it, judge the port rather than the table. Without one, the
+/// `istio.io/rev` label routes, as Kiali reads it.
+fn chart_tag_webhooks(tag: &str, _revision: &str) -> Value {
     let hook = |name: &str, ns: Value, obj: Value| {
         json!({
             "name": name,
-            "clientConfig": {"service": service},
             "namespaceSelector": ns,
             "objectSelector": obj,
         })

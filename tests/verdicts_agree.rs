@@ -1,10 +1,10 @@
 //! `status`, `explain` and `analyze` give one verdict per namespace and workload
-//! on every fixture: the injector, the revisions of a double injection, or none.
+//! on every fixture: the injector, the revisions of a double injection, the
+//! service whose absence makes the API server reject pods, or none.
 //! (`explain` prints the resolution of [`Mesh::resolve_namespace`] /
 //! [`Mesh::resolve_workload`]; the status reads the fast path [`Mesh::verdict`].)
 
 use meshrev::analyze::Code;
-use meshrev::snapshot::WorkloadKind;
 use meshrev::{Finding, Mesh, Snapshot, Status, analyze_with_status};
 
 mod common;
@@ -58,7 +58,10 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
             // explain <namespace>
             let explained = mesh.resolve_namespace(&ns.name);
             let v = explained.verdict();
-            if ns.injector.as_deref() != v.revision() || ns.conflict != v.conflict() {
+            if ns.injector.as_deref() != v.revision()
+                || ns.conflict != v.conflict()
+                || ns.rejected.as_deref() != v.rejected()
+            {
                 problems.push(format!(
                     "{at}: namespace {}: status says {:?}/{:?}, explain says {explained}",
                     ns.name, ns.injector, ns.conflict
@@ -84,7 +87,7 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                 let object = format!("{}/{}/{}", w.kind, ns.name, w.name);
                 // explain <namespace>/<workload>: the template's resolution, or the
                 // bare pod's; a missing workload is judged from its pods only.
-                let explained = match WorkloadKind::from_kind(&w.kind) {
+                let explained = match w.kind.workload() {
                     _ if w.missing => None,
                     Some(kind) => mesh
                         .snapshot()
@@ -97,7 +100,10 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                 };
                 if let Some(r) = &explained {
                     let v = r.verdict();
-                    if w.injector.as_deref() != v.revision() || w.conflict != v.conflict() {
+                    if w.injector.as_deref() != v.revision()
+                        || w.conflict != v.conflict()
+                        || w.rejected.as_deref() != v.rejected()
+                    {
                         problems.push(format!(
                             "{at}: {object}: status says {:?}/{:?}, explain says {r}",
                             w.injector, w.conflict
@@ -110,7 +116,7 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                 let on_workload: Vec<&Finding> = about(
                     &findings,
                     Code::DoubleInjection,
-                    &w.kind,
+                    w.kind.as_str(),
                     Some(&ns.name),
                     &w.name,
                 )
@@ -141,11 +147,44 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                         ));
                     }
                 }
+                // analyze: rejected pods are reported on the workload or its namespace.
+                if let Some(service) = &w.rejected {
+                    let named = |f: &Finding| f.message.contains(service.as_str());
+                    let covered = about(
+                        &findings,
+                        Code::PodsRejected,
+                        w.kind.as_str(),
+                        Some(&ns.name),
+                        &w.name,
+                    )
+                    .any(named)
+                        || (ns.rejected.as_ref() == Some(service)
+                            && about(&findings, Code::PodsRejected, "Namespace", None, &ns.name)
+                                .any(named));
+                    if !covered {
+                        problems.push(format!(
+                            "{at}: {object}: status rejected by {service}, analyze reports none"
+                        ));
+                    }
+                } else if about(
+                    &findings,
+                    Code::PodsRejected,
+                    w.kind.as_str(),
+                    Some(&ns.name),
+                    &w.name,
+                )
+                .next()
+                .is_some()
+                {
+                    problems.push(format!(
+                        "{at}: {object}: analyze says rejected, status does not"
+                    ));
+                }
                 // analyze's restart advice names the same injector as status.
                 let restart: Vec<&Finding> = about(
                     &findings,
                     Code::NeedsRestart,
-                    &w.kind,
+                    w.kind.as_str(),
                     Some(&ns.name),
                     &w.name,
                 )
@@ -159,6 +198,7 @@ fn status_explain_and_analyze_agree_on_every_fixture() {
                 }
                 let words = match (&w.injector, w.conflict.as_slice()) {
                     (Some(r), _) => format!("revision {r}"),
+                    (None, _) if w.rejected.is_some() => "the API server rejects it".to_owned(),
                     (None, []) => String::new(),
                     (None, c) => format!("several revisions ({})", c.join(", ")),
                 };

@@ -14,8 +14,8 @@ pub enum GraphFormat {
     Json,
 }
 
-pub fn graph(mesh: &Mesh, format: GraphFormat) -> String {
-    let topology = Topology::of(mesh, &Status::of(mesh));
+pub fn graph(mesh: &Mesh, status: &Status, format: GraphFormat) -> String {
+    let topology = Topology::of(mesh, status);
     match format {
         GraphFormat::Dot => topology.to_dot(),
         GraphFormat::Mermaid => topology.to_mermaid(),

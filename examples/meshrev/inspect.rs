@@ -94,3 +94,63 @@ pub fn inspect(s: &Snapshot) -> String {
     }
     out
 }
+
+/// `inspect --format json`: the same facts as data.
+pub fn inspect_json(s: &Snapshot) -> serde_json::Value {
+    use serde_json::json;
+    let mut control_planes = Vec::new();
+    for cp in s.control_planes() {
+        control_planes.push(json!({
+            "kind": "ServiceMeshControlPlane",
+            "namespace": cp.meta.namespace,
+            "name": cp.meta.name,
+            "version": cp.version,
+            "mode": format!("{:?}", cp.mode),
+        }));
+    }
+    for i in s.istios() {
+        control_planes.push(json!({
+            "kind": "Istio",
+            "name": i.meta.name,
+            "version": i.version,
+            "namespace": i.namespace,
+            "update_strategy": format!("{:?}", i.update_strategy),
+            "active_revision": i.active_revision_name,
+        }));
+    }
+    for r in s.istio_revisions() {
+        control_planes
+            .push(json!({"kind": "IstioRevision", "name": r.meta.name, "version": r.version}));
+    }
+    for t in s.istio_revision_tags() {
+        control_planes.push(json!({
+            "kind": "IstioRevisionTag",
+            "name": t.meta.name,
+            "target": {"kind": format!("{:?}", t.target_kind), "name": t.target_name},
+        }));
+    }
+    for d in meshrev::mesh::istiod_deployments(s) {
+        control_planes.push(json!({
+            "kind": d.kind.as_str(),
+            "namespace": d.namespace(),
+            "name": d.meta.name,
+            "revision": meshrev::mesh::istiod_revision(d),
+        }));
+    }
+    for w in s.webhook_configurations().filter(|w| {
+        w.meta.labels.contains_key(meshrev::labels::REV)
+            || w.meta.labels.contains_key(meshrev::labels::TAG)
+    }) {
+        control_planes.push(json!({
+            "kind": "MutatingWebhookConfiguration",
+            "name": w.meta.name,
+            "webhooks": w.webhooks.len(),
+        }));
+    }
+    json!({
+        "objects": s.counts(),
+        "control_planes": control_planes,
+        "skipped": s.skipped(),
+        "absent_namespaces": s.absent_namespaces(),
+    })
+}

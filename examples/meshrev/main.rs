@@ -10,9 +10,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 mod analyze;
+mod exec;
 mod explain;
+mod filter;
 mod graph;
 mod inspect;
+mod plan;
 mod status;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -24,9 +27,11 @@ use meshrev::{Mesh, Snapshot, SnapshotBuilder, Status};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (for `analyze --fail-on`: no finding at or above that severity)
-  1  `analyze --fail-on`: findings at or above that severity exist
+  1  `analyze --fail-on`: findings at or above that severity exist;
+     `exec`: the run stopped (the reason is on standard error; resume with --journal)
   2  the answer could not be given: a snapshot that cannot be read or is invalid,
-     a target not in the snapshot, or a usage error
+     a target not in the snapshot, a refused plan (the message names the object
+     and the fix), or a usage error
 
 Snapshots: files of what `kubectl get ... -o yaml` (or `-o json`) printed, gzipped
 or not; directories, read recursively for *.yaml, *.yml and *.json (an
@@ -69,28 +74,43 @@ enum Command {
     Inspect {
         #[command(flatten)]
         input: Input,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Revisions and their data planes, namespaces and workloads with their
     /// injector and running revisions, what needs a restart, migration progress.
     Status {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        namespaces: filter::Namespaces,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Which revision injects a namespace, workload or pod, and the rule that decided.
     Explain {
-        /// `<namespace>` or `<namespace>/<pod or workload>`.
+        /// `<namespace>`, `<namespace>/<pod or workload>`, or
+        /// `<namespace>/<Kind>/<name>` to pick among same-named objects (with
+        /// `-n`, just `<name>` or `<Kind>/<name>`).
         target: String,
         #[command(flatten)]
         input: Input,
+        /// The namespace of the target.
+        #[arg(short = 'n', long = "namespace")]
+        namespace: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Findings with stable codes: conflicting labels, dangling revisions, double
     /// injection, workloads needing a restart, unused revisions, ...
     Analyze {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        namespaces: filter::Namespaces,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -106,9 +126,69 @@ enum Command {
     Graph {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        namespaces: filter::Namespaces,
         /// Output format.
         #[arg(long, value_enum, default_value_t = graph::GraphFormat::Dot)]
         format: graph::GraphFormat,
+    },
+    /// A migration plan: waves of steps (relabel, restart, move a tag, patch a
+    /// version, delete the old control plane), each proven safe on the model.
+    Plan {
+        #[command(flatten)]
+        input: Input,
+        /// The revision or tag to move to (for in-place: the Istio or its revision).
+        #[arg(long)]
+        to: String,
+        /// Source revisions (default: every other revision in use).
+        #[arg(long, value_delimiter = ',')]
+        from: Vec<String>,
+        /// Only these namespaces (default: the sources' data planes).
+        #[arg(long, value_delimiter = ',')]
+        namespaces: Option<Vec<String>>,
+        /// Force a strategy: canary-relabel, tag-move, in-place, revision-based,
+        /// ossm-cluster-wide, ossm-default-tag, ossm-simple, ossm-multi-tenant.
+        #[arg(long)]
+        strategy: Option<String>,
+        /// The canary namespace (default: the smallest by pods).
+        #[arg(long)]
+        canary: Option<String>,
+        /// Namespaces per wave after the canary (default 1).
+        #[arg(long)]
+        batch: Option<usize>,
+        /// For in-place: the version to move to (`v1.25.1`).
+        #[arg(long)]
+        version: Option<String>,
+        /// Print the rollback instead: of the whole plan, or with `--done K` of
+        /// steps 1 to K.
+        #[arg(long)]
+        rollback: bool,
+        /// With `--rollback`: the last step that ran.
+        #[arg(long, requires = "rollback")]
+        done: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = plan::PlanFormat::Kubectl)]
+        format: plan::PlanFormat,
+    },
+    /// Rehearse a saved plan (`plan --format json`) on a simulated copy of the
+    /// snapshot: every step performed, verified and journaled as on a cluster.
+    /// Progress as a line on a terminal, JSON lines otherwise.
+    Exec {
+        /// The plan file (JSON or YAML).
+        plan: String,
+        /// The snapshot the plan was made from.
+        #[arg(long, required = true)]
+        snapshot: Vec<String>,
+        /// Run on the simulated cluster (the only executor of this command; see
+        /// examples/kubectl_executor.rs for a real cluster).
+        #[arg(long)]
+        simulate: bool,
+        /// Make step K fail once, to rehearse a stop and a resume.
+        #[arg(long, value_name = "K")]
+        fail_at: Option<usize>,
+        /// Append the journal here; when the file has entries, resume from them.
+        #[arg(long, value_name = "FILE")]
+        journal: Option<String>,
     },
 }
 
@@ -188,19 +268,10 @@ fn emit(text: &str) -> Result<(), Failure> {
     }
 }
 
-/// Writes `value` as pretty JSON straight to standard output through a buffer
-/// (no whole-output `String`: the status of a 100k-pod cluster is tens of MB).
-fn emit_json(value: &impl serde::Serialize) -> Result<(), Failure> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::ClosedPipe),
-        Err(e) => Err(Failure::Message(format!("cannot write the output: {e}"))),
-    }
+fn json(value: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| Failure::Message(e.to_string()))
 }
 
 /// Reads every input into one snapshot; says on standard error what a directory
@@ -242,27 +313,81 @@ pub fn plural(n: usize) -> &'static str {
 
 fn run(cli: Cli) -> Result<Outcome, Failure> {
     match cli.command {
-        Command::Inspect { input } => {
+        Command::Inspect { input, format } => {
             let snapshot = load(&input)?;
-            emit(&inspect::inspect(&snapshot))?;
-        }
-        Command::Status { input, format } => {
-            let mesh = Mesh::new(load(&input)?);
-            let status = Status::of(&mesh);
             match format {
-                Format::Json => emit_json(&status)?,
-                Format::Table => emit(&status::status_table(&status))?,
+                Format::Json => emit(&json(&inspect::inspect_json(&snapshot))?)?,
+                Format::Table => emit(&inspect::inspect(&snapshot))?,
             }
-            // The process ends next: freeing a large model piece by piece
-            // would only cost time (tens of ms at 100k pods).
-            std::mem::forget((mesh, status));
         }
-        Command::Explain { target, input } => {
+        Command::Plan {
+            input,
+            to,
+            from,
+            namespaces,
+            strategy,
+            canary,
+            batch,
+            version,
+            rollback,
+            done,
+            format,
+        } => {
             let mesh = Mesh::new(load(&input)?);
-            emit(&explain::explain(&mesh, &target)?)?;
+            let request = meshrev::plan::Request {
+                target: to,
+                from,
+                namespaces,
+                strategy: strategy.map(|s| s.parse()).transpose()?,
+                canary,
+                batch,
+                version,
+            };
+            let rollback = rollback.then_some(done);
+            emit(&plan::plan(&mesh, &request, rollback, format)?)?;
+        }
+        Command::Status {
+            input,
+            namespaces,
+            format,
+        } => {
+            let mesh = Mesh::new(load(&input)?);
+            let mut status = Status::of(&mesh);
+            let only = namespaces.select(&mesh)?;
+            if let Some(only) = &only {
+                status = filter::status(&mesh, status, only);
+            }
+            match format {
+                Format::Json => emit(&json(&status)?)?,
+                Format::Table => {
+                    let mut table = status::status_table(&status);
+                    if only.is_some() {
+                        table.push_str(
+                            "(selected namespaces only; revisions' in-use verdicts are cluster-wide)\n",
+                        );
+                    }
+                    emit(&table)?
+                }
+            }
+        }
+        Command::Explain {
+            target,
+            input,
+            namespace,
+            format,
+        } => {
+            let mesh = Mesh::new(load(&input)?);
+            let as_json = matches!(format, Format::Json);
+            emit(&explain::explain(
+                &mesh,
+                &target,
+                namespace.as_deref(),
+                as_json,
+            )?)?;
         }
         Command::Analyze {
             input,
+            namespaces,
             format,
             fail_on,
             explain,
@@ -277,9 +402,20 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Done);
             }
             let mesh = Mesh::new(load(&input)?);
-            let findings = meshrev::analyze(&mesh);
+            let mut findings = meshrev::analyze(&mesh);
+            if let Some(only) = namespaces.select(&mesh)? {
+                let left_out;
+                (findings, left_out) = filter::findings(findings, &only);
+                if left_out > 0 {
+                    eprintln!(
+                        "meshrev: {left_out} finding{} about other namespaces or cluster-scoped \
+                         objects not shown",
+                        plural(left_out)
+                    );
+                }
+            }
             match format {
-                Format::Json => emit_json(&findings)?,
+                Format::Json => emit(&json(&findings)?)?,
                 Format::Table => emit(&analyze::analyze_table(&findings))?,
             }
             if let Some(level) = fail_on
@@ -288,9 +424,36 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Found);
             }
         }
-        Command::Graph { input, format } => {
+        Command::Graph {
+            input,
+            namespaces,
+            format,
+        } => {
             let mesh = Mesh::new(load(&input)?);
-            emit(&graph::graph(&mesh, format))?;
+            let mut status = Status::of(&mesh);
+            if let Some(only) = namespaces.select(&mesh)? {
+                status = filter::status(&mesh, status, &only);
+            }
+            emit(&graph::graph(&mesh, &status, format))?;
+        }
+        Command::Exec {
+            plan,
+            snapshot,
+            simulate,
+            fail_at,
+            journal,
+        } => {
+            if !simulate {
+                return Err("exec runs on the simulated cluster only: add --simulate (for a real cluster, see examples/kubectl_executor.rs)".into());
+            }
+            let plan = exec::read_plan(&plan)?;
+            let snapshot = load(&Input {
+                files: snapshot,
+                newest: false,
+            })?;
+            if !exec::exec(plan, snapshot, fail_at, journal.as_deref())? {
+                return Ok(Outcome::Found);
+            }
         }
     }
     Ok(Outcome::Done)

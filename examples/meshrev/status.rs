@@ -31,10 +31,16 @@ fn list_or_dash(items: &[String]) -> String {
     }
 }
 
-/// The injector column: a revision, `conflict: a+b` (double injection), or `-`.
-pub fn injector_cell(injector: &Option<String>, conflict: &[String]) -> String {
+/// The injector column: a revision, `conflict: a+b` (double injection),
+/// `rejected` (the API server refuses new pods), or `-`.
+pub fn injector_cell(
+    injector: &Option<String>,
+    conflict: &[String],
+    rejected: &Option<String>,
+) -> String {
     match injector {
         Some(r) => r.clone(),
+        None if rejected.is_some() => "rejected".into(),
         None if !conflict.is_empty() => format!("conflict: {}", conflict.join("+")),
         None => "-".into(),
     }
@@ -81,7 +87,10 @@ pub fn status_table(status: &Status) -> String {
             .map(|n| {
                 vec![
                     n.name.clone(),
-                    injector_cell(&n.injector, &n.conflict),
+                    match &n.control_plane_of {
+                        Some(r) => format!("{r} (own control plane: not its data plane)"),
+                        None => injector_cell(&n.injector, &n.conflict, &n.rejected),
+                    },
                     n.workloads.len().to_string(),
                     n.workloads
                         .iter()
@@ -99,13 +108,17 @@ pub fn status_table(status: &Status) -> String {
             let running = if w.running.is_empty() {
                 "no sidecar".into()
             } else {
-                w.running.join(",")
+                w.running
+                    .iter()
+                    .filter_map(|r| r.label())
+                    .collect::<Vec<_>>()
+                    .join(",")
             };
             let missing = if w.missing { " (not in snapshot)" } else { "" };
             vec![
                 format!("{}/{} {}{missing}", n.name, w.kind, w.name),
                 running,
-                injector_cell(&w.injector, &w.conflict),
+                injector_cell(&w.injector, &w.conflict, &w.rejected),
             ]
         })
         .collect();

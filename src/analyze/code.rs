@@ -65,11 +65,15 @@ pub enum Code {
     IncompleteSnapshot,
     /// MR0027 `empty-snapshot`.
     EmptySnapshot,
+    /// MR0028 `pods-rejected`.
+    PodsRejected,
+    /// MR0029 `tag-target-not-found`.
+    TagTargetNotFound,
 }
 
 impl Code {
     /// Every code, in id order.
-    pub const ALL: [Code; 27] = [
+    pub const ALL: [Code; 29] = [
         Code::BothInjectionLabels,
         Code::DanglingRevisionLabel,
         Code::DoubleInjection,
@@ -97,9 +101,11 @@ impl Code {
         Code::WorkloadMissing,
         Code::IncompleteSnapshot,
         Code::EmptySnapshot,
+        Code::PodsRejected,
+        Code::TagTargetNotFound,
     ];
 
-    /// The stable id, `MR0001` to `MR0027`.
+    /// The stable id, `MR0001` to `MR0029`.
     pub fn id(self) -> &'static str {
         match self {
             Code::BothInjectionLabels => "MR0001",
@@ -129,6 +135,8 @@ impl Code {
             Code::WorkloadMissing => "MR0025",
             Code::IncompleteSnapshot => "MR0026",
             Code::EmptySnapshot => "MR0027",
+            Code::PodsRejected => "MR0028",
+            Code::TagTargetNotFound => "MR0029",
         }
     }
 
@@ -162,6 +170,8 @@ impl Code {
             Code::WorkloadMissing => "workload-missing",
             Code::IncompleteSnapshot => "incomplete-snapshot",
             Code::EmptySnapshot => "empty-snapshot",
+            Code::PodsRejected => "pods-rejected",
+            Code::TagTargetNotFound => "tag-target-not-found",
         }
     }
 
@@ -178,7 +188,9 @@ impl Code {
             | Code::UnreadableInjectorConfig
             | Code::RevisionNameClash
             | Code::WebhookToUnknownRevision
-            | Code::EmptySnapshot => Severity::Error,
+            | Code::EmptySnapshot
+            | Code::PodsRejected
+            | Code::TagTargetNotFound => Severity::Error,
             Code::RevisionPrunable => Severity::Info,
             Code::BothInjectionLabels
             | Code::WebhookOverlap
@@ -257,6 +269,12 @@ impl Code {
             }
             Code::EmptySnapshot => {
                 "the snapshot holds no object meshrev reads: nothing was answered"
+            }
+            Code::PodsRejected => {
+                "a matching webhook calls a service no istiod serves: new pods are refused"
+            }
+            Code::TagTargetNotFound => {
+                "IstioRevisionTag targets a revision or Istio that does not exist: nothing installed"
             }
         }
     }
@@ -500,6 +518,32 @@ impl Code {
                  wrong kinds or namespace, or output redirected from a command that failed. Zero \
                  other findings then mean nothing. The finding lists the kinds that were read and \
                  skipped, if any. Source: meshrev's snapshot reader (`Snapshot::skipped`)."
+            }
+            Code::PodsRejected => {
+                "The API server calls every injection webhook whose selectors match a new pod. \
+                 The istio charts render them with `failurePolicy: Fail` and \
+                 `clientConfig.service: istiod-<revision>` (istio \
+                 `manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml`, \
+                 `revision-tags-mwc.yaml`). When that istiod is gone (a tag left pointing at an \
+                 uninstalled revision, a configuration left behind by `helm uninstall`), the call \
+                 fails and the API server rejects the pod: a restart or a scale-up of any \
+                 workload there leaves it without new pods. The webhook's \
+                 `clientConfig.service`, not its configuration's `istio.io/rev` label, is what \
+                 the API server calls. Fix: point the tag at an installed revision (`istioctl \
+                 tag set <tag> --revision <revision> --overwrite`), or remove the configuration \
+                 (`istioctl tag remove <tag>`, `kubectl delete mutatingwebhookconfiguration \
+                 <name>`). Source: istio/istio \
+                 `manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml`; \
+                 Kubernetes `admissionregistration.k8s.io/v1` `failurePolicy`."
+            }
+            Code::TagTargetNotFound => {
+                "An `IstioRevisionTag` whose `spec.targetRef` names an `IstioRevision` or \
+                 `Istio` that does not exist is refused by the Sail operator: it sets the \
+                 tag's condition to ReferenceNotFound and renders no webhook configuration, so \
+                 namespaces and pods labelled `istio.io/rev=<tag>` get no sidecar (no error, \
+                 no event on the pods). Fix: point `spec.targetRef` at an existing revision \
+                 or Istio, or relabel the namespaces. Source: istio-ecosystem/sail-operator \
+                 `controllers/istiorevisiontag/istiorevisiontag_controller.go` (`validate`)."
             }
         }
     }

@@ -67,6 +67,15 @@ impl<'a> Analyzer<'a> {
                 .revisions([rev.as_str()])
                 .objects(tag);
             }
+            if let Resolution::Rejected { .. } = &resolution {
+                self.push(
+                    Code::PodsRejected,
+                    object.clone(),
+                    format!(
+                        "namespace {name}: a new pod (with no labels of its own) is {resolution}"
+                    ),
+                );
+            }
             if let Resolution::Conflict { .. } = &resolution {
                 self.push(
                     Code::DoubleInjection,
@@ -160,6 +169,16 @@ impl<'a> Analyzer<'a> {
         if value.is_empty() {
             return Some("is empty".to_owned());
         }
+        // A webhook selecting this value did receive the pod: it routes (the API
+        // server calls the webhook's service), or it rejects (MR0028 says so).
+        match resolution {
+            Some(Resolution::Rejected { .. }) => return None,
+            Some(Resolution::Injected {
+                via: crate::mesh::Via::Tag(t),
+                ..
+            }) if t == value => return None,
+            _ => {}
+        }
         if let Some(r) = self.mesh.revision(value) {
             return match (r.family, resolution) {
                 (Family::Maistra, Some(res)) if res.revision() != Some(value) => Some(format!(
@@ -216,6 +235,14 @@ impl<'a> Analyzer<'a> {
                 conflict_revisions(&r).map(|revs| (n.name().to_owned(), revs))
             })
             .collect();
+        let ns_rejected: BTreeMap<String, String> = self
+            .s
+            .namespaces()
+            .filter_map(|n| match self.mesh.resolve_namespace(n.name()) {
+                Resolution::Rejected { service, .. } => Some((n.name().to_owned(), service)),
+                _ => None,
+            })
+            .collect();
         for sub in self.subjects() {
             let ns_labels = self
                 .s
@@ -226,6 +253,15 @@ impl<'a> Analyzer<'a> {
             let ns_rev = ns_labels.get(labels::REV);
             let ns_inj = ns_labels.get(labels::INJECTION);
 
+            if let Resolution::Rejected { service, .. } = &sub.resolution
+                && ns_rejected.get(sub.namespace) != Some(service)
+            {
+                self.push(
+                    Code::PodsRejected,
+                    sub.object.clone(),
+                    format!("new pods of {}: {}", sub.object, sub.resolution),
+                );
+            }
             if let Some(revs) = conflict_revisions(&sub.resolution)
                 && ns_conflicts.get(sub.namespace) != Some(&revs)
             {
@@ -246,7 +282,10 @@ impl<'a> Analyzer<'a> {
                 continue;
             };
             if ns_rev.is_none() && ns_inj.is_none() {
-                if let Some(why) = self.dangling(pod_rev, None) {
+                if let Some(why) = self
+                    .dangling(pod_rev, None)
+                    .filter(|_| !matches!(sub.resolution, Resolution::Rejected { .. }))
+                {
                     let tag = self.tag_source(pod_rev);
                     self.push(
                         Code::DanglingRevisionLabel,

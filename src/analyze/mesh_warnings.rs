@@ -23,5 +23,6 @@ fn classify(w: &MeshWarning) -> Code {
         WarningKind::TagTargetMismatch => Code::TagTargetMismatch,
         WarningKind::WebhookWithoutTarget => Code::WebhookWithoutTarget,
         WarningKind::WebhookToUnknownRevision => Code::WebhookToUnknownRevision,
+        WarningKind::TagTargetNotFound => Code::TagTargetNotFound,
     }
 }

@@ -123,6 +123,10 @@
 //!   lacks, pods with no control plane and no webhook configuration at all, or a
 //!   Maistra control plane without its member roll: the missing kinds are named.
 //! - **MR0027 `empty-snapshot`** (error). Not one object meshrev reads.
+//! - **MR0028 `pods-rejected`** (error). A matching injection webhook with
+//!   `failurePolicy: Fail` calls a service no istiod serves: new pods are refused.
+//! - **MR0029 `tag-target-not-found`** (error). A Sail `IstioRevisionTag` whose
+//!   target does not exist: the operator installs nothing for it.
 //!
 //! ## What model discovery found odd
 //!
@@ -374,6 +378,9 @@ fn outcome_words(r: &Resolution) -> String {
     match r {
         Resolution::Injected { revision, .. } => format!("revision {revision}"),
         Resolution::NotInjected { .. } => "no sidecar".to_owned(),
+        Resolution::Rejected { service, .. } => {
+            format!("nothing: the API server rejects it (service {service} has no istiod)")
+        }
         Resolution::Conflict { .. } => format!(
             "several revisions ({})",
             conflict_revisions(r)

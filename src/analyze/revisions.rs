@@ -92,13 +92,30 @@ impl Analyzer<'_> {
             let Some(r) = self.mesh.revision(&rs.name) else {
                 continue;
             };
+            // The one rule status shows too (`control_plane_of`): the control
+            // plane's own namespace is not its data plane.
+            let home: Vec<&str> = status
+                .namespaces
+                .iter()
+                .filter(|n| n.control_plane_of.as_deref() == Some(rs.name.as_str()))
+                .map(|n| n.name.as_str())
+                .collect();
+            let home = if home.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (namespace {} still lists it as injector: that is the control plane's \
+                     own namespace, not its data plane, and the webhook goes away with it)",
+                    home.join(", ")
+                )
+            };
             self.push(
                 Code::RevisionPrunable,
                 r.control_plane.clone(),
                 format!(
                     "revision {} ({}) is used by nothing: no tag leads to it, no namespace or \
-                     live pod references it, and it injects no namespace. It is safe to remove: \
-                     {}",
+                     live pod references it, and it injects no namespace{home}. It is safe to \
+                     remove: {}",
                     r.name,
                     r.control_plane,
                     removal(r)

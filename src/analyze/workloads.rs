@@ -17,8 +17,8 @@ impl Analyzer<'_> {
 
     pub(super) fn needs_restart(&mut self, status: &Status) {
         for (ns, w) in status.needs_restart() {
-            let object = ObjectRef::new(w.kind.clone(), Some(&ns.name), w.name.clone());
-            let resolution = match WorkloadKind::from_kind(&w.kind) {
+            let object = ObjectRef::new(w.kind.as_str(), Some(&ns.name), w.name.clone());
+            let resolution = match w.kind.workload() {
                 Some(kind) => self
                     .s
                     .workload(&ns.name, kind, &w.name)
@@ -28,19 +28,14 @@ impl Analyzer<'_> {
                     .pod(&ns.name, &w.name)
                     .map(|p| self.mesh.resolve_pod(p)),
             };
-            let running: Vec<&str> = w
-                .running
-                .iter()
-                .map(String::as_str)
-                .filter(|r| *r != "unknown")
-                .collect();
+            let running: Vec<&str> = w.running.iter().filter_map(Running::revision).collect();
             let running_words = if running.is_empty() {
                 "no sidecar".to_owned()
             } else {
                 format!("a sidecar of {}", running.join(", "))
             };
             let injector = w.injector.as_deref();
-            let kind = WorkloadKind::from_kind(&w.kind);
+            let kind = w.kind.workload();
             if kind.is_some_and(|k| k.restart() == Restart::NotRestartable) {
                 // Jobs: no restart to offer. The pods finish; the next ones get the injector.
                 let next = match injector {
@@ -66,6 +61,10 @@ impl Analyzer<'_> {
                 continue;
             }
             let (injector_words, effect) = match (&resolution, injector) {
+                (Some(r @ Resolution::Rejected { .. }), _) => (
+                    outcome_words(r),
+                    "a restart now would leave it without pods: fix the webhook first".to_owned(),
+                ),
                 (Some(r @ Resolution::Conflict { .. }), _) => (
                     outcome_words(r),
                     "a restart now would be injected twice: fix the double injection first"
@@ -86,7 +85,7 @@ impl Analyzer<'_> {
                         .to_owned(),
                 ),
             };
-            let cmd = restart_command(&w.kind, &ns.name, &w.name);
+            let cmd = restart_command(w.kind.as_str(), &ns.name, &w.name);
             let note = if w.kind == "Pod" {
                 " (a bare pod is not recreated: apply it again)".to_owned()
             } else if w.missing {
@@ -117,15 +116,10 @@ impl Analyzer<'_> {
         let mut gone: BTreeMap<(ObjectRef, String), Vec<String>> = BTreeMap::new();
         for pod in self.s.pods() {
             let object = pod.meta.object_ref("Pod");
+            // The record was parsed once at ingest; a malformed one is reported even
+            // when the `istio.io/rev` annotation decides the running revision.
             let (running, malformed) = status::running_revision(pod);
-            // `running_revision` stops at the `istio.io/rev` annotation and only
-            // parses the status without one; a broken status is worth reporting anyway.
-            let malformed = malformed.map(|m| m.message).or_else(|| {
-                let text = pod.meta.annotations.get(labels::SIDECAR_STATUS)?;
-                serde_json::from_str::<serde_json::Value>(text)
-                    .err()
-                    .map(|e| e.to_string())
-            });
+            let malformed = malformed.map(|m| m.message);
             let live = status::is_live(pod);
             if let Some(m) = &malformed {
                 let then = match &running {
@@ -270,11 +264,6 @@ fn record_disagreement(pod: &Pod) -> Option<(String, String)> {
         .annotations
         .get(labels::REV)
         .filter(|r| !r.is_empty())?;
-    let status = pod.meta.annotations.get(labels::SIDECAR_STATUS)?;
-    let v: serde_json::Value = serde_json::from_str(status).ok()?;
-    let st = v
-        .get("revision")
-        .and_then(serde_json::Value::as_str)
-        .filter(|r| !r.is_empty())?;
+    let st = pod.sidecar_status.as_ref()?.revision()?;
     (st != anno).then(|| (anno.clone(), st.to_owned()))
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::revision::Via;
 use crate::labels::{self, LabelSelector, Operator, Requirement};
+use crate::snapshot::FailurePolicy;
 
 /// An injection webhook the API server would call.
 ///
@@ -31,6 +32,14 @@ pub struct Webhook {
     /// `objectSelector` (`None`: every pod).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object_selector: Option<LabelSelector>,
+    /// `clientConfig.service` (`namespace/name`) when no istiod in the snapshot
+    /// serves it: the API server's call fails, and with `failurePolicy: Fail`
+    /// every pod the webhook matches is rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unserved: Option<String>,
+    /// `failurePolicy` (the chart's, `Fail`, when synthesized).
+    #[serde(default)]
+    pub failure_policy: FailurePolicy,
 }
 
 impl Webhook {
@@ -51,7 +60,21 @@ impl Webhook {
             synthesized: false,
             namespace_selector,
             object_selector,
+            unserved: None,
+            failure_policy: FailurePolicy::Fail,
         }
+    }
+
+    /// Whether the API server rejects every pod this webhook matches: its service
+    /// has no istiod and its `failurePolicy` is `Fail`.
+    pub fn rejects(&self) -> bool {
+        self.unserved.is_some() && self.failure_policy == FailurePolicy::Fail
+    }
+
+    /// Whether the webhook can change what happens to a pod: a call that fails
+    /// under `failurePolicy: Ignore` leaves the pod as it was.
+    pub fn is_effective(&self) -> bool {
+        self.unserved.is_none() || self.failure_policy == FailurePolicy::Fail
     }
 
     fn synthesized(mut self) -> Self {

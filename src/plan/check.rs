@@ -33,6 +33,13 @@ pub enum Check {
         /// The expected revision.
         revision: Option<String>,
     },
+    /// The workload's pod-template labels: each key has this value, or is absent.
+    TemplateLabels {
+        /// The workload.
+        workload: WorkloadId,
+        /// Key -> expected value (`None`: the key is absent).
+        labels: BTreeMap<String, Option<String>>,
+    },
     /// The revision a pod created now from the workload's template would get,
     /// istiod's policy applied (`None`: no sidecar).
     WorkloadInjector {
@@ -130,6 +137,25 @@ impl Check {
                     fail(wrong.join(", "))
                 }
             }
+            Check::TemplateLabels { workload, labels } => {
+                let Some(w) = snapshot.workload(&workload.namespace, workload.kind, &workload.name)
+                else {
+                    return fail("no such workload".to_owned());
+                };
+                let wrong: Vec<String> = labels
+                    .iter()
+                    .filter(|(k, v)| w.template.labels.get(*k) != v.as_ref())
+                    .map(|(k, _)| match w.template.labels.get(k) {
+                        Some(v) => format!("{k}={v}"),
+                        None => format!("no {k}"),
+                    })
+                    .collect();
+                if wrong.is_empty() {
+                    Ok(())
+                } else {
+                    fail(wrong.join(", "))
+                }
+            }
             Check::NamespaceInjector {
                 namespace,
                 revision,
@@ -163,7 +189,12 @@ impl Check {
                             _ => false,
                         };
                         (!ok).then(|| {
-                            format!("pod {} runs {}", pod.meta.name, or_none(running.as_str()))
+                            let runs = match &running {
+                                Running::Revision(r) => r.as_str(),
+                                Running::None => "none",
+                                _ => "an unrecorded sidecar",
+                            };
+                            format!("pod {} runs {runs}", pod.meta.name)
                         })
                     })
                     .collect();
@@ -251,7 +282,7 @@ pub(crate) fn revision_users(mesh: &Mesh, revision: &str) -> Vec<String> {
         .collect();
     let pods = snapshot
         .pods()
-        .filter(|p| is_live(p) && running_revision(p).0.as_str() == Some(revision))
+        .filter(|p| is_live(p) && running_revision(p).0.revision() == Some(revision))
         .count();
     if pods > 0 {
         users.push(format!("{pods} live pod(s) run its sidecar"));
@@ -297,6 +328,16 @@ impl std::fmt::Display for Check {
                     })
                     .collect();
                 write!(f, "namespace {namespace} has {}", parts.join(", "))
+            }
+            Check::TemplateLabels { workload, labels } => {
+                let parts: Vec<String> = labels
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Some(v) => format!("{k}={v}"),
+                        None => format!("no {k}"),
+                    })
+                    .collect();
+                write!(f, "the pod template of {workload} has {}", parts.join(", "))
             }
             Check::NamespaceInjector {
                 namespace,

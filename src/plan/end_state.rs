@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::labels::Labels;
 use crate::mesh::Mesh;
-use crate::status::Status;
+use crate::status::{Kind, Running, Status};
 
 /// The cluster after the plan, as the simulation left it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -32,14 +32,14 @@ pub struct NamespaceEnd {
 /// One workload after the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkloadEnd {
-    /// Its kind (`Deployment`, ..., or `Pod` for a bare pod).
-    pub kind: String,
+    /// Its kind (JSON: `Deployment`, ..., or `Pod` for a bare pod).
+    pub kind: Kind,
     /// Its name.
     pub name: String,
     /// The revision a new pod would get.
     pub injector: Option<String>,
-    /// The revisions its live pods run.
-    pub running: Vec<String>,
+    /// What its live pods run (JSON: revision names, `unknown` for an unrecorded sidecar).
+    pub running: Vec<Running>,
     /// Whether some pod still runs another revision than its injector.
     pub needs_restart: bool,
 }

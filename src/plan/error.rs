@@ -175,6 +175,19 @@ pub enum PlanError {
         /// The strategy.
         strategy: Strategy,
     },
+    /// A workload in a namespace being moved would not follow it.
+    #[error(
+        "{workload}: once its namespace moves, a new pod would get {} instead of {target}; check its pod-template labels (istio.io/rev, sidecar.istio.io/inject) and fix them or leave its namespace out (--namespaces)",
+        injector.as_deref().unwrap_or("no sidecar")
+    )]
+    Stranded {
+        /// The workload.
+        workload: WorkloadId,
+        /// What it would get.
+        injector: Option<String>,
+        /// The target revision.
+        target: String,
+    },
     /// A step of the plan would break an invariant of the mesh in simulation.
     #[error("step {step} ({action}) would break the mesh: {violation}")]
     Unsafe {
@@ -206,6 +219,18 @@ pub enum PlanError {
         /// What it deleted.
         object: ObjectRef,
     },
+    /// A plan (read from a file) names something the API server would refuse.
+    #[error("step {step}: invalid {field} {value:?}: {message}")]
+    InvalidStep {
+        /// The step.
+        step: StepId,
+        /// What the bad text is (`namespace`, `label key`, ...).
+        field: String,
+        /// The text.
+        value: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A step number beyond the plan.
     #[error("step {step} does not exist: the plan has {steps} steps")]
     NoSuchStep {
@@ -228,6 +253,15 @@ pub enum Violation {
         namespace: String,
         /// Its injector before the plan.
         before: String,
+    },
+    /// The API server would reject the namespace's new pods: a matching webhook
+    /// with `failurePolicy: Fail` calls a service no istiod serves.
+    #[error("namespace {namespace}'s new pods would be rejected: service {service} has no istiod")]
+    PodsRejected {
+        /// The namespace.
+        namespace: String,
+        /// The webhook's service, `namespace/name`.
+        service: String,
     },
     /// Two control planes' webhooks would both match a namespace.
     #[error("namespace {namespace} would be matched by {}", revisions.join(" and "))]

@@ -16,16 +16,24 @@
 //! injection keys changes ([`Violation`]). A plan that would break one is refused
 //! ([`PlanError`]), naming the step and the namespace.
 
+mod build;
 mod check;
 mod end_state;
 mod error;
+pub mod render;
 mod request;
+mod rollback;
 mod scope;
+mod simulate;
 mod step;
 mod strategy;
+mod target;
+mod validate;
+mod waves;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::build::plan;
 pub use self::check::{Check, CheckFailure, INJECTION_KEYS};
 pub use self::end_state::{EndState, NamespaceEnd, RevisionEnd, WorkloadEnd};
 pub use self::error::{PlanError, Violation};
@@ -33,9 +41,12 @@ pub use self::request::Request;
 pub use self::scope::{
     NamespaceDisposition, NamespaceScope, Scope, WorkloadDisposition, WorkloadScope,
 };
+pub use self::simulate::{Simulation, simulate};
 pub use self::step::{Step, StepAction, StepId};
 pub use self::strategy::Strategy;
+pub use self::waves::waves;
 use crate::error::ObjectRef;
+use crate::labels::Labels;
 
 /// A migration plan: target, strategy, sources, scope, waves of steps, and the
 /// simulated end state.
@@ -53,6 +64,10 @@ pub struct Plan {
     pub waves: Vec<Wave>,
     /// What the cluster looks like after the last step, by simulation.
     pub end_state: EndState,
+    /// Labels the target's `discoverySelectors` need, which the plan adds to
+    /// namespaces besides the injection keys (MultiTenant's tenant label).
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub discovery_labels: Labels,
     /// What a reviewer should know that no step says (skipped namespaces,
     /// workloads that gain a sidecar, ...), as sentences.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -149,6 +164,11 @@ impl Plan {
     /// Whether the plan has no step (everything already on the target).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Label keys a step may change besides the injection keys.
+    pub fn allowed_label_keys(&self) -> impl Iterator<Item = String> + '_ {
+        self.discovery_labels.keys().cloned()
     }
 
     /// The namespaces the plan moves, in wave order.

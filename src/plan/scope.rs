@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::labels::Labels;
 use crate::snapshot::WorkloadId;
 
 /// The namespaces a plan covers.
@@ -59,6 +60,10 @@ pub struct WorkloadScope {
     pub running: Vec<String>,
     /// What the plan does with it.
     pub disposition: WorkloadDisposition,
+    /// Its pod-template labels: every pod of the current template carries them, so
+    /// a script can select the pods with `-l`.
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub template_labels: Labels,
 }
 
 /// What a plan does with a workload, and for one it leaves alone, why.

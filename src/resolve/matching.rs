@@ -20,9 +20,20 @@ impl Mesh {
         let matched: Vec<&Webhook> = self
             .webhooks()
             .iter()
+            .filter(|w| w.is_effective())
             .filter(|w| w.matches_namespace(namespace_labels) && w.matches_object(pod_labels))
             .collect();
         let notes = self.precedence_notes(namespace_labels, pod_labels);
+        // The API server calls every matching webhook; one that cannot be reached
+        // under `failurePolicy: Fail` refuses the pod, whatever the others say.
+        if let Some(w) = matched.iter().find(|w| w.rejects()) {
+            return Resolution::Rejected {
+                revision: w.revision.clone(),
+                webhook: (*w).into(),
+                service: w.unserved.clone().unwrap_or_default(),
+                notes,
+            };
+        }
         let Some(first) = matched.first() else {
             return Resolution::NotInjected {
                 reason: NotInjected::NoWebhook {
@@ -142,8 +153,12 @@ impl Mesh {
         for w in self
             .webhooks()
             .iter()
+            .filter(|w| w.is_effective())
             .filter(|w| w.matches_namespace(namespace_labels) && w.matches_object(pod_labels))
         {
+            if let Some(service) = w.unserved.as_deref().filter(|_| w.rejects()) {
+                return Verdict::Rejected(service);
+            }
             if !revisions.contains(&w.revision.as_str()) {
                 revisions.push(&w.revision);
             }

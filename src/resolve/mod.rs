@@ -43,6 +43,7 @@
 //! # Ok::<(), meshrev::Error>(())
 //! ```
 
+mod checked;
 mod decision;
 mod matching;
 mod no_match;
@@ -50,6 +51,7 @@ mod outcome;
 mod precedence;
 mod prose;
 
+pub use self::checked::NotInSnapshot;
 pub use self::decision::{PodDecision, PodView, ValueSource, inject_required};
 pub use self::no_match::NoMatch;
 pub use self::outcome::{Candidate, NotInjected, Resolution, Verdict, WebhookRef};
@@ -70,6 +72,8 @@ impl Mesh {
     }
 
     /// The revision whose webhook receives a label-less pod created in `namespace`.
+    /// A namespace the snapshot lacks is resolved with no labels but its name; use
+    /// [`Mesh::try_resolve_namespace`] to be told instead.
     pub fn resolve_namespace(&self, namespace: &str) -> Resolution {
         self.resolve_labels(namespace, &self.namespace_labels(namespace), None)
     }

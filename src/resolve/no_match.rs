@@ -23,6 +23,14 @@ pub enum NoMatch {
         /// `namespace` or `pod`.
         on: String,
     },
+    /// `istio.io/rev` names a tag that leads to no revision (a Sail tag whose
+    /// target does not exist is never installed).
+    TagLeadsNowhere {
+        /// The tag.
+        tag: String,
+        /// `namespace` or `pod`.
+        on: String,
+    },
     /// A Maistra member namespace labelled `maistra.io/ignore-namespace`.
     MaistraIgnored,
     /// The pod label `sidecar.istio.io/inject=false` is excluded by every objectSelector.
@@ -51,6 +59,33 @@ impl Mesh {
             return NoMatch::UnknownRevision {
                 name: rev.clone(),
                 on: "namespace".into(),
+            };
+        }
+        let nowhere = |name: &str| {
+            self.revision(name).is_none()
+                && self.tag(name).is_some_and(|t| {
+                    t.revision
+                        .as_deref()
+                        .and_then(|r| self.revision(r))
+                        .is_none()
+                })
+        };
+        if let Some(rev) = ns.get(labels::REV)
+            && nowhere(rev)
+        {
+            return NoMatch::TagLeadsNowhere {
+                tag: rev.clone(),
+                on: "namespace".into(),
+            };
+        }
+        if !ns.contains_key(labels::REV)
+            && !ns.contains_key(labels::INJECTION)
+            && let Some(rev) = pod.get(labels::REV)
+            && nowhere(rev)
+        {
+            return NoMatch::TagLeadsNowhere {
+                tag: rev.clone(),
+                on: "pod".into(),
             };
         }
         if pod.get(labels::SIDECAR_INJECT).map(String::as_str) == Some("false") {

@@ -62,6 +62,9 @@ pub enum Verdict<'a> {
     NotInjected,
     /// Two or more revisions inject (sorted names): double injection.
     Conflict(Vec<&'a str>),
+    /// The API server refuses the pod: a matching webhook's service (`namespace/name`)
+    /// has no istiod and its `failurePolicy` is `Fail`.
+    Rejected(&'a str),
 }
 
 impl<'a> Verdict<'a> {
@@ -78,6 +81,15 @@ impl<'a> Verdict<'a> {
         match self {
             Verdict::Conflict(r) => r,
             _ => &[],
+        }
+    }
+
+    /// The unreachable service (`namespace/name`) that makes the API server refuse
+    /// the pod, if any.
+    pub fn rejected(&self) -> Option<&'a str> {
+        match self {
+            Verdict::Rejected(s) => Some(s),
+            _ => None,
         }
     }
 }
@@ -105,6 +117,18 @@ pub enum Resolution {
     NotInjected {
         /// The deciding rule.
         reason: NotInjected,
+        /// Labels that were present but lost to a rule with precedence.
+        notes: Vec<String>,
+    },
+    /// The API server refuses to create the pod: a matching webhook with
+    /// `failurePolicy: Fail` calls a service no istiod serves.
+    Rejected {
+        /// The revision the webhook names.
+        revision: String,
+        /// The webhook.
+        webhook: WebhookRef,
+        /// Its service, `namespace/name`.
+        service: String,
         /// Labels that were present but lost to a rule with precedence.
         notes: Vec<String>,
     },
@@ -156,6 +180,7 @@ impl Resolution {
         match self {
             Resolution::Injected { revision, .. } => Verdict::Injected(revision),
             Resolution::NotInjected { .. } => Verdict::NotInjected,
+            Resolution::Rejected { service, .. } => Verdict::Rejected(service),
             Resolution::Conflict { candidates } => {
                 let mut r: Vec<&str> = candidates.iter().map(|c| c.revision.as_str()).collect();
                 r.sort_unstable();

@@ -86,6 +86,10 @@ impl fmt::Display for NoMatch {
             NoMatch::UnknownRevision { name, on } => {
                 write!(f, "the {on} label istio.io/rev={name} names no revision or tag, so no webhook matches")
             }
+            NoMatch::TagLeadsNowhere { tag, on } => write!(
+                f,
+                "the {on} label istio.io/rev={tag} names tag {tag}, which leads to no installed revision, so no webhook injects through it (a Sail IstioRevisionTag whose target does not exist is refused, ReferenceNotFound)"
+            ),
             NoMatch::MaistraIgnored => f.write_str(
                 "the namespace has maistra.io/ignore-namespace, which stops its Maistra control plane injecting, and no other revision is asked for",
             ),
@@ -146,6 +150,19 @@ impl fmt::Display for Resolution {
                         webhook.name, webhook.configuration
                     )?,
                 }
+                notes.as_slice()
+            }
+            Resolution::Rejected {
+                revision,
+                webhook,
+                service,
+                notes,
+            } => {
+                write!(
+                    f,
+                    "rejected: webhook {} of {} (revision {revision}, failurePolicy Fail) calls service {service}, which no istiod in the snapshot serves, so the API server refuses to create the pod. Point the configuration at an installed revision (`istioctl tag set <tag> --revision <revision> --overwrite`) or remove it",
+                    webhook.name, webhook.configuration
+                )?;
                 notes.as_slice()
             }
             Resolution::Conflict { candidates } => {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::injection::SidecarStatus;
 use super::meta::ObjectMeta;
 use crate::labels::{self, Labels};
 
@@ -34,8 +35,11 @@ impl Namespace {
 
 /// A `v1/Pod`, slim: what injection and its record need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(from = "PodFields")]
 pub struct Pod {
-    /// Labels, annotations (the injector's record) and owner references.
+    /// Labels, annotations (the injector's `istio.io/rev`) and owner references.
+    /// `sidecar.istio.io/status` is not among the annotations: it is read once
+    /// into [`Pod::sidecar_status`].
     pub meta: ObjectMeta,
     /// `spec.hostNetwork`: istiod never injects such a pod.
     pub host_network: bool,
@@ -46,6 +50,41 @@ pub struct Pod {
     /// `status.phase`, e.g. `Running`, `Succeeded`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// The injector's record (`sidecar.istio.io/status`), parsed when the pod was
+    /// read; `None` when the pod has no such annotation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sidecar_status: Option<SidecarStatus>,
+}
+
+/// A pod as serde reads it: a `sidecar.istio.io/status` annotation (a pod written
+/// by hand in an edit or a plan) becomes the record, as at ingest.
+#[derive(serde::Deserialize)]
+struct PodFields {
+    meta: ObjectMeta,
+    #[serde(default)]
+    host_network: bool,
+    #[serde(default)]
+    containers: Vec<String>,
+    #[serde(default)]
+    init_containers: Vec<String>,
+    #[serde(default)]
+    phase: Option<String>,
+    #[serde(default)]
+    sidecar_status: Option<SidecarStatus>,
+}
+
+impl From<PodFields> for Pod {
+    fn from(mut f: PodFields) -> Pod {
+        let from_annotation = SidecarStatus::take(&mut f.meta.annotations);
+        Pod {
+            meta: f.meta,
+            host_network: f.host_network,
+            containers: f.containers,
+            init_containers: f.init_containers,
+            phase: f.phase,
+            sidecar_status: f.sidecar_status.or(from_annotation),
+        }
+    }
 }
 
 impl Pod {

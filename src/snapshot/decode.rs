@@ -12,13 +12,16 @@ use serde::de::{DeserializeSeed, Deserializer};
 use serde_json::Value;
 
 use super::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadKind};
+use super::injection::SidecarStatus;
 use super::kiali::Kiali;
 use super::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
 };
 use super::meta::{ObjectMeta, OwnerReference};
 use super::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
-use super::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
+use super::webhook::{
+    FailurePolicy, MutatingWebhook, MutatingWebhookConfiguration, ServiceReference,
+};
 use super::yaml::{MAX_SCALAR, duplicate_key};
 use crate::error::{Error, Location, ObjectRef, Result};
 use crate::labels::{self, LabelSelector, Operator, Requirement};
@@ -260,6 +263,7 @@ struct RawMeta {
     #[serde(deserialize_with = "unique")]
     annotations: Option<BTreeMap<String, String>>,
     owner_references: Option<Vec<RawOwnerReference>>,
+    creation_timestamp: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -352,6 +356,7 @@ fn meta(
         labels,
         annotations,
         owner_references,
+        creation_timestamp: raw.creation_timestamp,
     })
 }
 
@@ -460,11 +465,14 @@ fn container_names(ctx: &Ctx, field: &str, raw: Option<Vec<RawContainer>>) -> Re
 }
 
 fn pod(ctx: &Ctx, raw: RawPod) -> Result<Pod> {
-    let meta = meta(ctx, raw.metadata, true, false)?;
+    let mut meta = meta(ctx, raw.metadata, true, false)?;
+    // The injection record is parsed here, once (see `SidecarStatus`).
+    let sidecar_status = SidecarStatus::take(&mut meta.annotations);
     let spec = ctx.required(raw.spec, "spec")?;
     let containers = ctx.required(spec.containers, "spec.containers")?;
     Ok(Pod {
         meta,
+        sidecar_status,
         host_network: spec.host_network.unwrap_or(false),
         containers: container_names(ctx, "spec.containers", Some(containers))?,
         init_containers: container_names(ctx, "spec.initContainers", spec.init_containers)?,
@@ -564,6 +572,7 @@ struct RawWebhook {
     namespace_selector: Option<RawSelector>,
     object_selector: Option<RawSelector>,
     client_config: Option<RawClientConfig>,
+    failure_policy: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -621,6 +630,16 @@ fn webhook_configuration(
                     .transpose()?,
                 service,
                 url: client.url,
+                failure_policy: match w.failure_policy.as_deref() {
+                    None | Some("Fail") => FailurePolicy::Fail,
+                    Some("Ignore") => FailurePolicy::Ignore,
+                    Some(other) => {
+                        return Err(ctx.invalid(
+                            format!("{at}.failurePolicy"),
+                            format!("{other:?}: expected Fail or Ignore"),
+                        ));
+                    }
+                },
             })
         })
         .collect::<Result<_>>()?;

@@ -88,8 +88,9 @@ pub enum Edit {
         /// The revision it will lead to.
         revision: String,
     },
-    /// A Sail `IstioRevisionTag`'s `spec.targetRef`; the operator then records the
-    /// revision it resolved in `status.istioRevision`.
+    /// A Sail `IstioRevisionTag`'s `spec.targetRef` (the tag is created when
+    /// absent, as `kubectl apply` would); the operator then records the revision
+    /// it resolved in `status.istioRevision`.
     RetargetSailTag {
         /// The tag (the `IstioRevisionTag`'s name).
         tag: String,
@@ -256,9 +257,17 @@ impl Snapshot {
                     TagTargetKind::IstioRevision => Some(name.clone()),
                     TagTargetKind::Istio => self.istios.get(name).map(|i| i.active_revision()),
                 };
+                check_name(&target, "metadata.name", tag)?;
+                // Created when absent, as `kubectl apply` of the tag would (the
+                // OSSM default-tag migration creates the `default` tag).
                 let t = Arc::make_mut(&mut self.istio_revision_tags)
-                    .get_mut(tag)
-                    .ok_or(EditError::NotFound { object: target })?;
+                    .entry(tag.clone())
+                    .or_insert_with(|| super::IstioRevisionTag {
+                        meta: super::ObjectMeta::cluster(tag.clone()),
+                        target_kind: *kind,
+                        target_name: name.clone(),
+                        status_revision: None,
+                    });
                 t.target_kind = *kind;
                 t.target_name = name.clone();
                 t.status_revision = status.clone();
@@ -506,6 +515,18 @@ impl Snapshot {
                 self.workloads_in(ns)
                     .filter(|w| owner_named(&w.meta.owner_references))
                     .map(|w| w.meta.object_ref(w.kind.as_str())),
+            );
+            // The ClusterWide member roll the Maistra operator made carries a
+            // controller reference to its SMCP (maistra/istio-operator
+            // `versionStrategyV2_5.createMemberRoll`), so it goes with it.
+            out.extend(
+                self.member_rolls
+                    .values()
+                    .filter(|m| {
+                        m.meta.namespace.as_deref() == Some(ns)
+                            && owner_named(&m.meta.owner_references)
+                    })
+                    .map(|m| m.meta.object_ref("ServiceMeshMemberRoll")),
             );
         }
         // Cluster-scoped Sail objects own their revisions.

@@ -29,6 +29,10 @@ pub struct ObjectMeta {
     /// `metadata.ownerReferences`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerReference>,
+    /// `metadata.creationTimestamp` as printed (RFC 3339, UTC): the Sail operator
+    /// lets the older of two objects claiming one name win.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<String>,
 }
 
 impl ObjectMeta {

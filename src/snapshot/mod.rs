@@ -29,6 +29,7 @@ mod builder;
 mod core;
 mod decode;
 mod edit;
+mod injection;
 mod input;
 #[cfg(feature = "k8s-openapi")]
 mod k8s;
@@ -51,6 +52,7 @@ pub use self::core::{
     ConfigMap, Namespace, Pod, PodTemplate, Restart, Workload, WorkloadId, WorkloadKind,
 };
 pub use self::edit::{Edit, EditError};
+pub use self::injection::SidecarStatus;
 pub use self::kiali::Kiali;
 pub use self::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
@@ -59,7 +61,9 @@ pub use self::meta::{ObjectMeta, OwnerReference};
 pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
 use self::store::{PerNamespace, Shared};
 pub use self::target::Target;
-pub use self::webhook::{MutatingWebhook, MutatingWebhookConfiguration, ServiceReference};
+pub use self::webhook::{
+    FailurePolicy, MutatingWebhook, MutatingWebhookConfiguration, ServiceReference,
+};
 use crate::error::Result;
 
 /// Who controls a pod ([`Snapshot::controller_of`]).

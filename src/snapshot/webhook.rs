@@ -33,6 +33,20 @@ pub struct MutatingWebhook {
     /// `clientConfig.url`, when it calls a URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// `failurePolicy`: what the API server does when the call fails.
+    #[serde(default)]
+    pub failure_policy: FailurePolicy,
+}
+
+/// `failurePolicy` of a webhook (admissionregistration.k8s.io/v1 defaults it to
+/// `Fail`, and the istio charts set it so).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+pub enum FailurePolicy {
+    /// The request is rejected when the webhook cannot be called.
+    #[default]
+    Fail,
+    /// The call's failure is ignored: the pod is created unmutated.
+    Ignore,
 }
 
 /// `clientConfig.service`.

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::mesh::Mesh;
 use crate::snapshot::Kiali;
-use crate::status::{NamespaceStatus, Status, WorkloadStatus};
+use crate::status::{NamespaceStatus, Running, Status, WorkloadStatus};
 
 /// Collects nodes and edges by id, then builds the graph in id order.
 #[derive(Default)]
@@ -19,9 +19,6 @@ pub(super) struct Builder {
     edges: BTreeSet<Edge>,
     revisions: BTreeMap<String, NodeId>,
 }
-
-/// The name Status gives a sidecar with no record of its injector.
-const UNKNOWN: &str = "unknown";
 
 impl Builder {
     pub(super) fn build(mut self, mesh: &Mesh, status: &Status) -> Topology {
@@ -32,7 +29,7 @@ impl Builder {
             .collect();
         let on_known = workloads
             .iter()
-            .filter(|(_, w)| w.running.iter().any(|r| r != UNKNOWN))
+            .filter(|(_, w)| w.running.iter().any(|r| r.revision().is_some()))
             .count();
         let progress = |name: &str| {
             status
@@ -71,7 +68,7 @@ impl Builder {
                     tags: r.tags.clone(),
                     default: r.default,
                     in_use: r.in_use,
-                    in_use_by: r.in_use_by.clone(),
+                    in_use_by: r.in_use_by.iter().map(ToString::to_string).collect(),
                     prunable: r.prunable,
                     namespaces: r.namespaces.clone(),
                     progress: progress(&r.name),
@@ -87,7 +84,7 @@ impl Builder {
             .chain(workloads.iter().flat_map(|(_, w)| {
                 w.running
                     .iter()
-                    .map(String::as_str)
+                    .filter_map(Running::revision)
                     .chain(w.injector.as_deref())
             }))
             .chain(
@@ -96,7 +93,6 @@ impl Builder {
                     .iter()
                     .filter_map(|n| n.injector.as_deref()),
             )
-            .filter(|r| *r != UNKNOWN)
             .collect::<BTreeSet<_>>();
         for name in mentioned {
             if !self.revisions.contains_key(name) {
@@ -202,13 +198,19 @@ impl Builder {
                 .iter()
                 .filter(|w| data_plane.is_some() || in_mesh(w))
             {
-                let id = NodeId::workload(&ns.name, &w.kind, &w.name);
+                let id = NodeId::workload(&ns.name, w.kind.as_str(), &w.name);
+                let runs: Vec<String> = w
+                    .running
+                    .iter()
+                    .filter_map(Running::label)
+                    .map(str::to_owned)
+                    .collect();
                 self.edges.insert(Edge {
                     source: ns_id.clone(),
                     kind: EdgeKind::Holds,
                     target: id.clone(),
                 });
-                for r in &w.running {
+                for r in &runs {
                     running.insert(r.clone());
                     if let Some(target) = self.revisions.get(r) {
                         self.edges.insert(Edge {
@@ -232,10 +234,10 @@ impl Builder {
                     Node::Workload(WorkloadNode {
                         id,
                         namespace: ns.name.clone(),
-                        kind: w.kind.clone(),
+                        kind: w.kind.to_string(),
                         name: w.name.clone(),
                         injector: w.injector.clone(),
-                        running: w.running.clone(),
+                        running: runs,
                         needs_restart: w.needs_restart,
                         pods: w.pods,
                     }),

@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! Hostile inputs (issue 10): text that a corrupted file, a careless script or
 //! an attacker could hand to a tool built on meshrev. Shared by the table test
 //! (`tests/hostile_input.rs`, which checks each outcome) and the criterion

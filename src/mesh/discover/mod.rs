@@ -6,6 +6,7 @@
 //! configurations remain. Each family, the injector rules, the tags and the
 //! webhooks live in their own module; this one only orders them.
 
+mod clash;
 mod injector;
 mod maistra;
 mod sail;
@@ -39,6 +40,7 @@ pub(crate) fn discover(s: &Snapshot) -> Discovered {
     sail::discover(s, &mut d);
     upstream::discover(s, &mut d);
     tags::discover(s, &mut d);
+    clash::discover(s, &mut d);
     webhooks::from_cluster(s, &mut d);
     webhooks::synthesize(s, &mut d);
     d.default_revision = match d.tags.get("default") {

@@ -6,7 +6,7 @@ use super::Discovered;
 use super::sail::active_revision;
 use super::warning::{MeshWarning, WarningKind};
 use crate::labels;
-use crate::mesh::revision::Tag;
+use crate::mesh::revision::{Family, Tag};
 use crate::snapshot::{Snapshot, TagTargetKind};
 
 pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
@@ -33,6 +33,30 @@ pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
             }),
         };
         let object = t.meta.object_ref("IstioRevisionTag");
+        // The operator refuses a tag whose target does not exist (sail-operator
+        // `controllers/istiorevisiontag/istiorevisiontag_controller.go` `validate`
+        // -> ReferenceNotFound) and installs nothing for it.
+        let found = match t.target_kind {
+            TagTargetKind::IstioRevision => d
+                .revisions
+                .get(&t.target_name)
+                .is_some_and(|r| r.family == Family::Sail),
+            TagTargetKind::Istio => s.istios().any(|i| i.meta.name == t.target_name),
+        };
+        let revision = if found || d.tags.contains_key(&t.meta.name) {
+            revision
+        } else {
+            d.warnings.push(MeshWarning::new(
+                WarningKind::TagTargetNotFound,
+                object.clone(),
+                format!(
+                    "targets {:?} {}, which is not in the snapshot: the Sail operator refuses \
+                     the tag (ReferenceNotFound) and installs no webhook for it",
+                    t.target_kind, t.target_name
+                ),
+            ));
+            None
+        };
         match d.tags.get_mut(&t.meta.name) {
             Some(existing) => {
                 if existing.revision != revision {

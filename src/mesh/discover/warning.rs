@@ -19,6 +19,8 @@ pub enum WarningKind {
     WebhookWithoutTarget,
     /// An injection webhook sending to a revision with no control plane.
     WebhookToUnknownRevision,
+    /// A Sail `IstioRevisionTag` whose target is not in the snapshot: not installed.
+    TagTargetNotFound,
 }
 
 /// Something odd found while building the model: reported as a finding, never fatal.

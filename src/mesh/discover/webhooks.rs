@@ -4,9 +4,11 @@
 use super::Discovered;
 use super::warning::{MeshWarning, WarningKind};
 use crate::labels;
-use crate::mesh::revision::{Family, Via, WebhookSource};
+use crate::mesh::revision::{Family, Revision, Via, WebhookSource};
 use crate::mesh::webhook::{self, Webhook};
-use crate::snapshot::{MutatingWebhook, MutatingWebhookConfiguration, Snapshot};
+use crate::snapshot::{
+    MutatingWebhook, MutatingWebhookConfiguration, ServiceReference, Snapshot, WorkloadKind,
+};
 
 fn is_injection_webhook(w: &MutatingWebhook) -> bool {
     w.name.contains("sidecar-injector")
@@ -30,21 +32,23 @@ fn via_for(webhook_name: &str, tag: Option<&str>) -> Via {
     }
 }
 
-/// The revision a webhook sends to: a Maistra istiod's service, else the
-/// configuration's `istio.io/rev`, else the service name `istiod[-R]`.
+/// The revision a webhook sends to. The API server calls `clientConfig.service`,
+/// so a revision whose istiod is that service wins over the configuration's
+/// `istio.io/rev` label when the two disagree; then the label; then the service
+/// name `istiod[-R]`.
 fn target(
     d: &Discovered,
     mwc: &MutatingWebhookConfiguration,
     w: &MutatingWebhook,
     tag: Option<&str>,
 ) -> Option<(String, Via)> {
-    let maistra = w.service.as_ref().and_then(|svc| {
-        d.revisions.values().find(|r| {
-            r.family == Family::Maistra && r.namespace == svc.namespace && r.istiod == svc.name
-        })
-    });
-    if let Some(rev) = maistra {
-        return Some((rev.name.clone(), Via::Membership));
+    if let Some(rev) = w.service.as_ref().and_then(|svc| served_by(d, svc)) {
+        let via = if rev.family == Family::Maistra {
+            Via::Membership
+        } else {
+            via_for(&w.name, tag)
+        };
+        return Some((rev.name.clone(), via));
     }
     if let Some(rev) = mwc.meta.labels.get(labels::REV) {
         return Some((rev.clone(), via_for(&w.name, tag)));
@@ -61,6 +65,45 @@ fn target(
     Some((rev.to_owned(), via_for(&w.name, tag)))
 }
 
+/// The revision whose istiod is this service. Maistra first (its istiod also
+/// answers to `istio.io/rev`), then revisions found through a control plane,
+/// then those known only from a webhook configuration.
+fn served_by<'d>(d: &'d Discovered, svc: &ServiceReference) -> Option<&'d Revision> {
+    let serves = |r: &&Revision| r.namespace == svc.namespace && r.istiod == svc.name;
+    let from_configuration = |r: &&Revision| r.control_plane.kind == MWC;
+    d.revisions
+        .values()
+        .filter(serves)
+        .find(|r| r.family == Family::Maistra)
+        .or_else(|| {
+            d.revisions
+                .values()
+                .filter(serves)
+                .find(|r| !from_configuration(r))
+        })
+        .or_else(|| d.revisions.values().find(serves))
+}
+
+/// `namespace/name` of a webhook's service when the snapshot shows nothing serves
+/// it: no control plane whose istiod it is and no Deployment of that name, while
+/// the snapshot does hold Deployments of the service's namespace (so the absence
+/// is evidence, not a gap in what was collected).
+fn unserved(s: &Snapshot, d: &Discovered, svc: &ServiceReference) -> Option<String> {
+    let by_control_plane = d.revisions.values().any(|r| {
+        r.namespace == svc.namespace && r.istiod == svc.name && r.control_plane.kind != MWC
+    });
+    let deployment = s
+        .workload(&svc.namespace, WorkloadKind::Deployment, &svc.name)
+        .is_some();
+    let collected = s
+        .workloads_in(&svc.namespace)
+        .any(|w| w.kind == WorkloadKind::Deployment);
+    (!by_control_plane && !deployment && collected)
+        .then(|| format!("{}/{}", svc.namespace, svc.name))
+}
+
+const MWC: &str = "MutatingWebhookConfiguration";
+
 pub(super) fn from_cluster(s: &Snapshot, d: &mut Discovered) {
     for mwc in s.webhook_configurations() {
         let object = mwc.meta.object_ref("MutatingWebhookConfiguration");
@@ -74,6 +117,14 @@ pub(super) fn from_cluster(s: &Snapshot, d: &mut Discovered) {
                 ));
                 continue;
             };
+            // A tag leads where its webhooks' service is, whatever its label says.
+            if let Some(t) = tag
+                && d.revisions.contains_key(&revision)
+                && let Some(entry) = d.tags.get_mut(t)
+                && entry.source.name == mwc.meta.name
+            {
+                entry.revision = Some(revision.clone());
+            }
             match d.revisions.get_mut(&revision) {
                 // A tag's webhooks do not stand in for the revision's own: those are
                 // synthesized if the snapshot lacks them.
@@ -88,14 +139,17 @@ pub(super) fn from_cluster(s: &Snapshot, d: &mut Discovered) {
                     format!("webhook {} sends to revision {revision:?}, which has no control plane in the snapshot", w.name),
                 )),
             }
-            d.webhooks.push(Webhook::new(
+            let mut hook = Webhook::new(
                 mwc.meta.name.clone(),
                 w.name.clone(),
                 revision,
                 via,
                 w.namespace_selector.clone(),
                 w.object_selector.clone(),
-            ));
+            );
+            hook.failure_policy = w.failure_policy;
+            hook.unserved = w.service.as_ref().and_then(|svc| unserved(s, d, svc));
+            d.webhooks.push(hook);
         }
     }
 }

@@ -1,0 +1,349 @@
+//! Requests: a plan step rendered as the Kubernetes API calls that perform it.
+//!
+//! Every change is a merge patch (`application/merge-patch+json`), a JSON patch
+//! where a merge patch cannot reach (the webhooks of a tag's configuration are a
+//! list), or a delete. The caller sends them with its own client; the paths are
+//! the API server's, so a kube-rs or plain-HTTP client needs no mapping of its own,
+//! and `kubectl` gets the matching resource name ([`Request::resource`]).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::error::ObjectRef;
+use crate::labels::{self, Labels};
+use crate::plan::StepAction;
+use crate::snapshot::{Snapshot, TagTargetKind, WorkloadId, WorkloadKind};
+
+/// The template annotation `kubectl rollout restart` sets; a changed pod template
+/// makes the workload's controller roll its pods.
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
+/// One API call that changes the cluster.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Request {
+    /// `PATCH path` with `body` as `content_type()`.
+    Patch {
+        /// The object patched.
+        object: ObjectRef,
+        /// What kind of patch the body is.
+        patch: PatchKind,
+        /// The body; for [`PatchKind::Restart`] it lacks the timestamp (see
+        /// [`Request::body`]).
+        body: Value,
+    },
+    /// `DELETE path` (absent already is success, as `--ignore-not-found`).
+    Delete {
+        /// The object deleted.
+        object: ObjectRef,
+    },
+}
+
+/// How a patch body is to be read by the API server.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchKind {
+    /// RFC 7386 JSON merge patch.
+    Merge,
+    /// RFC 6902 JSON patch.
+    Json,
+    /// A merge patch of the pod template's `kubectl.kubernetes.io/restartedAt`
+    /// annotation: `kubectl rollout restart`. The caller owns the clock and stamps
+    /// the time when it sends it.
+    Restart,
+}
+
+impl Request {
+    /// The object the request changes.
+    pub fn object(&self) -> &ObjectRef {
+        match self {
+            Request::Patch { object, .. } | Request::Delete { object } => object,
+        }
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Request::Patch { .. } => "PATCH",
+            Request::Delete { .. } => "DELETE",
+        }
+    }
+
+    /// The API path, e.g. `/apis/apps/v1/namespaces/mercury/deployments/web`.
+    pub fn path(&self) -> String {
+        // Kinds were checked when the request was rendered.
+        api_path(self.object()).unwrap_or_default()
+    }
+
+    /// The `Content-Type` of the body (`None` for a delete).
+    pub fn content_type(&self) -> Option<&'static str> {
+        match self {
+            Request::Patch {
+                patch: PatchKind::Json,
+                ..
+            } => Some("application/json-patch+json"),
+            Request::Patch { .. } => Some("application/merge-patch+json"),
+            Request::Delete { .. } => None,
+        }
+    }
+
+    /// The body to send (`None` for a delete); `restarted_at` (RFC 3339, the
+    /// caller's clock) is stamped into a restart.
+    pub fn body(&self, restarted_at: &str) -> Option<Value> {
+        match self {
+            Request::Patch {
+                patch: PatchKind::Restart,
+                ..
+            } => Some(restart_body(restarted_at)),
+            Request::Patch { body, .. } => Some(body.clone()),
+            Request::Delete { .. } => None,
+        }
+    }
+
+    /// The resource name `kubectl` takes for the object (`namespaces`,
+    /// `deployments.apps`, `servicemeshcontrolplanes.maistra.io`, ...).
+    pub fn resource(&self) -> String {
+        resource(&self.object().kind)
+            .map(|r| r.kubectl())
+            .unwrap_or_default()
+    }
+}
+
+/// A merge patch that sets `restartedAt` on the pod template.
+pub(crate) fn restart_body(restarted_at: &str) -> Value {
+    json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: restarted_at}}}}})
+}
+
+/// Where a kind lives in the API, for clients that address resources by group,
+/// version and plural (kube-rs' `ApiResource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    /// The API group (`""` for the core group).
+    pub group: &'static str,
+    /// The version.
+    pub version: &'static str,
+    /// The plural resource name.
+    pub plural: &'static str,
+    /// Whether objects of the kind live in a namespace.
+    pub namespaced: bool,
+}
+
+impl Resource {
+    /// `apiVersion`: `v1`, `apps/v1`, `maistra.io/v2`.
+    pub fn api_version(self) -> String {
+        if self.group.is_empty() {
+            self.version.to_owned()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    fn kubectl(self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_owned()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+}
+
+/// Where a kind meshrev reads or changes lives in the API (`None` for others).
+pub fn resource(kind: &str) -> Option<Resource> {
+    let r = |group, version, plural, namespaced| Resource {
+        group,
+        version,
+        plural,
+        namespaced,
+    };
+    Some(match kind {
+        "Namespace" => r("", "v1", "namespaces", false),
+        "Pod" => r("", "v1", "pods", true),
+        "ConfigMap" => r("", "v1", "configmaps", true),
+        "ReplicationController" => r("", "v1", "replicationcontrollers", true),
+        "Deployment" => r("apps", "v1", "deployments", true),
+        "StatefulSet" => r("apps", "v1", "statefulsets", true),
+        "DaemonSet" => r("apps", "v1", "daemonsets", true),
+        "ReplicaSet" => r("apps", "v1", "replicasets", true),
+        "DeploymentConfig" => r("apps.openshift.io", "v1", "deploymentconfigs", true),
+        "Job" => r("batch", "v1", "jobs", true),
+        "CronJob" => r("batch", "v1", "cronjobs", true),
+        "MutatingWebhookConfiguration" => r(
+            "admissionregistration.k8s.io",
+            "v1",
+            "mutatingwebhookconfigurations",
+            false,
+        ),
+        "ServiceMeshControlPlane" => r("maistra.io", "v2", "servicemeshcontrolplanes", true),
+        "ServiceMeshMemberRoll" => r("maistra.io", "v1", "servicemeshmemberrolls", true),
+        "ServiceMeshMember" => r("maistra.io", "v1", "servicemeshmembers", true),
+        "Istio" => r("sailoperator.io", "v1", "istios", false),
+        "IstioRevision" => r("sailoperator.io", "v1", "istiorevisions", false),
+        "IstioRevisionTag" => r("sailoperator.io", "v1", "istiorevisiontags", false),
+        _ => return None,
+    })
+}
+
+/// The API path of an object; `None` for a kind meshrev cannot address, or a
+/// namespaced kind without a namespace.
+pub(crate) fn api_path(object: &ObjectRef) -> Option<String> {
+    let r = resource(&object.kind)?;
+    let prefix = if r.group.is_empty() {
+        format!("/api/{}", r.version)
+    } else {
+        format!("/apis/{}/{}", r.group, r.version)
+    };
+    match (&object.namespace, r.namespaced) {
+        (Some(ns), true) => Some(format!(
+            "{prefix}/namespaces/{ns}/{}/{}",
+            r.plural, object.name
+        )),
+        (None, false) => Some(format!("{prefix}/{}/{}", r.plural, object.name)),
+        _ => None,
+    }
+}
+
+/// Why a step could not be rendered as requests.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{object}: {message}")]
+pub struct RenderError {
+    /// The object the step names.
+    pub object: ObjectRef,
+    /// What is missing or unknown.
+    pub message: String,
+}
+
+fn labels_patch(set: &Labels, remove: &std::collections::BTreeSet<String>) -> Value {
+    let mut map = serde_json::Map::new();
+    for (k, v) in set {
+        map.insert(k.clone(), Value::String(v.clone()));
+    }
+    // A merge patch removes a key by setting it to null.
+    for k in remove {
+        map.insert(k.clone(), Value::Null);
+    }
+    Value::Object(map)
+}
+
+fn workload_object(w: &WorkloadId) -> ObjectRef {
+    w.object_ref()
+}
+
+/// The requests that perform a step's change, given what the cluster showed just
+/// before (`observed`): an upstream tag's webhooks are patched by position, so
+/// their number comes from the cluster. Empty for steps that only observe.
+pub fn render(action: &StepAction, observed: &Snapshot) -> Result<Vec<Request>, RenderError> {
+    let requests = match action {
+        StepAction::LabelNamespace {
+            namespace,
+            set,
+            remove,
+        } => vec![Request::Patch {
+            object: ObjectRef::new("Namespace", None, namespace.clone()),
+            patch: PatchKind::Merge,
+            body: json!({"metadata": {"labels": labels_patch(set, remove)}}),
+        }],
+        StepAction::LabelTemplate {
+            workload,
+            set,
+            remove,
+        } => vec![Request::Patch {
+            object: workload_object(workload),
+            patch: PatchKind::Merge,
+            body: json!({"spec": {"template": {"metadata": {"labels": labels_patch(set, remove)}}}}),
+        }],
+        StepAction::Restart { workload } => {
+            if matches!(
+                workload.kind,
+                WorkloadKind::Job | WorkloadKind::CronJob | WorkloadKind::ReplicaSet
+            ) {
+                return Err(RenderError {
+                    object: workload_object(workload),
+                    message: "cannot be restarted by a rollout; recreate its pods instead".into(),
+                });
+            }
+            vec![Request::Patch {
+                object: workload_object(workload),
+                patch: PatchKind::Restart,
+                body: restart_body(""),
+            }]
+        }
+        StepAction::MoveTag { tag, revision } => move_tag(tag, revision, observed)?,
+        StepAction::RetargetSailTag { tag, kind, name } => vec![Request::Patch {
+            object: ObjectRef::new("IstioRevisionTag", None, tag.clone()),
+            patch: PatchKind::Merge,
+            body: json!({"spec": {"targetRef": {"kind": match kind {
+                TagTargetKind::Istio => "Istio",
+                TagTargetKind::IstioRevision => "IstioRevision",
+            }, "name": name}}}),
+        }],
+        StepAction::SetIstioVersion { istio, version } => vec![Request::Patch {
+            object: ObjectRef::new("Istio", None, istio.clone()),
+            patch: PatchKind::Merge,
+            body: json!({"spec": {"version": version}}),
+        }],
+        StepAction::Delete { object } => vec![Request::Delete {
+            object: object.clone(),
+        }],
+        StepAction::AwaitGone { .. } | StepAction::Verify { .. } => Vec::new(),
+        #[allow(unreachable_patterns)]
+        other => {
+            return Err(RenderError {
+                object: other.object(),
+                message: format!("meshrev cannot render a {} step", other.kind()),
+            });
+        }
+    };
+    for r in &requests {
+        if api_path(r.object()).is_none() {
+            return Err(RenderError {
+                object: r.object().clone(),
+                message: "meshrev does not know this kind's API path".into(),
+            });
+        }
+    }
+    Ok(requests)
+}
+
+/// `istioctl tag set TAG --revision REV --overwrite`, as JSON patches: each of the
+/// tag's webhook configurations gets `istio.io/rev=REV`, and every webhook that
+/// calls a service calls `istiod-REV` (`istiod` for `default`). A `test` operation
+/// first guards each webhook's name, so a configuration that changed since it was
+/// observed is refused by the API server rather than patched at the wrong place.
+fn move_tag(tag: &str, revision: &str, observed: &Snapshot) -> Result<Vec<Request>, RenderError> {
+    let service = if revision == "default" {
+        "istiod".to_owned()
+    } else {
+        format!("istiod-{revision}")
+    };
+    let requests: Vec<Request> = observed
+        .webhook_configurations()
+        .filter(|c| c.meta.labels.get(labels::TAG).map(String::as_str) == Some(tag))
+        .map(|c| {
+            let mut ops = vec![json!({"op": "add", "path": "/metadata/labels/istio.io~1rev", "value": revision})];
+            for (i, w) in c.webhooks.iter().enumerate() {
+                if w.service.is_some() {
+                    ops.push(json!({"op": "test", "path": format!("/webhooks/{i}/name"), "value": w.name}));
+                    ops.push(json!({"op": "replace", "path": format!("/webhooks/{i}/clientConfig/service/name"), "value": service}));
+                }
+            }
+            Request::Patch {
+                object: ObjectRef::new("MutatingWebhookConfiguration", None, c.meta.name.clone()),
+                patch: PatchKind::Json,
+                body: Value::Array(ops),
+            }
+        })
+        .collect();
+    if requests.is_empty() {
+        return Err(RenderError {
+            object: ObjectRef::new(
+                "MutatingWebhookConfiguration",
+                None,
+                format!("istio-revision-tag-{tag}"),
+            ),
+            message: format!("no webhook configuration labelled istio.io/tag={tag} was observed"),
+        });
+    }
+    Ok(requests)
+}

@@ -1,0 +1,368 @@
+//! A simulated cluster: an in-memory executor over a snapshot, for rehearsing a
+//! plan offline and for testing what a run does when the cluster misbehaves.
+//!
+//! It performs every step through [`StepAction::apply`](crate::plan::StepAction),
+//! the planner's own mapping onto the snapshot's edits ([`Mesh::apply`],
+//! [`Mesh::restart`]), so a rehearsal and the plan's simulation can never disagree
+//! about what Kubernetes does. Faults are injected by step.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::executor::Executor;
+use super::journal::Entry;
+use super::request::RESTARTED_AT;
+use super::run::{Action, ActionKind, Event, Outcome};
+use crate::mesh::Mesh;
+use crate::plan::{Plan, StepAction, StepId};
+use crate::snapshot::{Edit, Pod, Snapshot, WorkloadId};
+use crate::status::is_live;
+
+/// Something to go wrong at a step. Each fires once (or `times` times).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum Fault {
+    /// The step's change is refused (not retryable): the run stops.
+    Fail {
+        /// The step.
+        step: StepId,
+    },
+    /// The step's change times out `times` times (retryable), then succeeds.
+    FailTimes {
+        /// The step.
+        step: StepId,
+        /// Failures before success.
+        times: u32,
+    },
+    /// The change is made, then the executor dies before reporting it: the
+    /// caller must resume from the journal.
+    CrashAfter {
+        /// The step.
+        step: StepId,
+    },
+    /// A restart leaves `held` old pods running (a PodDisruptionBudget) for
+    /// `observations` observations, then finishes.
+    PartialRollout {
+        /// The step (a restart).
+        step: StepId,
+        /// Old pods kept.
+        held: usize,
+        /// Observations before the rollout finishes.
+        observations: u32,
+    },
+    /// The change is reported applied but has no effect (a mutating webhook or
+    /// an operator undid it).
+    MissingEffect {
+        /// The step.
+        step: StepId,
+    },
+}
+
+impl Fault {
+    fn step(&self) -> StepId {
+        match self {
+            Fault::Fail { step }
+            | Fault::FailTimes { step, .. }
+            | Fault::CrashAfter { step }
+            | Fault::PartialRollout { step, .. }
+            | Fault::MissingEffect { step } => *step,
+        }
+    }
+}
+
+/// The executor died (a [`Fault::CrashAfter`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("simulated crash after step {step}")]
+pub struct Crashed {
+    /// The step whose change was made before the crash.
+    pub step: StepId,
+}
+
+/// A rollout held back by a fault.
+#[derive(Debug, Clone)]
+struct Held {
+    workload: WorkloadId,
+    observations: u32,
+}
+
+/// An in-memory cluster that performs a run's actions on a [`Mesh`].
+///
+/// ```
+/// use meshrev::exec::{self, Run, SimulatedCluster, State};
+/// # use meshrev::plan::Plan;
+/// # let plan: Plan = serde_json::from_str(r#"{"target":{"name":"ossm3","revision":"ossm3"},
+/// #   "strategy":"canary-relabel","sources":[],"scope":{"explicit":false,"namespaces":[]},
+/// #   "waves":[{"number":1,"kind":"canary","namespaces":["mercury"],"steps":[
+/// #     {"id":1,"action":{"action":"label_namespace","namespace":"mercury","set":{"istio.io/rev":"ossm3"}},"reason":"move",
+/// #      "postconditions":[{"check":"namespace_labels","namespace":"mercury","labels":{"istio.io/rev":"ossm3"}}]}]}],
+/// #   "end_state":{"namespaces":[],"revisions":[]}}"#).unwrap();
+/// let snapshot = meshrev::Snapshot::from_yaml(
+///     "apiVersion: v1\nkind: Namespace\nmetadata: {name: mercury}\n")?;
+/// let mut cluster = SimulatedCluster::new(snapshot);
+/// let mut run = Run::new(plan);
+/// assert_eq!(exec::run(&mut run, &mut cluster)?, State::Finished);
+/// assert_eq!(cluster.mesh().snapshot().namespace("mercury").unwrap().meta.labels["istio.io/rev"], "ossm3");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SimulatedCluster {
+    mesh: Mesh,
+    faults: Vec<Fault>,
+    /// Failures already injected per step.
+    failures: BTreeMap<StepId, u32>,
+    held: Option<Held>,
+    restarted_at: String,
+    journal: Vec<Entry>,
+    events: Vec<Event>,
+    changes: usize,
+}
+
+impl SimulatedCluster {
+    /// A cluster holding `snapshot`, with no faults.
+    pub fn new(snapshot: Snapshot) -> SimulatedCluster {
+        SimulatedCluster::from_mesh(Mesh::new(snapshot))
+    }
+
+    /// A cluster holding `mesh`'s snapshot.
+    pub fn from_mesh(mesh: Mesh) -> SimulatedCluster {
+        SimulatedCluster {
+            mesh,
+            faults: Vec::new(),
+            failures: BTreeMap::new(),
+            held: None,
+            restarted_at: "2026-01-01T00:00:00Z".to_owned(),
+            journal: Vec::new(),
+            events: Vec::new(),
+            changes: 0,
+        }
+    }
+
+    /// Adds a fault.
+    pub fn with_fault(mut self, fault: Fault) -> SimulatedCluster {
+        self.faults.push(fault);
+        self
+    }
+
+    /// Adds a fault to a running cluster.
+    pub fn inject(&mut self, fault: Fault) {
+        self.faults.push(fault);
+    }
+
+    /// The time stamped into restarts (`kubectl.kubernetes.io/restartedAt`);
+    /// the simulation has no clock of its own.
+    pub fn set_restarted_at(&mut self, time: impl Into<String>) {
+        self.restarted_at = time.into();
+    }
+
+    /// The cluster now.
+    pub fn mesh(&self) -> &Mesh {
+        &self.mesh
+    }
+
+    /// The journal entries recorded so far (across runs, when reused).
+    pub fn journal(&self) -> &[Entry] {
+        &self.journal
+    }
+
+    /// Forgets the journal (a new journal file).
+    pub fn clear_journal(&mut self) {
+        self.journal.clear();
+    }
+
+    /// The events shown so far.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// How many changes were performed (attempts that reached the cluster).
+    pub fn changes(&self) -> usize {
+        self.changes
+    }
+
+    fn take_fault(&mut self, step: StepId, pick: impl Fn(&Fault) -> bool) -> Option<Fault> {
+        let i = self
+            .faults
+            .iter()
+            .position(|f| f.step() == step && pick(f))?;
+        Some(self.faults.remove(i))
+    }
+
+    fn change(&mut self, step: StepId, action: &StepAction) -> Result<Outcome, Crashed> {
+        if self
+            .take_fault(step, |f| matches!(f, Fault::Fail { .. }))
+            .is_some()
+        {
+            return Ok(Outcome::Failed {
+                message: format!("simulated refusal of step {step}"),
+                retryable: false,
+            });
+        }
+        if let Some(Fault::FailTimes { times, .. }) = self
+            .faults
+            .iter()
+            .find(|f| f.step() == step && matches!(f, Fault::FailTimes { .. }))
+            .cloned()
+        {
+            let n = self.failures.entry(step).or_insert(0);
+            if *n < times {
+                *n += 1;
+                return Ok(Outcome::Failed {
+                    message: format!("simulated timeout of step {step} ({n} of {times})"),
+                    retryable: true,
+                });
+            }
+            self.take_fault(step, |f| matches!(f, Fault::FailTimes { .. }));
+        }
+        if self
+            .take_fault(step, |f| matches!(f, Fault::MissingEffect { .. }))
+            .is_some()
+        {
+            return Ok(Outcome::Applied);
+        }
+        self.changes += 1;
+        let partial = self.take_fault(step, |f| matches!(f, Fault::PartialRollout { .. }));
+        let result = match (action, partial) {
+            (
+                StepAction::Restart { workload },
+                Some(Fault::PartialRollout {
+                    held, observations, ..
+                }),
+            ) => self
+                .stamp(workload)
+                .and_then(|()| self.partial_restart(workload, held))
+                .map(|()| {
+                    self.held = Some(Held {
+                        workload: workload.clone(),
+                        observations,
+                    });
+                }),
+            _ => self.perform_step(action),
+        };
+        if let Err(e) = result {
+            // What the API server would answer: 404 for a missing object, 422 for bad syntax.
+            return Ok(Outcome::Failed {
+                message: e.to_string(),
+                retryable: false,
+            });
+        }
+        if self
+            .take_fault(step, |f| matches!(f, Fault::CrashAfter { .. }))
+            .is_some()
+        {
+            return Err(Crashed { step });
+        }
+        Ok(Outcome::Applied)
+    }
+
+    /// Performs a step's change as the API server and the controllers would.
+    fn perform_step(&mut self, action: &StepAction) -> Result<(), crate::EditError> {
+        if let StepAction::Restart { workload } = action {
+            self.stamp(workload)?;
+        }
+        action.apply(&mut self.mesh)
+    }
+
+    /// Brings the cluster to where a journal says an earlier run left it, by
+    /// performing again every change the journal records as applied: the
+    /// simulated cluster lives in memory, so a resumed rehearsal needs this.
+    pub fn replay(&mut self, plan: &Plan, journal: &[Entry]) -> Result<(), crate::EditError> {
+        for entry in journal {
+            if let Entry::Applied { step } = entry
+                && let Some(step) = plan.step(*step)
+            {
+                self.perform_step(&step.action)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `kubectl rollout restart`'s annotation.
+    fn stamp(&mut self, workload: &WorkloadId) -> Result<(), crate::EditError> {
+        self.mesh.apply(&Edit::AnnotateTemplate {
+            workload: workload.clone(),
+            set: [(RESTARTED_AT.to_owned(), self.restarted_at.clone())].into(),
+            remove: Default::default(),
+        })
+    }
+
+    /// The rollout [`Mesh::restart`] describes, with `held` old pods left in place.
+    fn partial_restart(
+        &mut self,
+        workload: &WorkloadId,
+        held: usize,
+    ) -> Result<(), crate::EditError> {
+        let Edit::ReplacePods { pods: new, .. } = self.mesh.restart(workload)? else {
+            return Ok(());
+        };
+        let s = self.mesh.snapshot();
+        let old: Vec<Pod> = s
+            .pods_in(&workload.namespace)
+            .filter(|p| {
+                is_live(p)
+                    && s.owner_of(p)
+                        .is_some_and(|w| w.kind == workload.kind && w.meta.name == workload.name)
+            })
+            .take(held)
+            .cloned()
+            .collect();
+        let keep = new.len().saturating_sub(old.len());
+        let mut pods: Vec<Pod> = new
+            .into_iter()
+            .filter(|p| !old.iter().any(|o| o.meta.name == p.meta.name))
+            .take(keep)
+            .collect();
+        pods.extend(old);
+        self.mesh.apply(&Edit::ReplacePods {
+            workload: workload.clone(),
+            pods,
+        })
+    }
+
+    fn observe(&mut self) -> Outcome {
+        if let Some(held) = &mut self.held {
+            held.observations = held.observations.saturating_sub(1);
+            if held.observations == 0 {
+                let workload = held.workload.clone();
+                self.held = None;
+                // The held pods are let go: the rollout finishes.
+                if let Ok(edit) = self.mesh.restart(&workload) {
+                    let _ = self.mesh.apply(&edit);
+                }
+            }
+        }
+        Outcome::Observed(self.mesh.snapshot().clone())
+    }
+}
+
+impl Executor for SimulatedCluster {
+    type Error = Crashed;
+
+    fn perform(&mut self, action: &Action) -> Result<Outcome, Crashed> {
+        match &action.kind {
+            ActionKind::Change { .. } => self.change(action.step, &action.step_action),
+            ActionKind::Observe(_) => {
+                if let StepAction::AwaitGone { .. } = &action.step_action {
+                    // The operator prunes what the step waits for (the Sail
+                    // operator, an unused IstioRevision), as the plan's simulation has it.
+                    let _ = action.step_action.apply(&mut self.mesh);
+                }
+                Ok(self.observe())
+            }
+        }
+    }
+
+    /// The simulation does not wait: its clock is the sequence of actions.
+    fn wait(&mut self, _duration: Duration) {}
+
+    fn record(&mut self, entry: &Entry) -> Result<(), Crashed> {
+        self.journal.push(entry.clone());
+        Ok(())
+    }
+
+    fn event(&mut self, event: &Event) {
+        self.events.push(event.clone());
+    }
+}
