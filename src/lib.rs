@@ -159,10 +159,10 @@ pub use petgraph;
 pub use serde_json;
 
 pub use analyze::{Code, Finding, Severity, analyze, analyze_with_status};
-pub use error::{Error, Location, ObjectRef, Result};
+pub use error::{Error, Location, Result};
 pub use mesh::Mesh;
 pub use plan::{Plan, PlanError};
 pub use resolve::Resolution;
-pub use snapshot::{Edit, EditError, Snapshot, SnapshotBuilder, WorkloadId};
+pub use snapshot::{Edit, EditError, ObjectRef, Snapshot, SnapshotBuilder, WorkloadId};
 pub use status::Status;
 pub use topology::Topology;

@@ -36,10 +36,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
 use crate::resolve::Verdict;
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{Pod, PodController, SidecarStatus, WorkloadKind};
 
 /// The revision that injected a running pod, from the record the injector left.
@@ -92,6 +92,19 @@ impl std::fmt::Display for Running {
             Running::Unknown => f.write_str("a sidecar of unknown revision"),
             Running::None => f.write_str("no sidecar"),
         }
+    }
+}
+
+/// A running revision equals its name; `Unknown` and `None` equal no name.
+impl PartialEq<str> for Running {
+    fn eq(&self, other: &str) -> bool {
+        self.revision() == Some(other)
+    }
+}
+
+impl PartialEq<&str> for Running {
+    fn eq(&self, other: &&str) -> bool {
+        self.revision() == Some(*other)
     }
 }
 
@@ -186,6 +199,7 @@ pub struct RevisionStatus {
     /// The Sail operator's "in use" verdict (sail-operator `pkg/revision`).
     pub in_use: bool,
     /// What keeps it in use (JSON: one sentence each).
+    #[serde(serialize_with = "sentences")]
     pub in_use_by: Vec<InUse>,
     /// Not in use, injects no namespace, and not an Istio's active revision: safe to remove.
     pub prunable: bool,
@@ -722,9 +736,10 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
 }
 
 /// What keeps a revision in use, by the Sail operator's rules ([`in_use`]), with
-/// the objects that reference it. In JSON (and `Display`): one sentence each.
+/// the objects that reference it. Serde gives the data (`{"tag": {...}}`); the
+/// status JSON prints the `Display` sentence instead ([`RevisionStatus::in_use_by`]).
 #[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InUse {
     /// A tag leads to it.
@@ -792,11 +807,10 @@ impl std::fmt::Display for InUse {
     }
 }
 
-impl Serialize for InUse {
-    /// The sentence: the status JSON contract predates the structured form.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
+/// `in_use_by` in the status JSON: one sentence each (the contract predates the
+/// structured form).
+fn sentences<S: serde::Serializer>(by: &[InUse], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(by.iter().map(ToString::to_string))
 }
 
 fn count_pods(n: usize) -> String {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::{Analyzer, Code};
-use crate::error::ObjectRef;
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{ControlPlaneMode, PodController, WorkloadKind};
 
 /// The object of a finding about the snapshot as a whole.

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::webhooks::conflict_words;
 use super::{Analyzer, Code, Subject, conflict_revisions, outcome_words};
-use crate::error::ObjectRef;
 use crate::labels;
 use crate::mesh::Family;
 use crate::resolve::{NotInjected, Resolution};
+use crate::snapshot::ObjectRef;
 
 impl<'a> Analyzer<'a> {
     /// The revision a name leads to (a revision, or a tag's target).

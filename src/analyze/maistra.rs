@@ -3,10 +3,10 @@
 //! `maistra.io/member-of` label the member roll disagrees with (MR0011).
 
 use super::{Analyzer, Code, outcome_words};
-use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::Family;
 use crate::resolve::Resolution;
+use crate::snapshot::ObjectRef;
 
 impl Analyzer<'_> {
     pub(super) fn maistra(

@@ -149,20 +149,20 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 pub use self::code::Code;
-use crate::error::ObjectRef;
 use crate::labels::Labels;
 use crate::mesh::Mesh;
 #[cfg(doc)]
 use crate::mesh::MeshWarning;
 use crate::resolve::Resolution;
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{PodTemplate, Snapshot, Workload};
 use crate::status::Status;
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Pods are (or will be) injected wrongly, twice, or not at all.

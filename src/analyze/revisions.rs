@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::{Analyzer, Code};
-use crate::error::ObjectRef;
 use crate::labels::Operator;
 use crate::mesh::{Family, Policy, Revision};
+use crate::snapshot::ObjectRef;
 use crate::status::Status;
 
 impl Analyzer<'_> {

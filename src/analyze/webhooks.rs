@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Analyzer, Code};
-use crate::error::ObjectRef;
 use crate::labels::{self, LabelSelector, Labels, Operator};
 use crate::mesh::Via;
 use crate::resolve::Resolution;
+use crate::snapshot::ObjectRef;
 
 impl Analyzer<'_> {
     // -------------------------------------------------------------- webhooks

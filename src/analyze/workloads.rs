@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use super::{Analyzer, Code, outcome_words};
-use crate::error::ObjectRef;
 use crate::labels;
 use crate::resolve::Resolution;
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{Pod, PodController, Restart, Snapshot, WorkloadKind};
 use crate::status::{self, Running, Status};
 

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ObjectRef;
 use crate::labels::LabelSelector;
 use crate::snapshot::ControlPlaneMode;
+use crate::snapshot::ObjectRef;
 
 /// Which kind of installation a control plane comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -101,7 +101,7 @@ pub enum WebhookSource {
 }
 
 /// One control-plane revision: the unit that injects.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Revision {
     /// The revision name (`default` for an empty helm revision).
     pub name: String,
@@ -113,22 +113,22 @@ pub struct Revision {
     /// The control-plane namespace.
     pub namespace: String,
     /// The version, when the snapshot says (`v2.6`, `v1.24.3`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// The istiod Deployment / Service name.
     pub istiod: String,
     /// istiod's injection rules.
     pub injector: InjectorConfig,
     /// `meshConfig.discoverySelectors`: the namespaces this istiod watches (empty: all).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discovery_selectors: Vec<LabelSelector>,
     /// Where its webhooks come from.
     pub webhooks: WebhookSource,
     /// Maistra only: the control plane's mode.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ControlPlaneMode>,
     /// Sail only: whether it is its Istio's active revision.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
 
@@ -170,7 +170,7 @@ impl Revision {
 }
 
 /// A revision tag: an alias namespaces can name in `istio.io/rev`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
     /// The tag name.
     pub name: String,

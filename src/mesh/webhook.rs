@@ -27,10 +27,10 @@ pub struct Webhook {
     /// Built from CRs rather than read from the cluster.
     pub synthesized: bool,
     /// `namespaceSelector` (`None`: every namespace).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace_selector: Option<LabelSelector>,
     /// `objectSelector` (`None`: every pod).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_selector: Option<LabelSelector>,
     /// `clientConfig.service` (`namespace/name`) when no istiod in the snapshot
     /// serves it: the API server's call fails, and with `failurePolicy: Fail`

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ObjectRef;
 use crate::labels;
 use crate::mesh::{Family, Mesh};
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{Snapshot, WorkloadId, WorkloadKind};
 use crate::status::{Running, is_live, running_revision};
 

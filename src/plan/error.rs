@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::step::StepId;
 use super::strategy::Strategy;
-use crate::error::ObjectRef;
+use crate::snapshot::ObjectRef;
 use crate::snapshot::WorkloadId;
 
 /// A refusal to plan (or to roll back). Its own type, not the snapshot-reading

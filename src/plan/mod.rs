@@ -45,8 +45,8 @@ pub use self::simulate::{Simulation, simulate};
 pub use self::step::{Step, StepAction, StepId};
 pub use self::strategy::Strategy;
 pub use self::waves::waves;
-use crate::error::ObjectRef;
 use crate::labels::Labels;
+use crate::snapshot::ObjectRef;
 
 /// A migration plan: target, strategy, sources, scope, waves of steps, and the
 /// simulated end state.

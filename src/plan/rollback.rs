@@ -12,9 +12,9 @@ use super::error::PlanError;
 use super::simulate::Simulation;
 use super::step::{Step, StepAction, StepId};
 use super::{Plan, SourceRevision, Target, Wave, WaveKind};
-use crate::error::ObjectRef;
 use crate::labels::Labels;
 use crate::mesh::Mesh;
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{TagTargetKind, WorkloadId};
 
 /// Expected label values by key (`None`: absent), as checks record them.

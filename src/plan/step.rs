@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::check::Check;
-use crate::error::ObjectRef;
 use crate::labels::Labels;
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{TagTargetKind, WorkloadId};
 
 /// A step's number: 1-based, unique in its plan, in execution order. Executors

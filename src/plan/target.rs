@@ -5,10 +5,10 @@ use super::error::PlanError;
 use super::request::Request;
 use super::strategy::Strategy;
 use super::{SourceRevision, Target};
-use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision, Via};
 use crate::resolve::Resolution;
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{ControlPlaneMode, Istio, UpdateStrategy};
 use crate::status::{is_live, running_revision};
 

@@ -1,14 +1,14 @@
 //! istiod's own check once its webhook received a pod (`injectRequired`, istio
 //! `pkg/kube/inject/inject.go`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::labels::{self, Labels};
 use crate::mesh::{InjectorConfig, Policy};
 use crate::snapshot::{Pod, PodTemplate};
 
 /// Where a pod's `sidecar.istio.io/inject` value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ValueSource {
     /// The label (which wins over the annotation).
     Label,
@@ -17,7 +17,7 @@ pub enum ValueSource {
 }
 
 /// istiod's decision once its webhook received the pod (`injectRequired`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum PodDecision {
     /// `spec.hostNetwork: true`: never injected.

@@ -3,9 +3,9 @@
 use super::NO_LABELS;
 use super::decision::{PodDecision, PodView, inject_required};
 use super::outcome::{Candidate, NotInjected, Resolution, Verdict};
-use crate::error::ObjectRef;
 use crate::labels::Labels;
 use crate::mesh::{InjectorConfig, Mesh, Policy, Webhook};
+use crate::snapshot::ObjectRef;
 
 impl Mesh {
     /// Resolution from labels alone: the entry point when the namespace labels are

@@ -1,12 +1,12 @@
 //! Why no webhook received a pod, worked out from the labels in the domain's words.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh};
 
 /// Why no webhook received the pod, in the domain's words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum NoMatch {
     /// `istio-injection=disabled` (or another value than `enabled`).

@@ -1,14 +1,14 @@
 //! What resolution answers: one revision, none (and why), or several.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::decision::PodDecision;
 use super::no_match::NoMatch;
-use crate::error::ObjectRef;
 use crate::mesh::{Via, Webhook};
+use crate::snapshot::ObjectRef;
 
 /// Which webhook of which configuration.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct WebhookRef {
     /// The MutatingWebhookConfiguration.
     pub configuration: String,
@@ -29,7 +29,7 @@ impl From<&Webhook> for WebhookRef {
 }
 
 /// A webhook that matched, and where it sends the pod.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     /// The revision it sends to.
     pub revision: String,
@@ -38,7 +38,7 @@ pub struct Candidate {
     /// The webhook.
     pub webhook: WebhookRef,
     /// The decision of the revision's istiod (absent when resolving a namespace).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<PodDecision>,
 }
 
@@ -95,7 +95,7 @@ impl<'a> Verdict<'a> {
 }
 
 /// The outcome of resolving one namespace, template or pod.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Resolution {
     /// One revision injects.
@@ -142,7 +142,7 @@ pub enum Resolution {
 }
 
 /// Why nothing injects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum NotInjected {
     /// The API server sends the pod to no injector.

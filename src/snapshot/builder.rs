@@ -11,8 +11,9 @@ use super::decode::{Decoded, Keep, Object, decode, type_name};
 use super::input;
 #[cfg(feature = "k8s-openapi")]
 use super::k8s::to_value;
+use super::object_ref::ObjectRef;
 use super::parse;
-use crate::error::{Error, Location, ObjectRef, Result};
+use crate::error::{Error, Location, Result};
 
 /// Collects objects from text, files, directories, readers and typed values
 /// into a [`Snapshot`]. Every method chains:

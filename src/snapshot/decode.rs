@@ -18,12 +18,13 @@ use super::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
 };
 use super::meta::{ObjectMeta, OwnerReference};
+use super::object_ref::ObjectRef;
 use super::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
 use super::webhook::{
     FailurePolicy, MutatingWebhook, MutatingWebhookConfiguration, ServiceReference,
 };
 use super::yaml::{MAX_SCALAR, duplicate_key};
-use crate::error::{Error, Location, ObjectRef, Result};
+use crate::error::{Error, Location, Result};
 use crate::labels::{self, LabelSelector, Operator, Requirement};
 
 /// One object the snapshot keeps.

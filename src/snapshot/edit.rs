@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 
 use super::store::{self, PerNamespace};
 use super::{NamespacedName, Pod, Snapshot, TagTargetKind, WorkloadId, WorkloadKind};
-use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
+use crate::snapshot::ObjectRef;
 
 /// One change to a snapshot, as the API server and the operators would apply it.
 #[non_exhaustive]

@@ -1,13 +1,15 @@
 //! Maistra / OpenShift Service Mesh 2.x: `ServiceMeshControlPlane` (`maistra.io/v2`),
 //! `ServiceMeshMemberRoll` and `ServiceMeshMember` (`maistra.io/v1`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::meta::ObjectMeta;
 use crate::labels::LabelSelector;
 
 /// How a Maistra control plane chooses its namespaces (`spec.mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum ControlPlaneMode {
     /// Members listed in the SMMR (the default).
     #[default]

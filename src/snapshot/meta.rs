@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::error::ObjectRef;
 use crate::labels::Labels;
+use crate::snapshot::ObjectRef;
 
 /// The slice of `metadata` meshrev keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, serde::Deserialize)]

@@ -36,6 +36,7 @@ mod k8s;
 mod kiali;
 mod maistra;
 mod meta;
+mod object_ref;
 mod parse;
 mod sail;
 mod store;
@@ -58,6 +59,7 @@ pub use self::maistra::{
     ControlPlaneMode, ServiceMeshControlPlane, ServiceMeshMember, ServiceMeshMemberRoll,
 };
 pub use self::meta::{ObjectMeta, OwnerReference};
+pub use self::object_ref::ObjectRef;
 pub use self::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateStrategy};
 use self::store::{PerNamespace, Shared};
 pub use self::target::Target;

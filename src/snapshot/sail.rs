@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::meta::ObjectMeta;
 
 /// `spec.updateStrategy.type` of an `Istio`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum UpdateStrategy {
     /// One revision, named after the Istio, upgraded in place (the default).
     #[default]

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::warning::{MeshWarning, WarningKind};
-use crate::error::ObjectRef;
 use crate::labels::LabelSelector;
 use crate::mesh::revision::{InjectorConfig, Policy};
+use crate::snapshot::ObjectRef;
 use crate::snapshot::Snapshot;
 
 #[derive(Deserialize, Default)]

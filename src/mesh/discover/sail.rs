@@ -11,8 +11,8 @@ use super::injector::{
     istio_injector_config_map,
 };
 use super::warning::{MeshWarning, WarningKind};
-use crate::error::ObjectRef;
 use crate::mesh::revision::{Family, Revision};
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{Istio, ObjectMeta, Snapshot};
 
 /// The revision name the Sail operator gives an Istio's active revision

@@ -8,9 +8,9 @@ use super::injector::{
 };
 use super::maistra;
 use super::webhooks::is_injection_configuration;
-use crate::error::ObjectRef;
 use crate::labels;
 use crate::mesh::revision::{Family, InjectorConfig, Policy, Revision};
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{Snapshot, Workload, WorkloadKind};
 
 /// The istiod Deployments of a snapshot (`app: istiod`), whatever their family:

@@ -1,9 +1,11 @@
 //! What discovery found odd: public, reported by the analyzer, never fatal.
 
-use crate::error::ObjectRef;
+use crate::snapshot::ObjectRef;
 
 /// The kinds of [`MeshWarning`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum WarningKind {
     /// An injector config map whose `config` or `values` cannot be read.
     UnreadableInjectorConfig,
@@ -24,7 +26,7 @@ pub enum WarningKind {
 }
 
 /// Something odd found while building the model: reported as a finding, never fatal.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MeshWarning {
     /// What kind of oddity (the analyzer maps each to a finding code).
     pub kind: WarningKind,

@@ -6,9 +6,9 @@
 use std::collections::BTreeSet;
 
 use super::shell::{comment, label_arg, quote};
-use crate::error::ObjectRef;
 use crate::labels::Labels;
 use crate::plan::{Check, Plan, Step, StepAction};
+use crate::snapshot::ObjectRef;
 use crate::snapshot::{TagTargetKind, WorkloadId, WorkloadKind};
 
 /// The resource name kubectl takes for a kind (`smcp` for a
