@@ -32,6 +32,7 @@ pub(crate) use crate::snapshot::ObjectRef;
 
 /// Everything that can go wrong reading a snapshot.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The file could not be read.
     #[error("{}: cannot read: {source}", path.display())]

@@ -394,6 +394,7 @@ fn observed(r: &Resolution) -> Outcome {
         Resolution::Conflict { candidates } => {
             Outcome::Several(candidates.iter().map(|c| c.revision.clone()).collect())
         }
+        other => panic!("a resolution this test does not know yet: {other:?}"),
     }
 }
 

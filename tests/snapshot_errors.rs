@@ -364,8 +364,8 @@ fn cases() -> Vec<(&'static str, String, Want)> {
             Want::Invalid { document: 1, item: None, object: "Namespace mercury", field: "metadata.labels.a", message: "invalid type: sequence, expected a string" },
         ),
         (
-            "an unquoted number as a label value",
-            ns_label("{version: 1.24}"),
+            "a label value that is a mapping",
+            ns_label("{version: {major: 1}}"),
             Want::Invalid { document: 1, item: None, object: "Namespace mercury", field: "metadata.labels.version", message: "expected a string" },
         ),
         (

@@ -559,8 +559,17 @@ proptest! {
         let from_yaml = read(&yaml_stream(&docs));
         let from_json = read(&json_stream(&docs));
         // The same values reach the decoder either way, so the outcome (object
-        // or error, down to its message) must not depend on the syntax.
-        prop_assert_eq!(from_yaml, from_json);
+        // or error, down to its message) must not depend on the syntax; except
+        // that a field that is always a string takes a YAML plain scalar
+        // (`false`, `-1.0`) as its text, where JSON's typed value is refused
+        // (the text may then be accepted, or refused by the field's own rules).
+        let yaml_only = matches!(
+            &from_json,
+            Err(e) if e.contains("invalid type: ") && e.contains(", expected a string")
+        ) && from_yaml != from_json;
+        if !yaml_only {
+            prop_assert_eq!(from_yaml, from_json);
+        }
     }
 }
 

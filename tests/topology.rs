@@ -645,6 +645,7 @@ fn node_kinds_and_edges_are_typed_consistently() {
                 }
                 EdgeKind::Observes => matches!((s, d), (Node::Infra(_), Node::Revision(_))),
                 EdgeKind::Reads => matches!((s, d), (Node::Infra(_), Node::Infra(_))),
+                _ => false,
             };
             assert!(ok, "{path:?}: {e:?}");
         }

@@ -65,6 +65,7 @@ fn injects(decision: &PodDecision) -> bool {
         | PodDecision::IgnoredNamespace { .. }
         | PodDecision::OptedOut { .. }
         | PodDecision::NeverInjectSelector { .. } => false,
+        other => panic!("a decision this table does not know yet: {other:?}"),
     }
 }
 

@@ -152,7 +152,7 @@ fn check_finding(mesh: &Mesh, f: &Finding) -> Result<(), String> {
                 Resolution::Injected { notes, .. }
                 | Resolution::NotInjected { notes, .. }
                 | Resolution::Rejected { notes, .. } => notes.as_slice(),
-                Resolution::Conflict { .. } => &[],
+                _ => &[],
             };
             let through_rev = matches!(
                 &r,

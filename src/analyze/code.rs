@@ -10,6 +10,7 @@ use super::Severity;
 /// The kind of a finding. Ids and slugs are stable: a code is never renumbered
 /// or reused for another meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Code {
     /// MR0001 `both-injection-labels`.
     BothInjectionLabels,

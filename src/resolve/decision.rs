@@ -19,6 +19,7 @@ pub enum ValueSource {
 /// istiod's decision once its webhook received the pod (`injectRequired`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PodDecision {
     /// `spec.hostNetwork: true`: never injected.
     HostNetwork,

@@ -8,6 +8,7 @@ use crate::mesh::{Family, Mesh};
 /// Why no webhook received the pod, in the domain's words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NoMatch {
     /// `istio-injection=disabled` (or another value than `enabled`).
     InjectionLabelOff {

@@ -97,6 +97,7 @@ impl<'a> Verdict<'a> {
 /// The outcome of resolving one namespace, template or pod.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Resolution {
     /// One revision injects.
     Injected {
@@ -144,6 +145,7 @@ pub enum Resolution {
 /// Why nothing injects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "stage", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NotInjected {
     /// The API server sends the pod to no injector.
     NoWebhook {

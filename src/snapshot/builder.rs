@@ -7,12 +7,12 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::Snapshot;
-use super::decode::{Decoded, Header, Keep, Object, decode, decode_json, type_name};
+use super::decode::{Decoded, Keep, Object, decode, type_name};
 use super::input;
 #[cfg(feature = "k8s-openapi")]
 use super::k8s::to_value;
 use super::object_ref::ObjectRef;
-use super::parse::{Document, JsonHeader, documents, json_header, json_tree};
+use super::parse;
 use crate::error::{Error, Location, Result};
 
 /// Collects objects from text, files, directories, readers and typed values
@@ -90,22 +90,16 @@ impl SnapshotBuilder {
 
     /// Adds every document of a YAML or JSON text; `source` names it in errors.
     pub fn add_str(&mut self, source: &str, text: &str) -> Result<&mut Self> {
-        documents(source, text, |doc, document| {
-            let location = Location {
-                source: source.to_owned(),
-                document,
-                item: None,
-            };
-            match doc {
-                Document::Tree(value) => self.add_document(value, location),
-                Document::Json(text, header) => self.add_json_document(text, header, location),
-            }
-        })?;
+        let read = parse::read_str(source, text.as_bytes(), Keep::MeshObjects, &mut |d, l| {
+            self.add_decoded(d, l)
+        });
+        explained(read, source, || Some(text.to_owned()))?;
         Ok(self)
     }
 
-    /// Adds a file of YAML or JSON (gzipped or not), or every snapshot file under
-    /// a directory ([`Self::add_dir`]).
+    /// Adds a file of YAML or JSON (gzipped or not), read as a stream (one list
+    /// item at a time), or every snapshot file under a directory
+    /// ([`Self::add_dir`]).
     pub fn add_path(&mut self, path: impl AsRef<Path>) -> Result<&mut Self> {
         let path = path.as_ref();
         if path.is_dir() {
@@ -115,9 +109,18 @@ impl SnapshotBuilder {
             path: path.to_owned(),
             source,
         })?;
-        let text = input::read_text(&path.display().to_string(), file)?;
+        let source = path.display().to_string();
+        let reader = input::stream(&source, file)?;
         self.files += 1;
-        self.add_str(&path.display().to_string(), &text)
+        let read = parse::read(&source, reader, Keep::MeshObjects, &mut |d, l| {
+            self.add_decoded(d, l)
+        });
+        // A failure is explained from the text, read again (failures only).
+        explained(read, &source, || {
+            let file = std::fs::File::open(path).ok()?;
+            input::read_text(&source, file).ok()
+        })?;
+        Ok(self)
     }
 
     /// Adds every `*.yaml`, `*.yml` and `*.json` file (and their `.gz`) under a
@@ -133,10 +136,28 @@ impl SnapshotBuilder {
         Ok(self)
     }
 
-    /// Adds YAML or JSON (gzipped or not) read from `reader`, e.g. standard input.
+    /// Adds YAML or JSON (gzipped or not) read from `reader`, e.g. standard
+    /// input, as a stream (one list item at a time); `source` names it in errors.
     pub fn add_reader(&mut self, source: &str, reader: impl std::io::Read) -> Result<&mut Self> {
-        let text = input::read_text(source, reader)?;
-        self.add_str(source, &text)
+        let reader = input::stream(source, reader)?;
+        let read = parse::read(source, reader, Keep::MeshObjects, &mut |d, l| {
+            self.add_decoded(d, l)
+        });
+        explained(read, source, || None)?;
+        Ok(self)
+    }
+
+    /// The tree path over `text` (see [`parse::documents`]), on a fresh builder:
+    /// only used to explain a failure of the streaming path.
+    fn add_tree(&mut self, source: &str, text: &str) -> Result<()> {
+        parse::documents(source, text, |value, document| {
+            let location = Location {
+                source: source.to_owned(),
+                document,
+                item: None,
+            };
+            self.add_document(value, location)
+        })
     }
 
     /// Files read so far by [`Self::add_path`] and [`Self::add_dir`].
@@ -277,63 +298,6 @@ impl SnapshotBuilder {
         self.add_object(value, location)
     }
 
-    /// [`Self::add_document`] on the JSON text of a document, without building
-    /// its tree where the text has the expected shape. Whatever does not (not
-    /// an object, `kind` missing or not a string, a malformed field, duplicate
-    /// keys...) goes through the tree path, which gives the same result and
-    /// reports errors exactly as for YAML.
-    fn add_json_document(
-        &mut self,
-        text: &str,
-        header: JsonHeader,
-        location: Location,
-    ) -> Result<()> {
-        let list_kind = match &header.kind {
-            Some(Value::String(kind)) if kind.ends_with("List") => kind.as_str(),
-            _ => return self.add_json_object(text, Some(header), None, location),
-        };
-        let api_version = header
-            .api_version
-            .as_ref()
-            .and_then(Value::as_str)
-            .unwrap_or("v1");
-        let item_kind = list_kind.strip_suffix("List").unwrap_or_default();
-        let Some(items) = &header.items else {
-            return Ok(()); // no `items`, or `items: null`
-        };
-        let inferred = (!item_kind.is_empty()).then_some((item_kind, api_version));
-        for (i, item) in items.iter().enumerate() {
-            let at = Location {
-                item: Some(i + 1),
-                ..location.clone()
-            };
-            self.add_json_object(item.get(), None, inferred, at)?;
-        }
-        Ok(())
-    }
-
-    /// One object (a document or list item) from its JSON text; `inferred` is
-    /// the `kind` and `apiVersion` of a typed list's items, used where absent.
-    fn add_json_object(
-        &mut self,
-        text: &str,
-        header: Option<JsonHeader>,
-        inferred: Option<(&str, &str)>,
-        location: Location,
-    ) -> Result<()> {
-        let header = header.or_else(|| json_header(text));
-        if let Some(decoded) = header.and_then(|h| fast_decode(&h, text, inferred, &location)) {
-            return self.add_decoded(decoded, location);
-        }
-        let mut value = json_tree(text, &location)?;
-        if let (Value::Object(map), Some((kind, api_version))) = (&mut value, inferred) {
-            map.entry("kind").or_insert_with(|| kind.into());
-            map.entry("apiVersion")
-                .or_insert_with(|| api_version.into());
-        }
-        self.add_object(value, location)
-    }
-
     fn add_object(&mut self, value: Value, location: Location) -> Result<()> {
         let decoded = decode(value, &location, Keep::MeshObjects)?;
         self.add_decoded(decoded, location)
@@ -393,31 +357,39 @@ impl Seen {
     }
 }
 
-/// [`decode`] without the tree, or `None` where the tree path must decide
-/// (including every error, so that errors are reported by one path only).
-fn fast_decode(
-    header: &JsonHeader,
-    text: &str,
-    inferred: Option<(&str, &str)>,
-    location: &Location,
-) -> Option<Decoded> {
-    let field = |found: &Option<Value>, inferred: Option<&str>| -> Option<String> {
-        match found {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(_) => None,
-            None => inferred.filter(|s| !s.is_empty()).map(str::to_owned),
-        }
+/// The streaming path's result; a type error it cannot name the field path of
+/// is explained by the tree path when the text can be had again, if the tree
+/// path fails at the same place (it reads YAML 1.1 scalars less kindly, so it
+/// may fail earlier: then the streaming path's error stands).
+fn explained(
+    read: std::result::Result<(), parse::Failure>,
+    source: &str,
+    text: impl FnOnce() -> Option<String>,
+) -> Result<()> {
+    let Err(failure) = read else {
+        return Ok(());
     };
-    let kind = field(&header.kind, inferred.map(|i| i.0))?;
-    let api_version = field(&header.api_version, inferred.map(|i| i.1))?;
-    let meta = header.metadata.as_ref();
-    let header = Header {
-        kind: &kind,
-        api_version: &api_version,
-        name: meta.and_then(|m| m.name.as_deref()),
-        namespace: meta.and_then(|m| m.namespace.as_deref()),
+    if !failure.explain {
+        return Err(failure.error);
+    }
+    let Some(text) = text() else {
+        return Err(failure.error);
     };
-    decode_json(header, text, location, Keep::MeshObjects).ok()
+    match SnapshotBuilder::new().add_tree(source, &text) {
+        Err(e) if location(&e) == location(&failure.error) => Err(e),
+        _ => Err(failure.error),
+    }
+}
+
+fn location(e: &Error) -> Option<&Location> {
+    match e {
+        Error::Syntax { location, .. }
+        | Error::NotAnObject { location, .. }
+        | Error::MissingField { location, .. }
+        | Error::InvalidField { location, .. } => Some(location),
+        Error::Duplicate { second, .. } => Some(second),
+        _ => None,
+    }
 }
 
 fn nn(meta: &super::ObjectMeta) -> (String, String) {

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeSeed, Deserializer};
 use serde_json::Value;
 
 use super::core::{ConfigMap, Namespace, Pod, PodTemplate, Workload, WorkloadKind};
@@ -23,6 +23,7 @@ use super::sail::{Istio, IstioRevision, IstioRevisionTag, TagTargetKind, UpdateS
 use super::webhook::{
     FailurePolicy, MutatingWebhook, MutatingWebhookConfiguration, ServiceReference,
 };
+use super::yaml::{MAX_SCALAR, duplicate_key};
 use crate::error::{Error, Location, Result};
 use crate::labels::{self, LabelSelector, Operator, Requirement};
 
@@ -52,7 +53,7 @@ pub(crate) enum Decoded {
 
 /// Every kind the snapshot understands, by API group and kind.
 #[derive(Clone, Copy)]
-enum Known {
+pub(crate) enum Known {
     Namespace,
     Pod,
     ConfigMap,
@@ -67,7 +68,7 @@ enum Known {
     Kiali,
 }
 
-fn known(api_version: &str, kind: &str) -> Option<Known> {
+pub(crate) fn known(api_version: &str, kind: &str) -> Option<Known> {
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     Some(match (group, kind) {
         ("", "Namespace") => Known::Namespace,
@@ -122,39 +123,24 @@ impl Ctx<'_> {
         }
     }
 
-    fn decode<T: DeserializeOwned>(&self, source: impl Source) -> Result<T> {
-        source.decode(self)
-    }
-
     fn required<T>(&self, value: Option<T>, field: &str) -> Result<T> {
         value.ok_or_else(|| self.missing(field))
     }
 }
 
-/// Where a kind's `Raw*` shape is read from: a parsed tree, or the JSON text of
-/// one object (read without building the tree; see [`decode_json`]).
-pub(crate) trait Source {
-    fn decode<T: DeserializeOwned>(self, ctx: &Ctx) -> Result<T>;
+/// Where a kind's `Raw*` shape is read from on the tree path: a parsed tree,
+/// read with the failing field's path (`spec.template.metadata.labels`).
+trait Source {
+    fn read(self, known: Known, ctx: &Ctx) -> Result<RawObject>;
 }
 
 impl Source for Value {
-    fn decode<T: DeserializeOwned>(self, ctx: &Ctx) -> Result<T> {
-        serde_path_to_error::deserialize(self).map_err(|e| {
-            let path = e.path().to_string();
-            ctx.invalid(path, e.into_inner().to_string())
-        })
-    }
-}
-
-/// The JSON text of one object.
-pub(crate) struct JsonText<'a>(pub(crate) &'a str);
-
-impl Source for JsonText<'_> {
-    fn decode<T: DeserializeOwned>(self, ctx: &Ctx) -> Result<T> {
-        let mut de = serde_json::Deserializer::from_str(self.0);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            ctx.invalid(path, e.into_inner().to_string())
+    fn read(self, known: Known, ctx: &Ctx) -> Result<RawObject> {
+        let mut track = serde_path_to_error::Track::new();
+        let de = serde_path_to_error::Deserializer::new(self, &mut track);
+        RawSeed(known).deserialize(de).map_err(|e| {
+            let path = track.path().to_string();
+            ctx.invalid(path, e.to_string())
         })
     }
 }
@@ -221,18 +207,6 @@ pub(crate) struct Header<'h> {
     pub(crate) namespace: Option<&'h str>,
 }
 
-/// Decodes one object from its JSON text, given its [`Header`] read from the same
-/// text. Any error here is also an error of [`decode`] on the parsed text, which
-/// callers then run to report it exactly as the tree path does.
-pub(crate) fn decode_json(
-    header: Header,
-    text: &str,
-    location: &Location,
-    keep: Keep,
-) -> Result<Decoded> {
-    decode_with(header, JsonText(text), location, keep)
-}
-
 fn decode_with(
     header: Header,
     value: impl Source,
@@ -260,21 +234,7 @@ fn decode_with(
     {
         return Ok(Decoded::Skipped(format!("{kind} ({api_version})")));
     }
-    let object = match known {
-        Known::Namespace => Object::Namespace(namespace(&ctx, value)?),
-        Known::Pod => Object::Pod(pod(&ctx, value)?),
-        Known::ConfigMap => Object::ConfigMap(config_map(&ctx, value)?),
-        Known::Workload(WorkloadKind::CronJob) => Object::Workload(cron_job(&ctx, value)?),
-        Known::Workload(kind) => Object::Workload(workload(&ctx, kind, value)?),
-        Known::Webhook => Object::Webhook(webhook_configuration(&ctx, value)?),
-        Known::ControlPlane => Object::ControlPlane(control_plane(&ctx, value)?),
-        Known::MemberRoll => Object::MemberRoll(member_roll(&ctx, value)?),
-        Known::Member => Object::Member(member(&ctx, value)?),
-        Known::Istio => Object::Istio(istio(&ctx, value)?),
-        Known::IstioRevision => Object::IstioRevision(istio_revision(&ctx, value)?),
-        Known::IstioRevisionTag => Object::IstioRevisionTag(istio_revision_tag(&ctx, value)?),
-        Known::Kiali => Object::Kiali(kiali(&ctx, value)?),
-    };
+    let object = finish(&ctx, value.read(known, &ctx)?)?;
     Ok(Decoded::Object(Box::new(object), ctx.object))
 }
 
@@ -299,7 +259,9 @@ struct RawMeta {
     namespace: Option<String>,
     uid: Option<String>,
     resource_version: Option<String>,
+    #[serde(deserialize_with = "unique")]
     labels: Option<BTreeMap<String, String>>,
+    #[serde(deserialize_with = "unique")]
     annotations: Option<BTreeMap<String, String>>,
     owner_references: Option<Vec<RawOwnerReference>>,
     creation_timestamp: Option<String>,
@@ -405,6 +367,7 @@ fn meta(
 #[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
 struct RawSelector {
+    #[serde(deserialize_with = "unique")]
     match_labels: Option<BTreeMap<String, String>>,
     match_expressions: Option<Vec<RawRequirement>>,
 }
@@ -456,8 +419,7 @@ struct RawNamespace {
     metadata: Option<RawMeta>,
 }
 
-fn namespace(ctx: &Ctx, value: impl Source) -> Result<Namespace> {
-    let raw: RawNamespace = ctx.decode(value)?;
+fn namespace(ctx: &Ctx, raw: RawNamespace) -> Result<Namespace> {
     Ok(Namespace {
         meta: meta(ctx, raw.metadata, false, true)?,
     })
@@ -503,8 +465,7 @@ fn container_names(ctx: &Ctx, field: &str, raw: Option<Vec<RawContainer>>) -> Re
         .collect()
 }
 
-fn pod(ctx: &Ctx, value: impl Source) -> Result<Pod> {
-    let raw: RawPod = ctx.decode(value)?;
+fn pod(ctx: &Ctx, raw: RawPod) -> Result<Pod> {
     let mut meta = meta(ctx, raw.metadata, true, false)?;
     // The injection record is parsed here, once (see `SidecarStatus`).
     let sidecar_status = SidecarStatus::take(&mut meta.annotations);
@@ -548,12 +509,13 @@ struct RawTemplate {
 #[serde(expecting = "a mapping")]
 #[serde(default)]
 struct RawTemplateMeta {
+    #[serde(deserialize_with = "unique")]
     labels: Option<BTreeMap<String, String>>,
+    #[serde(deserialize_with = "unique")]
     annotations: Option<BTreeMap<String, String>>,
 }
 
-fn workload(ctx: &Ctx, kind: WorkloadKind, value: impl Source) -> Result<Workload> {
-    let raw: RawWorkload = ctx.decode(value)?;
+fn workload(ctx: &Ctx, kind: WorkloadKind, raw: RawWorkload) -> Result<Workload> {
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = ctx.required(raw.spec, "spec")?;
     let template = ctx.required(spec.template, "spec.template")?;
@@ -584,11 +546,11 @@ fn workload(ctx: &Ctx, kind: WorkloadKind, value: impl Source) -> Result<Workloa
 #[serde(default)]
 struct RawConfigMap {
     metadata: Option<RawMeta>,
+    #[serde(deserialize_with = "unique")]
     data: Option<BTreeMap<String, String>>,
 }
 
-fn config_map(ctx: &Ctx, value: impl Source) -> Result<ConfigMap> {
-    let raw: RawConfigMap = ctx.decode(value)?;
+fn config_map(ctx: &Ctx, raw: RawConfigMap) -> Result<ConfigMap> {
     Ok(ConfigMap {
         meta: meta(ctx, raw.metadata, true, false)?,
         data: raw.data.unwrap_or_default(),
@@ -631,8 +593,10 @@ struct RawService {
     path: Option<String>,
 }
 
-fn webhook_configuration(ctx: &Ctx, value: impl Source) -> Result<MutatingWebhookConfiguration> {
-    let raw: RawWebhookConfiguration = ctx.decode(value)?;
+fn webhook_configuration(
+    ctx: &Ctx,
+    raw: RawWebhookConfiguration,
+) -> Result<MutatingWebhookConfiguration> {
     let meta = meta(ctx, raw.metadata, false, false)?;
     let webhooks = raw
         .webhooks
@@ -725,8 +689,7 @@ struct RawSmcpInjection {
     auto_inject: Option<bool>,
 }
 
-fn control_plane(ctx: &Ctx, value: impl Source) -> Result<ServiceMeshControlPlane> {
-    let raw: RawCr<RawSmcpSpec> = ctx.decode(value)?;
+fn control_plane(ctx: &Ctx, raw: RawCr<RawSmcpSpec>) -> Result<ServiceMeshControlPlane> {
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = raw.spec.unwrap_or_default();
     let mode = match spec.mode.as_deref() {
@@ -763,8 +726,7 @@ struct RawSmmrSpec {
     member_selectors: Option<Vec<RawSelector>>,
 }
 
-fn member_roll(ctx: &Ctx, value: impl Source) -> Result<ServiceMeshMemberRoll> {
-    let raw: RawCr<RawSmmrSpec> = ctx.decode(value)?;
+fn member_roll(ctx: &Ctx, raw: RawCr<RawSmmrSpec>) -> Result<ServiceMeshMemberRoll> {
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = raw.spec.unwrap_or_default();
     Ok(ServiceMeshMemberRoll {
@@ -789,8 +751,7 @@ struct RawNameNamespace {
     namespace: Option<String>,
 }
 
-fn member(ctx: &Ctx, value: impl Source) -> Result<ServiceMeshMember> {
-    let raw: RawCr<RawSmmSpec> = ctx.decode(value)?;
+fn member(ctx: &Ctx, raw: RawCr<RawSmmSpec>) -> Result<ServiceMeshMember> {
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = ctx.required(raw.spec, "spec")?;
     let cp = ctx.required(spec.control_plane_ref, "spec.controlPlaneRef")?;
@@ -834,8 +795,7 @@ fn status_str(status: &Option<Value>, key: &str) -> Option<String> {
     status.as_ref()?.get(key)?.as_str().map(str::to_owned)
 }
 
-fn istio(ctx: &Ctx, value: impl Source) -> Result<Istio> {
-    let raw: RawCr<RawIstioSpec> = ctx.decode(value)?;
+fn istio(ctx: &Ctx, raw: RawCr<RawIstioSpec>) -> Result<Istio> {
     let meta = meta(ctx, raw.metadata, false, false)?;
     let spec = raw.spec.unwrap_or_default();
     let strategy = spec.update_strategy.unwrap_or_default();
@@ -862,8 +822,7 @@ fn istio(ctx: &Ctx, value: impl Source) -> Result<Istio> {
     })
 }
 
-fn istio_revision(ctx: &Ctx, value: impl Source) -> Result<IstioRevision> {
-    let raw: RawCr<RawIstioSpec> = ctx.decode(value)?;
+fn istio_revision(ctx: &Ctx, raw: RawCr<RawIstioSpec>) -> Result<IstioRevision> {
     let meta = meta(ctx, raw.metadata, false, false)?;
     let spec = raw.spec.unwrap_or_default();
     Ok(IstioRevision {
@@ -889,8 +848,7 @@ struct RawTargetRef {
     name: Option<String>,
 }
 
-fn istio_revision_tag(ctx: &Ctx, value: impl Source) -> Result<IstioRevisionTag> {
-    let raw: RawCr<RawTagSpec> = ctx.decode(value)?;
+fn istio_revision_tag(ctx: &Ctx, raw: RawCr<RawTagSpec>) -> Result<IstioRevisionTag> {
     let meta = meta(ctx, raw.metadata, false, false)?;
     let spec = ctx.required(raw.spec, "spec")?;
     let target = ctx.required(spec.target_ref, "spec.targetRef")?;
@@ -951,8 +909,7 @@ impl RawService2 {
     }
 }
 
-fn kiali(ctx: &Ctx, value: impl Source) -> Result<Kiali> {
-    let raw: RawCr<RawKialiSpec> = ctx.decode(value)?;
+fn kiali(ctx: &Ctx, raw: RawCr<RawKialiSpec>) -> Result<Kiali> {
     let meta = meta(ctx, raw.metadata, true, false)?;
     let ext = raw
         .spec
@@ -973,6 +930,716 @@ fn kiali(ctx: &Ctx, value: impl Source) -> Result<Kiali> {
     })
 }
 
+// ------------------------------------------------------------ raw objects
+
+/// A known kind's `Raw*` shape, read before it is checked.
+enum RawObject {
+    Namespace(RawNamespace),
+    Pod(RawPod),
+    Workload(WorkloadKind, RawWorkload),
+    CronJob(RawCronJob),
+    ConfigMap(RawConfigMap),
+    Webhook(RawWebhookConfiguration),
+    ControlPlane(RawCr<RawSmcpSpec>),
+    MemberRoll(RawCr<RawSmmrSpec>),
+    Member(RawCr<RawSmmSpec>),
+    Istio(RawCr<RawIstioSpec>),
+    IstioRevision(RawCr<RawIstioSpec>),
+    IstioRevisionTag(RawCr<RawTagSpec>),
+    Kiali(RawCr<RawKialiSpec>),
+}
+
+impl RawObject {
+    fn meta(&self) -> Option<&RawMeta> {
+        match self {
+            RawObject::Namespace(r) => r.metadata.as_ref(),
+            RawObject::Pod(r) => r.metadata.as_ref(),
+            RawObject::Workload(_, r) => r.metadata.as_ref(),
+            RawObject::CronJob(r) => r.metadata.as_ref(),
+            RawObject::ConfigMap(r) => r.metadata.as_ref(),
+            RawObject::Webhook(r) => r.metadata.as_ref(),
+            RawObject::ControlPlane(r) => r.metadata.as_ref(),
+            RawObject::MemberRoll(r) => r.metadata.as_ref(),
+            RawObject::Member(r) => r.metadata.as_ref(),
+            RawObject::Istio(r) | RawObject::IstioRevision(r) => r.metadata.as_ref(),
+            RawObject::IstioRevisionTag(r) => r.metadata.as_ref(),
+            RawObject::Kiali(r) => r.metadata.as_ref(),
+        }
+    }
+}
+
+/// Reads the `Raw*` shape of a known kind.
+struct RawSeed(Known);
+
+impl<'de> DeserializeSeed<'de> for RawSeed {
+    type Value = RawObject;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawObject, D::Error> {
+        use serde::Deserialize as _;
+        Ok(match self.0 {
+            Known::Namespace => RawObject::Namespace(RawNamespace::deserialize(d)?),
+            Known::Pod => RawObject::Pod(RawPod::deserialize(d)?),
+            Known::Workload(WorkloadKind::CronJob) => {
+                RawObject::CronJob(RawCronJob::deserialize(d)?)
+            }
+            Known::Workload(k) => RawObject::Workload(k, RawWorkload::deserialize(d)?),
+            Known::ConfigMap => RawObject::ConfigMap(RawConfigMap::deserialize(d)?),
+            Known::Webhook => RawObject::Webhook(RawWebhookConfiguration::deserialize(d)?),
+            Known::ControlPlane => RawObject::ControlPlane(RawCr::deserialize(d)?),
+            Known::MemberRoll => RawObject::MemberRoll(RawCr::deserialize(d)?),
+            Known::Member => RawObject::Member(RawCr::deserialize(d)?),
+            Known::Istio => RawObject::Istio(RawCr::deserialize(d)?),
+            Known::IstioRevision => RawObject::IstioRevision(RawCr::deserialize(d)?),
+            Known::IstioRevisionTag => RawObject::IstioRevisionTag(RawCr::deserialize(d)?),
+            Known::Kiali => RawObject::Kiali(RawCr::deserialize(d)?),
+        })
+    }
+}
+
+/// Checks a raw object field by field into the model's object.
+fn finish(ctx: &Ctx, raw: RawObject) -> Result<Object> {
+    Ok(match raw {
+        RawObject::Namespace(r) => Object::Namespace(namespace(ctx, r)?),
+        RawObject::Pod(r) => Object::Pod(pod(ctx, r)?),
+        RawObject::Workload(k, r) => Object::Workload(workload(ctx, k, r)?),
+        RawObject::CronJob(r) => Object::Workload(cron_job(ctx, r)?),
+        RawObject::ConfigMap(r) => Object::ConfigMap(config_map(ctx, r)?),
+        RawObject::Webhook(r) => Object::Webhook(webhook_configuration(ctx, r)?),
+        RawObject::ControlPlane(r) => Object::ControlPlane(control_plane(ctx, r)?),
+        RawObject::MemberRoll(r) => Object::MemberRoll(member_roll(ctx, r)?),
+        RawObject::Member(r) => Object::Member(member(ctx, r)?),
+        RawObject::Istio(r) => Object::Istio(istio(ctx, r)?),
+        RawObject::IstioRevision(r) => Object::IstioRevision(istio_revision(ctx, r)?),
+        RawObject::IstioRevisionTag(r) => Object::IstioRevisionTag(istio_revision_tag(ctx, r)?),
+        RawObject::Kiali(r) => Object::Kiali(kiali(ctx, r)?),
+    })
+}
+
+/// A string-to-string map (labels, annotations, `data`) that refuses a key
+/// given twice: serde's maps keep the last value silently, and for JSON this
+/// is where a repeated label is caught (YAML refuses every repeated key).
+fn unique<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<BTreeMap<String, String>>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<BTreeMap<String, String>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value: String = map.next_value()?;
+                if value.len() > MAX_SCALAR {
+                    return Err(serde::de::Error::custom(format!(
+                        "a value of {} bytes; at most {MAX_SCALAR} are accepted \
+                         (no Kubernetes object is that large)",
+                        value.len()
+                    )));
+                }
+                match out.entry(key) {
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(value);
+                    }
+                    std::collections::btree_map::Entry::Occupied(e) => {
+                        return Err(serde::de::Error::custom(duplicate_key(e.key())));
+                    }
+                }
+            }
+            Ok(Some(out))
+        }
+    }
+    d.deserialize_option(V)
+}
+
+// ---------------------------------------------------------------- streaming
+
+/// Errors of the formats read by streaming: whether the text itself is
+/// refused (syntax, a limit, a repeated key) or a value has the wrong type.
+pub(crate) trait FormatError: serde::de::Error {
+    fn is_syntax(&self) -> bool;
+}
+
+impl FormatError for serde_json::Error {
+    fn is_syntax(&self) -> bool {
+        !matches!(self.classify(), serde_json::error::Category::Data)
+    }
+}
+
+impl FormatError for super::yaml::YamlError {
+    fn is_syntax(&self) -> bool {
+        self.syntax
+    }
+}
+
+/// Where decoded objects go, with their location.
+pub(crate) type Sink<'a> = dyn FnMut(Decoded, Location) -> Result<()> + 'a;
+
+/// The state of reading one stream, document by document.
+pub(crate) struct Reading<'a> {
+    pub(crate) source: &'a str,
+    pub(crate) document: usize,
+    pub(crate) keep: Keep,
+    pub(crate) sink: &'a mut Sink<'a>,
+    /// The first error, when it is ours rather than the parser's; `explain`
+    /// says the tree path can name the field path of this type error.
+    pub(crate) failure: Option<(Error, bool)>,
+    /// List items read before the list's `kind` (`kubectl` prints keys in
+    /// alphabetical order: `items` comes before `kind`).
+    pending: Vec<(Decoded, Location)>,
+    /// Items without `kind` read before the list's `kind`: decoded at its end.
+    kindless: Vec<(Value, Location)>,
+    /// Whether the items being read belong to a list whose `kind` is unknown.
+    pending_list: bool,
+}
+
+impl<'a> Reading<'a> {
+    pub(crate) fn new(source: &'a str, keep: Keep, sink: &'a mut Sink<'a>) -> Self {
+        Reading {
+            source,
+            document: 0,
+            keep,
+            sink,
+            failure: None,
+            pending: Vec::new(),
+            kindless: Vec::new(),
+            pending_list: false,
+        }
+    }
+
+    fn location(&self, item: Option<usize>) -> Location {
+        Location {
+            source: self.source.to_owned(),
+            document: self.document,
+            item,
+        }
+    }
+
+    /// Records our error and returns the format's error that unwinds to the
+    /// caller, which then reports ours.
+    fn fail<E: serde::de::Error>(&mut self, error: Error, explain: bool) -> E {
+        let message = error.to_string();
+        self.failure.get_or_insert((error, explain));
+        E::custom(message)
+    }
+
+    fn put<E: serde::de::Error>(&mut self, decoded: Decoded, location: Location) -> Result<(), E> {
+        (self.sink)(decoded, location).map_err(|e| self.fail(e, false))
+    }
+}
+
+/// Reads one document: an object, a list, or nothing (an empty document).
+pub(crate) struct DocumentSeed<'r, 'a>(pub(crate) &'r mut Reading<'a>);
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        self.0.pending.clear();
+        self.0.kindless.clear();
+        d.deserialize_any(ObjectVisitor {
+            reading: self.0,
+            item: None,
+            inferred: None,
+        })
+    }
+}
+
+/// One object: a document, or an item of a list (`item` is its 1-based
+/// number, `inferred` the kind and apiVersion of a typed list's items).
+struct ObjectVisitor<'r, 'a> {
+    reading: &'r mut Reading<'a>,
+    item: Option<usize>,
+    inferred: Option<(&'r str, &'r str)>,
+}
+
+/// What a document's list is known to be while its keys are read.
+enum ListState {
+    /// `kind` not read yet.
+    Unknown,
+    /// A list of this kind, items typed as `(kind, apiVersion)` when it is a
+    /// typed list (`PodList`).
+    List(String, Option<(String, String)>),
+}
+
+impl ObjectVisitor<'_, '_> {
+    fn not_an_object<E: serde::de::Error>(self, found: &str) -> E {
+        let location = self.reading.location(self.item);
+        self.reading.fail(
+            Error::NotAnObject {
+                location,
+                message: format!("expected a mapping with apiVersion and kind, found {found}"),
+            },
+            false,
+        )
+    }
+
+    /// `kind` or `apiVersion`: a non-empty string, as [`decode`] checks it.
+    fn header_field<E: serde::de::Error>(
+        &mut self,
+        name: &str,
+        found: Option<Value>,
+        inferred: Option<&str>,
+    ) -> std::result::Result<String, E> {
+        let location = self.reading.location(self.item);
+        let message = match found {
+            Some(Value::String(s)) if !s.is_empty() => return Ok(s),
+            Some(other) if !other.is_null() => {
+                format!("`{name}` must be a string, found {}", type_name(&other))
+            }
+            _ => match inferred.filter(|s| !s.is_empty()) {
+                Some(s) => return Ok(s.to_owned()),
+                None => format!("no `{name}`"),
+            },
+        };
+        Err(self
+            .reading
+            .fail(Error::NotAnObject { location, message }, false))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ObjectVisitor<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a mapping with apiVersion and kind")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<(), E> {
+        if self.item.is_none() {
+            return Ok(()); // an empty document, e.g. a trailing `---`
+        }
+        Err(self.not_an_object("null"))
+    }
+    fn visit_none<E: serde::de::Error>(self) -> std::result::Result<(), E> {
+        self.visit_unit()
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> std::result::Result<(), E> {
+        Err(self.not_an_object("a boolean"))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> std::result::Result<(), E> {
+        Err(self.not_an_object("a number"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> std::result::Result<(), E> {
+        Err(self.not_an_object("a number"))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> std::result::Result<(), E> {
+        Err(self.not_an_object("a number"))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> std::result::Result<(), E> {
+        Err(self.not_an_object("a string"))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> std::result::Result<(), A::Error> {
+        Err(self.not_an_object("a sequence"))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        mut self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        let top = self.item.is_none();
+        let mut kind: Option<Value> = None;
+        let mut api_version: Option<Value> = None;
+        let mut buffered: Vec<(String, Value)> = Vec::new();
+        let mut list = ListState::Unknown;
+        let mut seen: Vec<String> = Vec::new();
+        // Header keys first: until `kind` and `apiVersion` are known (or the
+        // item's inferred ones are about to be used), other values wait.
+        let decided = loop {
+            let header_known = kind.is_some() && api_version.is_some();
+            if header_known {
+                break true;
+            }
+            let Some(key) = map.next_key::<String>()? else {
+                break false;
+            };
+            if seen.contains(&key) {
+                return Err(serde::de::Error::custom(duplicate_key(&key)));
+            }
+            seen.push(key.clone());
+            match key.as_str() {
+                "kind" => kind = Some(map.next_value()?),
+                "apiVersion" => api_version = Some(map.next_value()?),
+                "items" if top => {
+                    map.next_value_seed(ItemsSeed {
+                        reading: &mut *self.reading,
+                        list_kind: None,
+                        inferred: None,
+                    })?;
+                }
+                _ if self.inferred.is_some() && kind.is_none() && api_version.is_none() => {
+                    // A typed list's item without its own kind: decide now.
+                    buffered.push((key, map.next_value()?));
+                    break true;
+                }
+                _ => buffered.push((key, map.next_value()?)),
+            }
+        };
+        if !decided && kind.is_none() && self.inferred.is_none() && !top {
+            // An item with no kind, in a list whose kind comes later.
+            let value = Value::Object(buffered.into_iter().collect());
+            let location = self.reading.location(self.item);
+            self.reading.kindless.push((value, location));
+            return Ok(());
+        }
+        let inferred = self.inferred;
+        let kind = self.header_field("kind", kind, inferred.map(|i| i.0))?;
+        let api_version = match api_version {
+            // A list's apiVersion only types its items; absent, `v1`.
+            _ if top && kind.ends_with("List") => match api_version {
+                Some(Value::String(s)) => s,
+                _ => "v1".to_owned(),
+            },
+            api_version => self.header_field("apiVersion", api_version, inferred.map(|i| i.1))?,
+        };
+        if top && kind.ends_with("List") {
+            let item_kind = kind.strip_suffix("List").unwrap_or_default();
+            let typed =
+                (!item_kind.is_empty()).then(|| (item_kind.to_owned(), api_version.clone()));
+            list = ListState::List(kind.clone(), typed);
+        }
+        if let ListState::List(list_kind, typed) = &list {
+            let typed = typed.as_ref().map(|(k, a)| (k.as_str(), a.as_str()));
+            // The rest of the list: items streamed, anything else skipped.
+            if decided {
+                while let Some(key) = map.next_key::<String>()? {
+                    if seen.contains(&key) {
+                        return Err(serde::de::Error::custom(duplicate_key(&key)));
+                    }
+                    seen.push(key.clone());
+                    if key == "items" {
+                        map.next_value_seed(ItemsSeed {
+                            reading: &mut *self.reading,
+                            list_kind: Some(list_kind),
+                            inferred: typed,
+                        })?;
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+            }
+            // Items read before `kind`, in their order.
+            let pending = std::mem::take(&mut self.reading.pending);
+            for (decoded, location) in pending {
+                self.reading.put(decoded, location)?;
+            }
+            let kindless = std::mem::take(&mut self.reading.kindless);
+            for (mut value, location) in kindless {
+                if let (Value::Object(m), Some((k, a))) = (&mut value, typed) {
+                    m.entry("kind").or_insert_with(|| k.into());
+                    m.entry("apiVersion").or_insert_with(|| a.into());
+                }
+                let decoded = decode(value, &location, self.reading.keep)
+                    .map_err(|e| self.reading.fail(e, false))?;
+                self.reading.put(decoded, location)?;
+            }
+            return Ok(());
+        }
+        // One object. Items read before a `kind` that is not a list's were
+        // not items after all.
+        if top {
+            self.reading.pending.clear();
+            self.reading.kindless.clear();
+        }
+        let location = self.reading.location(self.item);
+        let Some(known) = known(&api_version, &kind) else {
+            if decided {
+                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            let skipped = Decoded::Skipped(format!("{kind} ({api_version})"));
+            return self.emit(skipped, location);
+        };
+        let mut field = String::new();
+        let resume = Resume {
+            buffered: buffered.into_iter(),
+            value: None,
+            map: decided.then_some(map),
+            key: &mut field,
+            seen,
+        };
+        let rest = serde::de::value::MapAccessDeserializer::new(resume);
+        if let (Known::ConfigMap, Keep::MeshObjects) = (known, self.reading.keep) {
+            // Whether a config map is kept depends on its name, and one that is
+            // not kept is not checked at all: read it as a tree first (config
+            // maps are few and small).
+            let mut value = match Value::deserialize(rest) {
+                Ok(value) => value,
+                Err(e) => {
+                    let message = strip_position(&e.to_string());
+                    let error = Error::InvalidField {
+                        location,
+                        object: ObjectRef::new(kind, None, ""),
+                        field,
+                        message,
+                    };
+                    self.reading.failure.get_or_insert((error, true));
+                    return Err(e);
+                }
+            };
+            if let Value::Object(m) = &mut value {
+                m.insert("kind".into(), kind.into());
+                m.insert("apiVersion".into(), api_version.into());
+            }
+            let decoded = decode(value, &location, self.reading.keep)
+                .map_err(|e| self.reading.fail(e, false))?;
+            return self.emit(decoded, location);
+        }
+        let raw = match RawSeed(known).deserialize(rest) {
+            Ok(raw) => raw,
+            Err(e) => {
+                // A type error (to explain), unless the caller finds the
+                // format's error is about the text itself.
+                let error = Error::InvalidField {
+                    location,
+                    object: ObjectRef::new(kind, None, ""),
+                    field,
+                    message: strip_position(&e.to_string()),
+                };
+                self.reading.failure.get_or_insert((error, true));
+                return Err(e);
+            }
+        };
+        let meta = raw.meta();
+        let name = meta.and_then(|m| m.name.as_deref());
+        let namespace = meta
+            .and_then(|m| m.namespace.as_deref())
+            .filter(|_| known.namespaced());
+        let ctx = Ctx {
+            location: &location,
+            object: ObjectRef::new(kind.as_str(), namespace, name.unwrap_or_default()),
+        };
+        if let (Known::ConfigMap, Keep::MeshObjects) = (known, self.reading.keep)
+            && !ConfigMap::is_mesh_config(&ctx.object.name)
+        {
+            let skipped = Decoded::Skipped(format!("{kind} ({api_version})"));
+            return self.emit(skipped, location);
+        }
+        let object = finish(&ctx, raw).map_err(|e| self.reading.fail(e, false))?;
+        let decoded = Decoded::Object(Box::new(object), ctx.object);
+        self.emit(decoded, location)
+    }
+}
+
+impl ObjectVisitor<'_, '_> {
+    /// Hands over a decoded document or item (held back while it is an item
+    /// of a list whose `kind` is not read yet).
+    fn emit<E: serde::de::Error>(
+        self,
+        decoded: Decoded,
+        location: Location,
+    ) -> std::result::Result<(), E> {
+        if self.item.is_some() && self.reading.pending_list {
+            self.reading.pending.push((decoded, location));
+            return Ok(());
+        }
+        self.reading.put(decoded, location)
+    }
+}
+
+/// A list's `items`, each read as an object as it comes.
+struct ItemsSeed<'r, 'a> {
+    reading: &'r mut Reading<'a>,
+    /// `None` while the list's `kind` is not known.
+    list_kind: Option<&'r str>,
+    inferred: Option<(&'r str, &'r str)>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ItemsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<(), E> {
+        Ok(()) // `items: null`
+    }
+    fn visit_none<E: serde::de::Error>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> std::result::Result<(), E> {
+        Err(self.not_a_sequence("a boolean"))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> std::result::Result<(), E> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> std::result::Result<(), E> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> std::result::Result<(), E> {
+        Err(self.not_a_sequence("a number"))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> std::result::Result<(), E> {
+        Err(self.not_a_sequence("a string"))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> std::result::Result<(), A::Error> {
+        Err(self.not_a_sequence("a mapping"))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<(), A::Error> {
+        let pending_before = self.reading.pending_list;
+        self.reading.pending_list = self.list_kind.is_none();
+        let mut i = 0;
+        loop {
+            i += 1;
+            let seed = ItemSeed {
+                reading: &mut *self.reading,
+                item: i,
+                inferred: self.inferred,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                break;
+            }
+        }
+        self.reading.pending_list = pending_before;
+        Ok(())
+    }
+}
+
+impl ItemsSeed<'_, '_> {
+    fn not_a_sequence<E: serde::de::Error>(self, found: &str) -> E {
+        let location = self.reading.location(None);
+        let list = self.list_kind.unwrap_or("list");
+        self.reading.fail(
+            Error::NotAnObject {
+                location,
+                message: format!("`items` of a {list} must be a sequence, found {found}"),
+            },
+            false,
+        )
+    }
+}
+
+/// One list item.
+struct ItemSeed<'r, 'a> {
+    reading: &'r mut Reading<'a>,
+    item: usize,
+    inferred: Option<(&'r str, &'r str)>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(ObjectVisitor {
+            reading: self.reading,
+            item: Some(self.item),
+            inferred: self.inferred,
+        })
+    }
+}
+
+/// The rest of an object's mapping for its `Raw*` shape: first the values
+/// read before its `kind`, then the live mapping. Records the top-level key
+/// being read, to name it in a type error.
+struct Resume<'k, A> {
+    buffered: std::vec::IntoIter<(String, Value)>,
+    value: Option<Value>,
+    map: Option<A>,
+    key: &'k mut String,
+    /// Top-level keys so far (a repeated one is refused, also in JSON).
+    seen: Vec<String>,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for Resume<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> std::result::Result<Option<K::Value>, A::Error> {
+        use serde::de::IntoDeserializer;
+        if let Some((key, value)) = self.buffered.next() {
+            self.key.clone_from(&key);
+            self.value = Some(value);
+            return seed.deserialize(key.into_deserializer()).map(Some);
+        }
+        match &mut self.map {
+            Some(map) => map.next_key_seed(KeyCapture {
+                seed,
+                key: &mut *self.key,
+                seen: &mut self.seen,
+            }),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> std::result::Result<V::Value, A::Error> {
+        if let Some(value) = self.value.take() {
+            return seed
+                .deserialize(value)
+                .map_err(<A::Error as serde::de::Error>::custom);
+        }
+        match &mut self.map {
+            Some(map) => map.next_value_seed(seed),
+            None => Err(serde::de::Error::custom("no value")),
+        }
+    }
+}
+
+/// A key seed that also keeps the key's text.
+struct KeyCapture<'k, K> {
+    seed: K,
+    key: &'k mut String,
+    seen: &'k mut Vec<String>,
+}
+
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeyCapture<'_, K> {
+    type Value = K::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<K::Value, D::Error> {
+        use serde::de::IntoDeserializer;
+        let key = String::deserialize(d)?;
+        if self.seen.contains(&key) {
+            return Err(serde::de::Error::custom(duplicate_key(&key)));
+        }
+        self.seen.push(key.clone());
+        self.key.clone_from(&key);
+        self.seed.deserialize(key.into_deserializer())
+    }
+}
+
+/// Parser messages end with their own "at line X column Y"; errors print the
+/// position once, in a fixed place (and a field's message reads the same
+/// from YAML and from JSON).
+pub(crate) fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
 // --------------------------------------------------------------- CronJobs
 
 #[derive(Deserialize, Default)]
@@ -999,8 +1666,7 @@ struct RawCronJobTemplate {
 
 /// A CronJob: a workload whose pod template is one level deeper, in
 /// `spec.jobTemplate.spec.template` (what its next Job's pods look like).
-fn cron_job(ctx: &Ctx, value: impl Source) -> Result<Workload> {
-    let raw: RawCronJob = ctx.decode(value)?;
+fn cron_job(ctx: &Ctx, raw: RawCronJob) -> Result<Workload> {
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = ctx.required(raw.spec, "spec")?;
     let job = ctx.required(spec.job_template, "spec.jobTemplate")?;

@@ -5,7 +5,7 @@
 //! common); UTF-16, what PowerShell's `>` writes, is refused by name with the
 //! command that converts it, since guessing at an encoding would be silent.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -62,6 +62,49 @@ pub(crate) fn walk(dir: &Path) -> Result<(Vec<PathBuf>, usize)> {
     Ok((files, ignored))
 }
 
+/// `reader` as a stream of text for the parsers, without reading it all: gzip
+/// decompressed as it is read, UTF-16 refused by name from its first bytes.
+/// Bytes that are not UTF-8 further in are refused by the parser that meets
+/// them, with their position.
+pub(crate) fn stream<'r>(input: &str, reader: impl Read + 'r) -> Result<Box<dyn BufRead + 'r>> {
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let io = |e| Error::Io {
+        path: input.into(),
+        source: e,
+    };
+    let head = reader.fill_buf().map_err(io)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        // `MultiGz`: `cat a.yaml.gz b.yaml.gz` is one valid gzip stream of two members.
+        let mut text =
+            BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(reader));
+        let head = text.fill_buf().map_err(|e| Error::Encoding {
+            input: input.into(),
+            message: format!("gzip data that does not decompress: {e}"),
+        })?;
+        refuse_utf16(input, head)?;
+        return Ok(Box::new(text));
+    }
+    refuse_utf16(input, head)?;
+    Ok(Box::new(reader))
+}
+
+fn refuse_utf16(input: &str, head: &[u8]) -> Result<()> {
+    match utf16(head) {
+        Some(endian) => Err(utf16_error(input, endian)),
+        None => Ok(()),
+    }
+}
+
+fn utf16_error(input: &str, endian: &str) -> Error {
+    Error::Encoding {
+        input: input.into(),
+        message: format!(
+            "UTF-16 ({endian}) text, as PowerShell's `>` writes it; meshrev reads UTF-8: \
+             convert it with `iconv -f UTF-16 -t UTF-8`, or save with `Out-File -Encoding utf8`"
+        ),
+    }
+}
+
 /// Reads everything from `reader` and makes it text; `input` names it in errors.
 pub(crate) fn read_text(input: &str, mut reader: impl Read) -> Result<String> {
     let mut bytes = Vec::new();
@@ -88,13 +131,7 @@ pub(crate) fn text(input: &str, bytes: Vec<u8>) -> Result<String> {
         bytes
     };
     if let Some(endian) = utf16(&bytes) {
-        return Err(Error::Encoding {
-            input: input.into(),
-            message: format!(
-                "UTF-16 ({endian}) text, as PowerShell's `>` writes it; meshrev reads UTF-8: \
-                 convert it with `iconv -f UTF-16 -t UTF-8`, or save with `Out-File -Encoding utf8`"
-            ),
-        });
+        return Err(utf16_error(input, endian));
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();

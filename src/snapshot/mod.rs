@@ -42,6 +42,7 @@ mod sail;
 mod store;
 mod target;
 mod webhook;
+mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

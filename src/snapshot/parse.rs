@@ -1,218 +1,219 @@
-//! Text to documents: YAML streams (serde_yaml) and JSON (serde_json), each
-//! document a `serde_json::Value` with its position for errors, or for JSON
-//! that is safe to read without the tree, the document's own text.
+//! Text to objects, streaming: JSON (serde_json) or YAML (libyaml events, see
+//! [`super::yaml`]) is read one document, and one list item, at a time, each
+//! straight into its kind's lean `Raw*` shape, never holding the whole text or
+//! a tree of it.
+//!
+//! A second, slower path builds a `serde_json::Value` tree per document
+//! ([`documents`]); it runs only to explain a failure (it names the exact
+//! field path of a value of the wrong type) when the text can be read again.
+
+use std::io::BufRead;
 
 use serde::Deserialize;
+use serde::de::DeserializeSeed;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
+use super::decode::{DocumentSeed, FormatError, Keep, Reading, Sink, strip_position};
+use super::yaml::{Yaml, YamlError};
 use crate::error::{Error, Location, Result};
 
-/// One document: parsed, or (JSON only) its text and header, the whole stream
-/// having been read as JSON first.
-pub(crate) enum Document<'a> {
-    Tree(Value),
-    Json(&'a str, JsonHeader<'a>),
+/// An error from [`read`], and whether the tree path ([`documents`]) can
+/// explain it better (a value of the wrong type: the tree path names its path).
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    pub(crate) explain: bool,
 }
 
-/// The fields of a JSON document read before anything else: `kind` and
-/// `apiVersion` as found (`Some(Value::Null)` for an explicit `null`, `None` when
-/// absent), the name and namespace, and a list's `items`. Reading it reads the
-/// whole document, so it also checks the document's syntax.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct JsonHeader<'a> {
-    #[serde(default, deserialize_with = "present")]
-    pub(crate) kind: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    pub(crate) api_version: Option<Value>,
-    #[serde(default)]
-    pub(crate) metadata: Option<JsonMetaHeader>,
-    #[serde(default, borrow)]
-    pub(crate) items: Option<Vec<&'a RawValue>>,
-}
-
-/// `metadata.name` and `metadata.namespace` of a [`JsonHeader`].
-#[derive(Deserialize)]
-pub(crate) struct JsonMetaHeader {
-    #[serde(default)]
-    pub(crate) name: Option<String>,
-    #[serde(default)]
-    pub(crate) namespace: Option<String>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
-}
-
-/// The header of one JSON object (a list item); `None` when the text is not an
-/// object or the header does not have the expected types or has duplicate keys
-/// (the tree path then decides).
-pub(crate) fn json_header(text: &str) -> Option<JsonHeader<'_>> {
-    if !text.starts_with('{') {
-        return None; // a derived struct would also accept a sequence
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure {
+            error,
+            explain: false,
+        }
     }
-    serde_json::from_str(text).ok()
 }
 
-/// Splits `text` into documents and hands each to `each` with its 1-based number.
-/// JSON is recognised by a leading `{` or `[`; everything else is YAML (of which
-/// JSON is mostly a subset, so JSON documents inside a YAML stream work too).
-pub(crate) fn documents<'a>(
+/// Whether a stream is JSON: its first character, after a byte order mark and
+/// white space, is `{` or `[`. Everything else is YAML (of which JSON is
+/// mostly a subset, so JSON documents inside a YAML stream work too).
+fn is_json(start: &[u8]) -> bool {
+    let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
+    start
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['))
+}
+
+/// Reads every document of `text` into `sink`.
+pub(crate) fn read_str(
     source: &str,
-    text: &'a str,
-    mut each: impl FnMut(Document<'a>, usize) -> Result<()>,
-) -> Result<()> {
-    let trimmed = text.trim_start_matches('\u{feff}');
-    if trimmed.trim_start().starts_with(['{', '[']) {
-        // Reading headers checks the syntax of every document but skips values
-        // (see `tree_safe` for what else the tree refuses, ruled out first). On
-        // any error, including a header of unexpected shape, the tree path below
-        // runs from the start, to report it exactly.
-        if let Some(docs) = json_headers(trimmed) {
-            for (i, (doc, header)) in docs.into_iter().enumerate() {
-                each(Document::Json(doc, header), i + 1)?;
-            }
-            return Ok(());
-        }
-        let stream = serde_json::Deserializer::from_str(trimmed).into_iter::<Value>();
-        for (i, doc) in stream.enumerate() {
-            let doc = doc.map_err(|e| Error::Syntax {
-                location: Location {
-                    source: source.to_owned(),
-                    document: i + 1,
-                    item: None,
-                },
-                format: "JSON",
-                line: Some(e.line()),
-                column: Some(e.column()),
-                message: strip_position(&e.to_string()),
-            })?;
-            each(Document::Tree(doc), i + 1)?;
-        }
-        return Ok(());
+    text: &[u8],
+    keep: Keep,
+    sink: &mut Sink<'_>,
+) -> Result<(), Failure> {
+    if is_json(text) {
+        let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+        let mut de = serde_json::Deserializer::from_slice(text);
+        json(source, &mut de, keep, sink)
+    } else {
+        yaml(source, text, keep, sink)
     }
-    for (i, doc) in serde_yaml::Deserializer::from_str(trimmed).enumerate() {
-        let value = Value::deserialize(doc).map_err(|e| {
-            let loc = e.location();
-            Error::Syntax {
-                location: Location {
-                    source: source.to_owned(),
-                    document: i + 1,
-                    item: None,
-                },
-                format: "YAML",
-                line: loc.as_ref().map(|l| l.line()),
-                column: loc.as_ref().map(|l| l.column()),
-                message: strip_position(&e.to_string()),
-            }
-        })?;
-        each(Document::Tree(value), i + 1)?;
+}
+
+/// Reads every document from `reader` into `sink`, holding one list item at a
+/// time (plus what the parser buffers).
+pub(crate) fn read(
+    source: &str,
+    mut reader: impl BufRead,
+    keep: Keep,
+    sink: &mut Sink<'_>,
+) -> Result<(), Failure> {
+    let start = reader.fill_buf().map_err(|e| io(source, e))?;
+    if is_json(start) {
+        if start.starts_with(b"\xEF\xBB\xBF") {
+            reader.consume(3);
+        }
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        json(source, &mut de, keep, sink)
+    } else {
+        yaml(source, reader, keep, sink)
+    }
+}
+
+fn io(source: &str, e: std::io::Error) -> Failure {
+    Error::Io {
+        path: source.into(),
+        source: e,
+    }
+    .into()
+}
+
+fn json<'de, R: serde_json::de::Read<'de>>(
+    source: &str,
+    de: &mut serde_json::Deserializer<R>,
+    keep: Keep,
+    sink: &mut Sink<'_>,
+) -> Result<(), Failure> {
+    let mut reading = Reading::new(source, keep, sink);
+    while de.end().is_err() {
+        reading.document += 1;
+        if let Err(e) = DocumentSeed(&mut reading).deserialize(&mut *de) {
+            return Err(failure(&mut reading, e, "JSON", |e| {
+                (Some(e.line()), Some(e.column()))
+            }));
+        }
     }
     Ok(())
 }
 
-/// Parser messages end with their own "at line X column Y"; the error prints the
-/// position once, in a fixed place.
-fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-/// Every document of a JSON stream with its text and header, or `None` where
-/// the tree path must read the stream.
-fn json_headers(text: &str) -> Option<Vec<(&str, JsonHeader<'_>)>> {
-    if !tree_safe(text.as_bytes()) {
-        return None;
-    }
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<JsonHeader>();
-    let mut docs = Vec::new();
-    let mut start = 0;
-    while let Some(header) = stream.next() {
-        let header = header.ok()?;
-        let end = stream.byte_offset();
-        let doc = text.get(start..end)?.trim_start();
-        if !doc.starts_with('{') {
-            return None; // a derived struct would also accept a sequence
+fn yaml(
+    source: &str,
+    reader: impl BufRead,
+    keep: Keep,
+    sink: &mut Sink<'_>,
+) -> Result<(), Failure> {
+    let mut reading = Reading::new(source, keep, sink);
+    let mut stream = Yaml::new(reader);
+    let position = |e: &YamlError| (e.mark.map(|m| m.line), e.mark.map(|m| m.column));
+    loop {
+        let next = stream.next_document();
+        reading.document += 1;
+        let result = match next {
+            Ok(false) => return Ok(()),
+            Ok(true) => DocumentSeed(&mut reading)
+                .deserialize(&mut stream)
+                .and_then(|()| stream.end_document()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            return Err(failure(&mut reading, e, "YAML", position));
         }
-        docs.push((doc, header));
-        start = end;
     }
-    Some(docs)
 }
 
-/// The JSON text of one document or list item, parsed to a tree: used where the
-/// text path falls back to the tree path. The text was read as a `RawValue` out
-/// of a `tree_safe` stream, so this does not fail; should it, the error names
-/// the position within `text`.
-pub(crate) fn json_tree(text: &str, location: &crate::error::Location) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| Error::Syntax {
-        location: location.clone(),
-        format: "JSON",
-        line: Some(e.line()),
-        column: Some(e.column()),
+/// The error to report: ours when the reader recorded one and the format's
+/// error is not about the text itself, else the format's (a syntax error).
+fn failure<E: FormatError + std::fmt::Display>(
+    reading: &mut Reading,
+    e: E,
+    format: &'static str,
+    position: impl Fn(&E) -> (Option<usize>, Option<usize>),
+) -> Failure {
+    // serde_json calls a struct read from a too long array "trailing
+    // characters": a value of the wrong shape, not malformed text.
+    let wrong_shape = e.to_string().starts_with("trailing characters");
+    if (!e.is_syntax() || wrong_shape)
+        && let Some((error, explain)) = reading.failure.take()
+    {
+        return Failure { error, explain };
+    }
+    let (line, column) = position(&e);
+    Error::Syntax {
+        location: Location {
+            source: reading.source.to_owned(),
+            document: reading.document,
+            item: None,
+        },
+        format,
+        line,
+        column,
         message: strip_position(&e.to_string()),
-    })
+    }
+    .into()
 }
 
-/// Whether JSON `text` that is valid syntax also parses to a `Value` tree.
-/// serde_json skips values (`RawValue`, `IgnoredAny`) checking syntax only; the
-/// tree also refuses nesting deeper than 127, numbers beyond `f64`, and lone
-/// UTF-16 surrogates in `\u` escapes. This errs towards `false`: any exponent, a
-/// run of over 300 digits, nesting over 100, or any `\uD...` escape.
-fn tree_safe(text: &[u8]) -> bool {
-    const MAX_DEPTH: usize = 100;
-    const MAX_DIGITS: usize = 300;
-    let mut depth = 0usize;
-    let mut digits = 0usize;
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        i += 1;
-        match b {
-            b'"' => {
-                // A string: up to its closing quote, escapes included.
-                while i < text.len() {
-                    match text[i] {
-                        b'"' => break,
-                        b'\\' => {
-                            if text.get(i + 1) == Some(&b'u')
-                                && matches!(text.get(i + 2), Some(b'd' | b'D'))
-                            {
-                                return false;
-                            }
-                            i += 2;
-                        }
-                        _ => i += 1,
-                    }
-                }
-                i += 1;
-                digits = 0;
-            }
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits > MAX_DIGITS {
-                    return false;
-                }
-            }
-            b'e' | b'E' if digits > 0 => return false,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return false;
-                }
-                digits = 0;
-            }
-            b']' | b'}' => {
-                depth = depth.saturating_sub(1);
-                digits = 0;
-            }
-            _ => digits = 0,
+/// The tree path: splits `text` into documents, each parsed to a `Value`, and
+/// hands each to `each` with its 1-based number. Used to explain a failure of
+/// [`read`]; repeated keys and the limits of [`super::yaml`] apply here too.
+pub(crate) fn documents(
+    source: &str,
+    text: &str,
+    mut each: impl FnMut(Value, usize) -> Result<()>,
+) -> Result<()> {
+    let trimmed = text.trim_start_matches('\u{feff}');
+    let syntax = |document, format, line, column, message: String| Error::Syntax {
+        location: Location {
+            source: source.to_owned(),
+            document,
+            item: None,
+        },
+        format,
+        line,
+        column,
+        message: strip_position(&message),
+    };
+    if is_json(trimmed.as_bytes()) {
+        let stream = serde_json::Deserializer::from_str(trimmed).into_iter::<Value>();
+        for (i, doc) in stream.enumerate() {
+            let doc = doc.map_err(|e| {
+                syntax(
+                    i + 1,
+                    "JSON",
+                    Some(e.line()),
+                    Some(e.column()),
+                    e.to_string(),
+                )
+            })?;
+            each(doc, i + 1)?;
         }
+        return Ok(());
     }
-    true
+    let mut stream = Yaml::new(trimmed.as_bytes());
+    let mut i = 0;
+    loop {
+        i += 1;
+        let doc = match stream.next_document() {
+            Ok(false) => return Ok(()),
+            Ok(true) => Value::deserialize(&mut stream).and_then(|v| {
+                stream.end_document()?;
+                Ok(v)
+            }),
+            Err(e) => Err(e),
+        };
+        let doc = doc.map_err(|e| {
+            let (line, column) = (e.mark.map(|m| m.line), e.mark.map(|m| m.column));
+            syntax(i, "YAML", line, column, e.to_string())
+        })?;
+        each(doc, i)?;
+    }
 }

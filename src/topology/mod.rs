@@ -158,6 +158,7 @@ impl AsRef<str> for NodeId {
 /// A node of the mesh graph.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Node {
     /// A control-plane revision (Kiali's `istiod` node).
     Revision(RevisionNode),
@@ -406,6 +407,7 @@ pub struct InfraNode {
 /// What an edge says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EdgeKind {
     /// Revision -> its data plane (Kiali: istiod -> dataplane).
     Manages,

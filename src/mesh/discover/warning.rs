@@ -6,6 +6,7 @@ use crate::snapshot::ObjectRef;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum WarningKind {
     /// An injector config map whose `config` or `values` cannot be read.
     UnreadableInjectorConfig,

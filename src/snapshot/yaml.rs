@@ -1,0 +1,800 @@
+//! YAML as a stream of libyaml events, read through serde one document (and
+//! one list item) at a time: no tree of the whole document, no copy of the
+//! whole text.
+//!
+//! The parser is libyaml (through `unsafe-libyaml`, the same parser serde_yaml
+//! used, so syntax errors and their positions are unchanged); this module owns
+//! the only `unsafe` code of the crate, in [`Parser`]. On top of it,
+//! [`Yaml`] is a `serde::Deserializer` with the rules a snapshot needs:
+//!
+//! - a field that expects a string takes any scalar as its text, so YAML 1.1
+//!   producers (PyYAML) that leave `pod-template-hash: 17420e94` unquoted are
+//!   read as Kubernetes meant it; other types follow the YAML 1.2 core schema;
+//! - duplicate keys in a mapping are refused at the second key's line (the
+//!   usual cause is two outputs concatenated without `---` between them);
+//! - hostile input is bounded: nesting deeper than [`MAX_DEPTH`] is refused as
+//!   soon as it is reached (libyaml's simple-key bookkeeping costs time
+//!   proportional to the nesting depth for every token, so unbounded nesting
+//!   is quadratic), one scalar may be at most [`MAX_SCALAR`] bytes, and alias
+//!   expansion replays at most [`MAX_REPLAYED`] events per document.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hasher;
+use std::io::BufRead;
+use std::mem::MaybeUninit;
+use std::rc::Rc;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
+
+/// Deepest nesting of mappings and sequences accepted (as serde_json's limit).
+pub(crate) const MAX_DEPTH: usize = 128;
+/// Largest scalar accepted, in bytes. The API server stores an object in at
+/// most 1.5 MiB (etcd's request limit), so no field of real output comes near.
+pub(crate) const MAX_SCALAR: usize = 16 << 20;
+/// Most events that aliases may replay in one document (an "alias bomb" is a
+/// few lines that expand to billions of nodes).
+pub(crate) const MAX_REPLAYED: usize = 1 << 20;
+
+/// The message for a key given twice in one mapping.
+pub(crate) fn duplicate_key(key: &str) -> String {
+    format!(
+        "duplicate key `{key}` in one mapping (YAML and JSON require unique keys; \
+         outputs concatenated without `---` between them read as one document)"
+    )
+}
+
+/// A position in the text: 1-based line and column, 0-based byte index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Mark {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+}
+
+impl Mark {
+    fn from_sys(m: unsafe_libyaml::yaml_mark_t) -> Mark {
+        Mark {
+            line: m.line as usize + 1,
+            column: m.column as usize + 1,
+        }
+    }
+}
+
+/// A YAML error: the parser's (syntax, a limit) or a type mismatch found while
+/// reading a value, with the position of the event it was found at.
+#[derive(Debug)]
+pub(crate) struct YamlError {
+    pub(crate) message: String,
+    pub(crate) mark: Option<Mark>,
+    /// The text itself is refused (syntax, duplicate key, a limit), as opposed
+    /// to a value of the wrong type for its field.
+    pub(crate) syntax: bool,
+}
+
+impl YamlError {
+    fn syntax(message: impl Into<String>, mark: Mark) -> Self {
+        YamlError {
+            message: message.into(),
+            mark: Some(mark),
+            syntax: true,
+        }
+    }
+
+    fn at(mut self, mark: Mark) -> Self {
+        self.mark.get_or_insert(mark);
+        self
+    }
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(m) = self.mark {
+            write!(f, " at line {} column {}", m.line, m.column)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+impl de::Error for YamlError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        YamlError {
+            message: msg.to_string(),
+            mark: None,
+            syntax: false,
+        }
+    }
+}
+
+type Result<T, E = YamlError> = std::result::Result<T, E>;
+
+// ------------------------------------------------------------------ libyaml
+
+/// What the read handler reads from; boxed apart from the parser, which holds
+/// a pointer to it.
+struct Input<R> {
+    reader: R,
+    error: Option<std::io::Error>,
+}
+
+/// libyaml's parser over a `BufRead`.
+struct Parser<R> {
+    sys: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
+    input: Box<Input<R>>,
+}
+
+/// libyaml's read callback: copies what `reader` has buffered.
+///
+/// # Safety
+/// `data` is the `Input<R>` given to `yaml_parser_set_input`, alive and not
+/// otherwise borrowed while libyaml runs; `buffer` has room for `size` bytes.
+unsafe fn read_handler<R: BufRead>(
+    data: *mut std::ffi::c_void,
+    buffer: *mut u8,
+    size: u64,
+    size_read: *mut u64,
+) -> i32 {
+    // SAFETY: see the function's contract.
+    let input = unsafe { &mut *(data as *mut Input<R>) };
+    let chunk = loop {
+        match input.reader.fill_buf() {
+            Ok(chunk) => break chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                input.error = Some(e);
+                return 0;
+            }
+        }
+    };
+    let n = chunk.len().min(size as usize);
+    // SAFETY: `buffer` has room for `size >= n` bytes; `chunk` has `n`.
+    unsafe { std::ptr::copy_nonoverlapping(chunk.as_ptr(), buffer, n) };
+    input.reader.consume(n);
+    // SAFETY: libyaml passes a valid pointer.
+    unsafe { *size_read = n as u64 };
+    1
+}
+
+impl<R: BufRead> Parser<R> {
+    fn new(reader: R) -> Parser<R> {
+        let mut input = Box::new(Input {
+            reader,
+            error: None,
+        });
+        let mut sys = Box::new(MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit());
+        // SAFETY: initialize writes the whole struct (it only fails on
+        // allocation failure, which aborts in Rust's allocator anyway); the
+        // input box outlives the parser (both dropped together, parser first).
+        unsafe {
+            let parser = sys.as_mut_ptr();
+            if unsafe_libyaml::yaml_parser_initialize(parser).fail {
+                std::alloc::handle_alloc_error(std::alloc::Layout::new::<
+                    unsafe_libyaml::yaml_parser_t,
+                >());
+            }
+            let data = &mut *input as *mut Input<R> as *mut std::ffi::c_void;
+            unsafe_libyaml::yaml_parser_set_input(parser, read_handler::<R>, data);
+        }
+        Parser { sys, input }
+    }
+
+    /// The next event, or the parser's error.
+    fn next(&mut self) -> Result<Event> {
+        let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
+        // SAFETY: the parser was initialized in `new`; on success the event is
+        // initialized and owned by the returned `Event`, which deletes it.
+        unsafe {
+            let parser = self.sys.as_mut_ptr();
+            if (&*parser).error == unsafe_libyaml::YAML_NO_ERROR
+                && !unsafe_libyaml::yaml_parser_parse(parser, event.as_mut_ptr()).fail
+            {
+                return Ok(Event(event.assume_init()));
+            }
+            Err(self.error(parser))
+        }
+    }
+
+    /// The parser's error as a [`YamlError`].
+    ///
+    /// # Safety
+    /// `parser` is this parser, in the error state.
+    unsafe fn error(&mut self, parser: *mut unsafe_libyaml::yaml_parser_t) -> YamlError {
+        if let Some(e) = self.input.error.take() {
+            return YamlError::syntax(format!("cannot read: {e}"), Mark::default());
+        }
+        // SAFETY: libyaml's messages are static C strings (or null).
+        let text = |p: *const std::ffi::c_char| {
+            (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy())
+        };
+        // SAFETY: see the function's contract.
+        let p = unsafe { &*parser };
+        let (problem, context, mark, offset, kind) = (
+            text(p.problem),
+            text(p.context),
+            p.problem_mark,
+            p.problem_offset,
+            p.error,
+        );
+        let mut message = problem.map_or_else(|| "unknown error".to_owned(), |p| p.into_owned());
+        if kind == unsafe_libyaml::YAML_READER_ERROR {
+            // Invalid UTF-8 and the like: libyaml knows the byte, not the line.
+            message = format!("{message} at byte {offset}");
+            return YamlError {
+                message,
+                mark: None,
+                syntax: true,
+            };
+        }
+        if let Some(c) = context {
+            message = format!("{message}, {c}");
+        }
+        YamlError::syntax(message, Mark::from_sys(mark))
+    }
+}
+
+impl<R> Drop for Parser<R> {
+    fn drop(&mut self) {
+        // SAFETY: initialized in `new`, deleted once.
+        unsafe { unsafe_libyaml::yaml_parser_delete(self.sys.as_mut_ptr()) }
+    }
+}
+
+/// One libyaml event, deleted on drop.
+struct Event(unsafe_libyaml::yaml_event_t);
+
+impl Drop for Event {
+    fn drop(&mut self) {
+        // SAFETY: a parsed event, deleted once.
+        unsafe { unsafe_libyaml::yaml_event_delete(&mut self.0) }
+    }
+}
+
+/// Bytes libyaml owns (null pointer: none).
+///
+/// # Safety
+/// `p` is null or a NUL-terminated string living as long as the event.
+unsafe fn c_bytes<'a>(p: *const u8) -> Option<&'a [u8]> {
+    (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p.cast()) }.to_bytes())
+}
+
+/// An event in the form the deserializer uses (also recorded for aliases).
+#[derive(Debug, Clone)]
+enum Ev {
+    StreamStart,
+    StreamEnd,
+    DocumentStart,
+    DocumentEnd,
+    Alias(Box<[u8]>),
+    Scalar(Scalar),
+    SequenceStart,
+    SequenceEnd,
+    MappingStart,
+    MappingEnd,
+}
+
+#[derive(Debug, Clone)]
+struct Scalar {
+    value: String,
+    /// Plain (unquoted, not a block scalar) and untagged: typed by its text.
+    plain: bool,
+}
+
+impl Event {
+    fn mark(&self) -> Mark {
+        Mark::from_sys(self.0.start_mark)
+    }
+
+    /// The event and its anchor, if any.
+    fn convert(&self) -> Result<(Ev, Option<Box<[u8]>>)> {
+        let e = &self.0;
+        // SAFETY: the union member read is the one `type_` names; pointers are
+        // libyaml's, valid while the event lives.
+        unsafe {
+            Ok(match e.type_ {
+                unsafe_libyaml::YAML_STREAM_START_EVENT => (Ev::StreamStart, None),
+                unsafe_libyaml::YAML_STREAM_END_EVENT => (Ev::StreamEnd, None),
+                unsafe_libyaml::YAML_DOCUMENT_START_EVENT => (Ev::DocumentStart, None),
+                unsafe_libyaml::YAML_DOCUMENT_END_EVENT => (Ev::DocumentEnd, None),
+                unsafe_libyaml::YAML_ALIAS_EVENT => {
+                    let anchor = c_bytes(e.data.alias.anchor).unwrap_or_default();
+                    (Ev::Alias(anchor.into()), None)
+                }
+                unsafe_libyaml::YAML_SCALAR_EVENT => {
+                    let s = &e.data.scalar;
+                    let len = s.length as usize;
+                    if len > MAX_SCALAR {
+                        return Err(YamlError::syntax(
+                            format!(
+                                "a scalar of {len} bytes; at most {MAX_SCALAR} are accepted \
+                                 (no Kubernetes object is that large)"
+                            ),
+                            self.mark(),
+                        ));
+                    }
+                    let bytes = std::slice::from_raw_parts(s.value, len);
+                    // libyaml's reader checked UTF-8 already.
+                    let value = String::from_utf8_lossy(bytes).into_owned();
+                    // A tagged scalar (`!!str 1`) is not typed by its text.
+                    let scalar = Scalar {
+                        value,
+                        plain: s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE
+                            && s.tag.is_null(),
+                    };
+                    (Ev::Scalar(scalar), c_bytes(s.anchor).map(Into::into))
+                }
+                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => (
+                    Ev::SequenceStart,
+                    c_bytes(e.data.sequence_start.anchor).map(Into::into),
+                ),
+                unsafe_libyaml::YAML_SEQUENCE_END_EVENT => (Ev::SequenceEnd, None),
+                unsafe_libyaml::YAML_MAPPING_START_EVENT => (
+                    Ev::MappingStart,
+                    c_bytes(e.data.mapping_start.anchor).map(Into::into),
+                ),
+                unsafe_libyaml::YAML_MAPPING_END_EVENT => (Ev::MappingEnd, None),
+                _ => (Ev::StreamEnd, None),
+            })
+        }
+    }
+}
+
+// ------------------------------------------------------------- the events
+
+/// The events of an anchored node, replayed for each alias.
+type Recorded = Rc<[(Ev, Mark)]>;
+
+/// An anchored node being recorded for later aliases.
+struct Recording {
+    anchor: Box<[u8]>,
+    events: Vec<(Ev, Mark)>,
+    level: usize,
+}
+
+/// A YAML stream read one event at a time, aliases expanded.
+pub(crate) struct Yaml<R> {
+    parser: Parser<R>,
+    peeked: Option<(Ev, Mark)>,
+    /// Mark of the last event taken, for errors raised by visitors.
+    mark: Mark,
+    depth: usize,
+    anchors: HashMap<Box<[u8]>, Recorded>,
+    recording: Vec<Recording>,
+    replay: Vec<(Recorded, usize)>,
+    replayed: usize,
+    started: bool,
+}
+
+impl<R: BufRead> Yaml<R> {
+    /// A stream over `reader` (UTF-8, or UTF-16 with a byte order mark).
+    pub(crate) fn new(reader: R) -> Self {
+        Yaml {
+            parser: Parser::new(reader),
+            peeked: None,
+            mark: Mark::default(),
+            depth: 0,
+            anchors: HashMap::new(),
+            recording: Vec::new(),
+            replay: Vec::new(),
+            replayed: 0,
+            started: false,
+        }
+    }
+
+    /// Moves to the next document; `false` at the end of the stream. After
+    /// `true`, the document's one node is read through `&mut self` as a
+    /// `Deserializer`, then [`Self::end_document`].
+    pub(crate) fn next_document(&mut self) -> Result<bool> {
+        if !self.started {
+            self.started = true;
+            match self.take()? {
+                (Ev::StreamStart, _) => {}
+                (_, mark) => return Err(YamlError::syntax("expected the stream's start", mark)),
+            }
+        }
+        match self.take()? {
+            (Ev::DocumentStart, _) => {
+                self.anchors.clear();
+                self.replayed = 0;
+                Ok(true)
+            }
+            (Ev::StreamEnd, _) => Ok(false),
+            (_, mark) => Err(YamlError::syntax("expected a document", mark)),
+        }
+    }
+
+    /// Consumes the end of a document whose node was read.
+    pub(crate) fn end_document(&mut self) -> Result<()> {
+        match self.take()? {
+            (Ev::DocumentEnd, _) => Ok(()),
+            (_, mark) => Err(YamlError::syntax("expected the end of the document", mark)),
+        }
+    }
+
+    fn peek(&mut self) -> Result<&(Ev, Mark)> {
+        if self.peeked.is_none() {
+            let next = self.pull()?;
+            self.peeked = Some(next);
+        }
+        Ok(self.peeked.as_ref().expect("just filled"))
+    }
+
+    fn take(&mut self) -> Result<(Ev, Mark)> {
+        let (ev, mark) = match self.peeked.take() {
+            Some(next) => next,
+            None => self.pull()?,
+        };
+        self.mark = mark;
+        match ev {
+            Ev::SequenceStart | Ev::MappingStart => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(YamlError::syntax(
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                        mark,
+                    ));
+                }
+            }
+            Ev::SequenceEnd | Ev::MappingEnd => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        Ok((ev, mark))
+    }
+
+    /// The next event: replayed for an alias, or parsed (and recorded while
+    /// inside anchored nodes).
+    fn pull(&mut self) -> Result<(Ev, Mark)> {
+        loop {
+            if let Some((events, i)) = self.replay.last_mut() {
+                if let Some(next) = events.get(*i) {
+                    *i += 1;
+                    let next = next.clone();
+                    self.replayed += 1;
+                    if self.replayed > MAX_REPLAYED {
+                        return Err(YamlError::syntax(
+                            format!("aliases expand to more than {MAX_REPLAYED} nodes"),
+                            next.1,
+                        ));
+                    }
+                    self.record(&next.0, next.1, None);
+                    return Ok(next);
+                }
+                self.replay.pop();
+                continue;
+            }
+            let event = self.parser.next()?;
+            let mark = event.mark();
+            let (ev, anchor) = event.convert()?;
+            drop(event);
+            if let Ev::Alias(name) = &ev {
+                let Some(events) = self.anchors.get(name).cloned() else {
+                    return Err(YamlError::syntax(
+                        format!("unknown anchor `{}`", String::from_utf8_lossy(name)),
+                        mark,
+                    ));
+                };
+                self.replay.push((events, 0));
+                continue;
+            }
+            self.record(&ev, mark, anchor);
+            return Ok((ev, mark));
+        }
+    }
+
+    /// Adds an event to every node being recorded, starting a recording at an
+    /// anchor and storing those that end.
+    fn record(&mut self, ev: &Ev, mark: Mark, anchor: Option<Box<[u8]>>) {
+        if let Some(anchor) = anchor {
+            self.recording.push(Recording {
+                anchor,
+                events: Vec::new(),
+                level: 0,
+            });
+        }
+        if self.recording.is_empty() {
+            return;
+        }
+        let mut done = Vec::new();
+        for (i, r) in self.recording.iter_mut().enumerate() {
+            r.events.push((ev.clone(), mark));
+            match ev {
+                Ev::SequenceStart | Ev::MappingStart => r.level += 1,
+                Ev::SequenceEnd | Ev::MappingEnd => r.level -= 1,
+                _ => {}
+            }
+            if r.level == 0 {
+                done.push(i);
+            }
+        }
+        for i in done.into_iter().rev() {
+            let r = self.recording.remove(i);
+            self.anchors.insert(r.anchor, r.events.into());
+        }
+    }
+
+    /// Skips one node without looking at it.
+    fn skip(&mut self) -> Result<()> {
+        let mut level = 0usize;
+        loop {
+            match self.take()?.0 {
+                Ev::SequenceStart | Ev::MappingStart => level += 1,
+                Ev::SequenceEnd | Ev::MappingEnd => level -= 1,
+                Ev::Scalar(_) => {}
+                _ => return Err(YamlError::syntax("unexpected event", self.mark)),
+            }
+            if level == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    fn unexpected(&self, ev: &Ev) -> YamlError {
+        YamlError::syntax(format!("unexpected event {ev:?}"), self.mark)
+    }
+}
+
+/// `null`, `~` or nothing: YAML's null.
+fn is_null(s: &str) -> bool {
+    matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// A plain scalar typed by the YAML 1.2 core schema.
+fn visit_plain<'de, V: Visitor<'de>>(s: &str, visitor: V) -> Result<V::Value> {
+    if is_null(s) {
+        return visitor.visit_unit();
+    }
+    match s {
+        "true" | "True" | "TRUE" => return visitor.visit_bool(true),
+        "false" | "False" | "FALSE" => return visitor.visit_bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return visitor.visit_f64(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return visitor.visit_f64(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return visitor.visit_f64(f64::NAN),
+        _ => {}
+    }
+    let (sign, digits) = match s.as_bytes().first() {
+        Some(b'-') => (-1i128, &s[1..]),
+        Some(b'+') => (1, &s[1..]),
+        _ => (1, s),
+    };
+    let radix = |prefix: &str, radix: u32| {
+        digits
+            .strip_prefix(prefix)
+            .filter(|d| !d.is_empty() && !d.starts_with(['+', '-']))
+            .and_then(|d| i128::from_str_radix(d, radix).ok())
+    };
+    let int = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse::<i128>().ok()
+    } else {
+        radix("0x", 16).or_else(|| radix("0o", 8))
+    };
+    if let Some(n) = int.map(|n| n * sign) {
+        if let Ok(n) = i64::try_from(n) {
+            return visitor.visit_i64(n);
+        }
+        if let Ok(n) = u64::try_from(n) {
+            return visitor.visit_u64(n);
+        }
+    }
+    if looks_like_float(s)
+        && let Ok(f) = s.parse::<f64>()
+    {
+        return visitor.visit_f64(f);
+    }
+    visitor.visit_str(s)
+}
+
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+fn looks_like_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let whole = digits(&mut i);
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let frac = digits(&mut i);
+        if whole == 0 && frac == 0 {
+            return false;
+        }
+    } else if whole == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
+    type Error = YamlError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let (ev, mark) = self.take()?;
+        let result = match ev {
+            Ev::Scalar(s) if s.plain => visit_plain(&s.value, visitor),
+            Ev::Scalar(s) => visitor.visit_string(s.value),
+            Ev::SequenceStart => {
+                let value = visitor.visit_seq(Seq { de: &mut *self })?;
+                match self.peek()?.0 {
+                    Ev::SequenceEnd => {
+                        self.take()?;
+                        Ok(value)
+                    }
+                    // A struct read from a sequence stops after its fields.
+                    _ => Err(de::Error::custom(
+                        "a sequence with more elements than expected",
+                    )),
+                }
+            }
+            Ev::MappingStart => {
+                let value = visitor.visit_map(Map {
+                    de: &mut *self,
+                    keys: Keys::default(),
+                })?;
+                match self.take()?.0 {
+                    Ev::MappingEnd => Ok(value),
+                    ev => Err(self.unexpected(&ev)),
+                }
+            }
+            ev => Err(self.unexpected(&ev)),
+        };
+        result.map_err(|e| e.at(mark))
+    }
+
+    /// Any scalar is read as its text (YAML 1.1 producers); `null` stays a
+    /// null, so that `Option<String>` fields and errors keep their meaning.
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek()? {
+            (Ev::Scalar(s), _) if !(s.plain && is_null(&s.value)) => {
+                let (ev, mark) = self.take()?;
+                let Ev::Scalar(s) = ev else {
+                    unreachable!("peeked a scalar")
+                };
+                visitor
+                    .visit_string(s.value)
+                    .map_err(|e: YamlError| e.at(mark))
+            }
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let null = matches!(self.peek()?, (Ev::Scalar(s), _) if s.plain && is_null(&s.value));
+        if null {
+            self.take()?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.skip()?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        let (ev, mark) = self.take()?;
+        match ev {
+            Ev::Scalar(s) => visitor
+                .visit_enum(de::IntoDeserializer::<YamlError>::into_deserializer(
+                    s.value,
+                ))
+                .map_err(|e| e.at(mark)),
+            _ => Err(de::Error::invalid_type(Unexpected::Map, &visitor))
+                .map_err(|e: YamlError| e.at(mark)),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+    }
+}
+
+struct Seq<'a, R> {
+    de: &'a mut Yaml<R>,
+}
+
+impl<'de, R: BufRead> SeqAccess<'de> for Seq<'_, R> {
+    type Error = YamlError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if matches!(self.de.peek()?.0, Ev::SequenceEnd) {
+            return Ok(None);
+        }
+        seed.deserialize(&mut *self.de).map(Some)
+    }
+}
+
+/// The keys of one mapping so far, as 64-bit hashes (a collision would need
+/// two distinct keys with equal hashes: not a practical concern). A short list
+/// for the usual handful of keys, a set past that (no quadratic mapping).
+#[derive(Default)]
+struct Keys {
+    few: Vec<u64>,
+    many: std::collections::HashSet<u64>,
+}
+
+impl Keys {
+    /// Whether `key` was seen before; remembers it.
+    fn repeated(&mut self, key: &str) -> bool {
+        let mut h = std::hash::DefaultHasher::new();
+        h.write(key.as_bytes());
+        let h = h.finish();
+        if self.few.len() < 16 {
+            if self.few.contains(&h) {
+                return true;
+            }
+            self.few.push(h);
+            return false;
+        }
+        if self.many.is_empty() {
+            self.many.extend(self.few.iter().copied());
+        }
+        !self.many.insert(h)
+    }
+}
+
+struct Map<'a, R> {
+    de: &'a mut Yaml<R>,
+    keys: Keys,
+}
+
+impl<'de, R: BufRead> MapAccess<'de> for Map<'_, R> {
+    type Error = YamlError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        let (ev, mark) = self.de.peek()?;
+        match ev {
+            Ev::MappingEnd => return Ok(None),
+            Ev::Scalar(s) => {
+                let mark = *mark;
+                if self.keys.repeated(&s.value) {
+                    return Err(YamlError::syntax(duplicate_key(&s.value), mark));
+                }
+            }
+            _ => {}
+        }
+        seed.deserialize(&mut *self.de).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        seed.deserialize(&mut *self.de)
+    }
+}
