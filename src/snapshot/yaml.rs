@@ -106,6 +106,17 @@ impl de::Error for YamlError {
             syntax: false,
         }
     }
+
+    /// Names a YAML null as "null", the way `serde_json` does, so that one
+    /// malformed object gets the same message whichever format it came in.
+    fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        match unexp {
+            de::Unexpected::Unit => {
+                Self::custom(format_args!("invalid type: null, expected {exp}"))
+            }
+            other => Self::custom(format_args!("invalid type: {other}, expected {exp}")),
+        }
+    }
 }
 
 type Result<T, E = YamlError> = std::result::Result<T, E>;
