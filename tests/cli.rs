@@ -545,7 +545,10 @@ fn status_and_graph_after_a_saved_plan_show_the_mesh_it_leaves() {
     let before_graph = text(&run(&["graph", "--format", "json", before]).stdout);
     assert!(before_graph.contains("basic"), "{before_graph}");
     assert!(graph.contains("ossm3"), "{graph}");
-    assert!(!graph.contains("basic"), "basic is deleted by the plan: {graph}");
+    assert!(
+        !graph.contains("basic"),
+        "basic is deleted by the plan: {graph}"
+    );
 
     // A plan for another snapshot is refused at the step that does not fit.
     let out = run(&[
@@ -556,5 +559,8 @@ fn status_and_graph_after_a_saved_plan_show_the_mesh_it_leaves() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
     let err = text(&out.stderr);
-    assert!(err.contains("does not apply to this snapshot") && err.contains("step 1"), "{err}");
+    assert!(
+        err.contains("does not apply to this snapshot") && err.contains("step 1"),
+        "{err}"
+    );
 }
