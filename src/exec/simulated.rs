@@ -23,7 +23,7 @@ use super::request::RESTARTED_AT;
 use super::run::{Action, ActionKind, Event, Outcome};
 use crate::mesh::Mesh;
 use crate::plan::{Plan, StepAction, StepId};
-use crate::snapshot::{Edit, Pod, Snapshot, WorkloadId};
+use crate::snapshot::{Edit, Pod, Restart, Snapshot, WorkloadId};
 use crate::status::is_live;
 
 /// Something to go wrong at a step. Each fires once (or `times` times).
@@ -323,14 +323,18 @@ impl SimulatedCluster {
         action.apply(&mut self.mesh)
     }
 
-    /// Whether the workload's pod template carries this `restartedAt` value.
+    /// Whether the workload's pod template carries this `restartedAt` value
+    /// (never for a DeploymentConfig: each `instantiate` is a new rollout).
     fn carries(&self, workload: &WorkloadId, restarted_at: &str) -> bool {
-        self.mesh
-            .snapshot()
-            .workload(&workload.namespace, workload.kind, &workload.name)
-            .is_some_and(|w| {
-                w.template.annotations.get(RESTARTED_AT).map(String::as_str) == Some(restarted_at)
-            })
+        workload.kind.restart() == Restart::RolloutRestart
+            && self
+                .mesh
+                .snapshot()
+                .workload(&workload.namespace, workload.kind, &workload.name)
+                .is_some_and(|w| {
+                    w.template.annotations.get(RESTARTED_AT).map(String::as_str)
+                        == Some(restarted_at)
+                })
     }
 
     /// Brings the cluster to where a journal says an earlier run left it, by
@@ -363,8 +367,13 @@ impl SimulatedCluster {
         Ok(())
     }
 
-    /// `kubectl rollout restart`'s annotation.
+    /// `kubectl rollout restart`'s annotation. `oc rollout latest` (a
+    /// DeploymentConfig) leaves the template alone: it posts a `DeploymentRequest`
+    /// instead ([`Request::Post`](super::Request)).
     fn stamp(&mut self, workload: &WorkloadId, restarted_at: &str) -> Result<(), crate::EditError> {
+        if workload.kind.restart() != Restart::RolloutRestart {
+            return Ok(());
+        }
         self.mesh.apply(&Edit::AnnotateTemplate {
             workload: workload.clone(),
             set: [(RESTARTED_AT.to_owned(), restarted_at.to_owned())].into(),
