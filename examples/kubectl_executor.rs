@@ -39,6 +39,29 @@ const MESH_KINDS: [&str; 6] = [
     "istiorevisiontags.sailoperator.io",
 ];
 
+/// kubectl's own message from its standard error, without the klog lines
+/// (`E1202 04:45:51.909215    5071 memcache.go:265] ...`) that client-go prints
+/// before it, a dozen at a time when the server is unreachable.
+fn kubectl_error(stderr: &str) -> String {
+    let is_klog = |line: &str| {
+        let mut chars = line.chars();
+        matches!(chars.next(), Some('E' | 'W' | 'I' | 'F'))
+            && chars.take(4).all(|c| c.is_ascii_digit())
+            && line.contains("] ")
+    };
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message: Vec<&str> = lines.iter().copied().filter(|l| !is_klog(l)).collect();
+    match (message.is_empty(), lines.last()) {
+        (false, _) => message.join("\n"),
+        (true, Some(last)) => (*last).to_owned(),
+        (true, None) => "kubectl failed with no message".to_owned(),
+    }
+}
+
 struct Kubectl {
     program: String,
     apply: bool,
@@ -57,7 +80,7 @@ impl Kubectl {
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+            Err(kubectl_error(&String::from_utf8_lossy(&out.stderr)))
         }
     }
 

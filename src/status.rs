@@ -667,7 +667,7 @@ fn progress(mesh: &Mesh, live: &[String], namespaces: &[NamespaceStatus]) -> Vec
 /// in use (unlike [`is_live`]). Upstream also ignores pods whose namespace it did
 /// not list; a snapshot may simply lack the namespace, so here such a pod counts
 /// as in a namespace that references nothing.
-pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
+pub(crate) fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
     let leads_here = |name: &str| mesh.resolve_name(name).is_some_and(|r| r.name == rev.name);
     let mut by = Vec::new();
     for t in mesh.tags_of(&rev.name) {
@@ -735,7 +735,7 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
     (!by.is_empty(), by)
 }
 
-/// What keeps a revision in use, by the Sail operator's rules ([`in_use`]), with
+/// What keeps a revision in use, by the Sail operator's rules (`RevisionStatus::in_use`), with
 /// the objects that reference it. Serde gives the data (`{"tag": {...}}`); the
 /// status JSON prints the `Display` sentence instead ([`RevisionStatus::in_use_by`]).
 #[non_exhaustive]
@@ -834,7 +834,7 @@ fn example(pods: &[String]) -> String {
 /// (sail-operator `pkg/revision/references.go` `GetReferencedRevisionFromNamespace`):
 /// `istio-injection=enabled` means `default`, else a non-empty `istio.io/rev`.
 /// `istio-injection=disabled` does not cancel `istio.io/rev` here.
-pub fn namespace_reference(ns_labels: &Labels) -> Option<&str> {
+pub(crate) fn namespace_reference(ns_labels: &Labels) -> Option<&str> {
     if ns_labels.get(labels::INJECTION).map(String::as_str) == Some("enabled") {
         return Some("default");
     }
@@ -848,7 +848,7 @@ pub fn namespace_reference(ns_labels: &Labels) -> Option<&str> {
 /// (sail-operator `pkg/revision/references.go` `GetReferencedRevisionFromPod`):
 /// nothing when `sidecar.istio.io/inject=false`, else a non-empty `istio.io/rev`,
 /// else `default` when `sidecar.istio.io/inject=true`.
-pub fn pod_reference(pod_labels: &Labels) -> Option<&str> {
+pub(crate) fn pod_reference(pod_labels: &Labels) -> Option<&str> {
     let inject = pod_labels.get(labels::SIDECAR_INJECT).map(String::as_str);
     if inject == Some("false") {
         return None;
