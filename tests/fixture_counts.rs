@@ -336,6 +336,17 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/same-revision-two-namespaces.yaml",
+        &[
+            ("Namespace", 4),
+            ("MutatingWebhookConfiguration", 2),
+            ("ConfigMap", 2),
+            ("Deployment", 4),
+            ("ReplicaSet", 2),
+            ("Pod", 2),
+        ],
+    ),
+    (
         "edge-cases/pod-overrides.yaml",
         &[
             ("Namespace", 4),

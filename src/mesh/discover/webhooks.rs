@@ -181,8 +181,8 @@ pub(super) fn synthesize(s: &Snapshot, d: &mut Discovered) {
             Family::Sail | Family::Istio => {
                 let default = rev.name == "default" && !has_default_tag;
                 hooks.extend(webhook::chart_webhooks(
-                    &webhook::revision_configuration_name(&rev.name, &rev.namespace),
-                    &rev.name,
+                    &webhook::revision_configuration_name(rev.label_value(), &rev.namespace),
+                    rev.label_value(),
                     &rev.name,
                     Via::Direct,
                     default,
