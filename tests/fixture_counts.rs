@@ -313,6 +313,17 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/maistra-object-selector.yaml",
+        &[
+            ("Namespace", 4),
+            ("ServiceMeshControlPlane", 2),
+            ("ServiceMeshMemberRoll", 2),
+            ("Deployment", 7),
+            ("ReplicaSet", 7),
+            ("Pod", 7),
+        ],
+    ),
+    (
         "edge-cases/per-istiod-decision.yaml",
         &[
             ("Namespace", 4),

@@ -165,7 +165,19 @@ pub(super) fn synthesize(s: &Snapshot, d: &mut Discovered) {
         .filter(|r| r.webhooks == WebhookSource::None)
     {
         match rev.family {
-            Family::Maistra => hooks.push(webhook::maistra_webhook(&rev.name, &rev.namespace)),
+            Family::Maistra => {
+                // The tech-preview objectSelector is known only from the SMCP.
+                let inject_selector = s
+                    .control_planes()
+                    .find(|cp| cp.meta.object_ref("ServiceMeshControlPlane") == rev.control_plane)
+                    .filter(|cp| cp.inject_object_selector)
+                    .map(|cp| cp.auto_inject == Some(true));
+                hooks.push(webhook::maistra_webhook(
+                    &rev.name,
+                    &rev.namespace,
+                    inject_selector,
+                ));
+            }
             Family::Sail | Family::Istio => {
                 let default = rev.name == "default" && !has_default_tag;
                 hooks.extend(webhook::chart_webhooks(
