@@ -163,7 +163,10 @@ fn sail_revision_based_from_one_revision_patches_the_version_first() {
         assert_eq!(plan.strategy, Strategy::RevisionBased, "{target}");
         assert_eq!(plan.target.revision, "default-v1-25-1");
         assert_eq!(
-            plan.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            plan.sources
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
             ["default-v1-24-3"]
         );
         assert_eq!(plan.waves[0].kind, WaveKind::Prepare);
@@ -184,7 +187,11 @@ fn sail_revision_based_from_one_revision_patches_the_version_first() {
                 _ => None,
             })
             .collect();
-        assert_eq!(labels, ["legacy"], "only the pinned namespace is relabelled");
+        assert_eq!(
+            labels,
+            ["legacy"],
+            "only the pinned namespace is relabelled"
+        );
         let last = plan.steps().last().unwrap();
         assert!(
             matches!(&last.action, StepAction::AwaitGone { object } if object.name == "default-v1-24-3"),
@@ -203,7 +210,10 @@ fn sail_revision_based_from_one_revision_patches_the_version_first() {
         let back = plan.rollback(&mesh, Some(3)).unwrap();
         assert_eq!(back.target.revision, "default-v1-24-3");
         assert_eq!(
-            back.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            back.sources
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
             ["default-v1-25-1"]
         );
         assert!(matches!(

@@ -58,7 +58,10 @@ pub(super) fn plan(mesh: &Mesh, request: &Request) -> Result<Option<Plan>, PlanE
         .unwrap_or_default();
     // `--to default-v1-25-1` names the revision the patch creates.
     let target = if mesh.resolve_name(&request.target).is_some()
-        || mesh.snapshot().istios().any(|i| i.meta.name == request.target)
+        || mesh
+            .snapshot()
+            .istios()
+            .any(|i| i.meta.name == request.target)
     {
         request.target.clone()
     } else {
