@@ -622,8 +622,8 @@ fn a_namespace_already_on_the_target_is_skipped_and_said_so() {
 /// no second patch, and afterwards no outdated proxy is left.
 #[test]
 fn sail_in_place_after_the_patch_restarts_the_outdated_proxies_without_a_version() {
-    let mesh = mesh("sail-in-place/02-version-patched.yaml");
-    let plan = plan::plan(&mesh, &Request::to("default")).unwrap();
+    let patched = mesh("sail-in-place/02-version-patched.yaml");
+    let plan = plan::plan(&patched, &Request::to("default")).unwrap();
     assert_eq!(plan.strategy, Strategy::InPlace);
     assert!(
         !plan
@@ -646,7 +646,7 @@ fn sail_in_place_after_the_patch_restarts_the_outdated_proxies_without_a_version
         "{}",
         render::kubectl(&plan)
     );
-    let end = plan::simulate(&mesh, &plan).unwrap();
+    let end = plan::simulate(&patched, &plan).unwrap();
     let status = meshrev::Status::of(&end);
     assert!(
         status
