@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
-use crate::resolve::Verdict;
+use crate::resolve::{PodView, Verdict};
 use crate::snapshot::{ControllerRef, ObjectRef, OwnerReference};
 use crate::snapshot::{Pod, SidecarStatus, WorkloadKind};
 
@@ -557,8 +557,10 @@ struct NamespacePart<'a> {
 /// borrowed: the per-pod work allocates nothing but the pod's own output.
 struct WorkloadAcc<'a> {
     verdict: Verdict<'a>,
-    /// What its live pods run, each once (a handful at most).
-    running: Vec<RunningRef<'a>>,
+    /// What its live pods run, each once: nearly always one, kept inline.
+    running: Option<RunningRef<'a>>,
+    /// Any others (a workload half-way through a restart).
+    more: Vec<RunningRef<'a>>,
     needs_restart: bool,
     pods: usize,
     missing: bool,
@@ -568,7 +570,8 @@ impl<'a> WorkloadAcc<'a> {
     fn new(verdict: Verdict<'a>, missing: bool) -> Self {
         WorkloadAcc {
             verdict,
-            running: Vec::new(),
+            running: None,
+            more: Vec::new(),
             needs_restart: false,
             pods: 0,
             missing,
@@ -583,16 +586,24 @@ impl<'a> WorkloadAcc<'a> {
             RunningRef::Revision(r) => Some(r) != injector,
             RunningRef::None => injector.is_some(),
         };
-        if running != RunningRef::None && !self.running.contains(&running) {
-            self.running.push(running);
+        if running != RunningRef::None {
+            match self.running {
+                None => self.running = Some(running),
+                Some(r) if r == running => {}
+                Some(_) if self.more.contains(&running) => {}
+                Some(_) => self.more.push(running),
+            }
         }
         self.pods += 1;
     }
 
-    fn finish(mut self, kind: &str, name: &str) -> WorkloadStatus {
+    fn finish(self, kind: &str, name: &str) -> WorkloadStatus {
         // Each once, in the order of their JSON text (the contract's order).
-        self.running
-            .sort_by(|a, b| a.label().cmp(&b.label()).then(a.cmp(b)));
+        let mut running: Vec<Running> =
+            Vec::with_capacity(self.running.iter().len() + self.more.len());
+        let mut all: Vec<RunningRef<'a>> = self.running.into_iter().chain(self.more).collect();
+        all.sort_by(|a, b| a.label().cmp(&b.label()).then(a.cmp(b)));
+        running.extend(all.into_iter().map(RunningRef::to_owned));
         let injector = Injector::of(&self.verdict);
         WorkloadStatus {
             missing: self.missing,
@@ -601,7 +612,7 @@ impl<'a> WorkloadAcc<'a> {
             injector: injector.revision,
             conflict: injector.conflict,
             rejected: injector.rejected,
-            running: self.running.into_iter().map(RunningRef::to_owned).collect(),
+            running,
             needs_restart: self.needs_restart,
             pods: self.pods,
         }
@@ -613,16 +624,19 @@ impl<'a> NamespacePart<'a> {
         let s = mesh.snapshot();
         let ns_labels = mesh.namespace_labels(ns);
         let resolution = mesh.resolve_labels(ns, &ns_labels, None);
+        // The webhooks that receive pods of this namespace, matched once.
+        let hooks = mesh.namespace_webhooks(&ns_labels);
+        let verdict = |pod: PodView<'_>| mesh.verdict_among(ns, hooks.iter().copied(), Some(pod));
 
         // Workloads that own pods through a template (ReplicaSets under a
         // Deployment fold into it), then bare pods, by kind then name.
-        let mut workloads: BTreeMap<(&'a str, &'a str), WorkloadAcc<'a>> = BTreeMap::new();
+        // An index by key into a vector: the map's nodes stay small.
+        let mut index: BTreeMap<(&'a str, &'a str), usize> = BTreeMap::new();
+        let mut accs: Vec<WorkloadAcc<'a>> = Vec::new();
         for w in s.workloads_in(ns).filter(|w| s.is_pod_owner(w)) {
-            let verdict = mesh.verdict(ns, &ns_labels, Some((&w.template).into()));
-            workloads.insert(
-                (w.kind.as_str(), &w.meta.name),
-                WorkloadAcc::new(verdict, false),
-            );
+            let verdict = verdict((&w.template).into());
+            index.insert((w.kind.as_str(), &w.meta.name), accs.len());
+            accs.push(WorkloadAcc::new(verdict, false));
         }
         let mut pods = Vec::with_capacity(s.pods.get(ns).map_or(0, |p| p.len()));
         let mut live = LiveCounts::new();
@@ -630,11 +644,11 @@ impl<'a> NamespacePart<'a> {
         // controller: the previous pod's verdict and workload are reused when
         // everything they are read from is equal.
         let mut last: Option<(&'a Pod, Verdict<'a>)> = None;
-        let mut last_owner: Option<(&'a OwnerReference, (&'a str, &'a str), bool)> = None;
+        let mut last_owner: Option<(&'a OwnerReference, usize)> = None;
         for pod in s.pods_in(ns) {
             let verdict = match &last {
                 Some((p, v)) if same_to_injector(p, pod) => v.clone(),
-                _ => mesh.verdict(ns, &ns_labels, Some(pod.into())),
+                _ => verdict(pod.into()),
             };
             let running = running_ref(pod);
             if is_live(pod) {
@@ -642,12 +656,8 @@ impl<'a> NamespacePart<'a> {
                     *live.entry(r).or_insert(0) += 1;
                 }
                 let owner = pod.meta.controller();
-                let (key, missing) = match (owner, last_owner) {
-                    (Some(o), Some((prev, key, missing)))
-                        if o.kind == prev.kind && o.name == prev.name =>
-                    {
-                        (key, missing)
-                    }
+                let at = match (owner, last_owner) {
+                    (Some(o), Some((prev, at))) if o.kind == prev.kind && o.name == prev.name => at,
                     _ => {
                         let (key, missing) = match s.controller_ref(pod) {
                             ControllerRef::Workload(w) => {
@@ -656,14 +666,15 @@ impl<'a> NamespacePart<'a> {
                             ControllerRef::Missing { kind, name } => ((kind, name), true),
                             ControllerRef::Bare => (("Pod", pod.meta.name.as_str()), false),
                         };
-                        last_owner = owner.map(|o| (o, key, missing));
-                        (key, missing)
+                        let at = *index.entry(key).or_insert_with(|| {
+                            accs.push(WorkloadAcc::new(verdict.clone(), missing));
+                            accs.len() - 1
+                        });
+                        last_owner = owner.map(|o| (o, at));
+                        at
                     }
                 };
-                workloads
-                    .entry(key)
-                    .or_insert_with(|| WorkloadAcc::new(verdict.clone(), missing))
-                    .add(running);
+                accs[at].add(running);
             }
             pods.push(PodStatus {
                 namespace: ns.to_owned(),
@@ -675,9 +686,10 @@ impl<'a> NamespacePart<'a> {
             });
             last = Some((pod, verdict));
         }
-        let workloads = workloads
+        let mut accs: Vec<Option<WorkloadAcc<'a>>> = accs.into_iter().map(Some).collect();
+        let workloads = index
             .into_iter()
-            .map(|((kind, name), acc)| acc.finish(kind, name))
+            .filter_map(|((kind, name), at)| Some(accs[at].take()?.finish(kind, name)))
             .collect();
         NamespacePart {
             namespace: NamespaceStatus {
@@ -700,7 +712,9 @@ impl<'a> NamespacePart<'a> {
 
     /// Namespaces, pods (in namespace order) and live pods per running revision
     /// of parts given in namespace order.
-    fn join(parts: Vec<NamespacePart<'a>>) -> (Vec<NamespaceStatus>, Vec<PodStatus>, LiveCounts<'a>) {
+    fn join(
+        parts: Vec<NamespacePart<'a>>,
+    ) -> (Vec<NamespaceStatus>, Vec<PodStatus>, LiveCounts<'a>) {
         let mut namespaces = Vec::with_capacity(parts.len());
         let mut pods = Vec::with_capacity(parts.iter().map(|p| p.pods.len()).sum());
         let mut live = LiveCounts::new();
@@ -716,7 +730,7 @@ impl<'a> NamespacePart<'a> {
 }
 
 /// Whether two pods of a namespace look the same to the webhooks and to istiod:
-/// what a verdict reads ([`crate::resolve::PodView`]) is equal.
+/// what a verdict reads ([`PodView`]) is equal.
 fn same_to_injector(a: &Pod, b: &Pod) -> bool {
     a.host_network == b.host_network
         && a.meta.labels == b.meta.labels
