@@ -17,7 +17,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use meshrev::exec::{
@@ -39,6 +39,29 @@ const MESH_KINDS: [&str; 6] = [
     "istiorevisiontags.sailoperator.io",
 ];
 
+/// kubectl's own message from its standard error, without the klog lines
+/// (`E1202 04:45:51.909215    5071 memcache.go:265] ...`) that client-go prints
+/// before it, a dozen at a time when the server is unreachable.
+fn kubectl_error(stderr: &str) -> String {
+    let is_klog = |line: &str| {
+        let mut chars = line.chars();
+        matches!(chars.next(), Some('E' | 'W' | 'I' | 'F'))
+            && chars.take(4).all(|c| c.is_ascii_digit())
+            && line.contains("] ")
+    };
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message: Vec<&str> = lines.iter().copied().filter(|l| !is_klog(l)).collect();
+    match (message.is_empty(), lines.last()) {
+        (false, _) => message.join("\n"),
+        (true, Some(last)) => (*last).to_owned(),
+        (true, None) => "kubectl failed with no message".to_owned(),
+    }
+}
+
 struct Kubectl {
     program: String,
     apply: bool,
@@ -50,14 +73,34 @@ struct Kubectl {
 impl Kubectl {
     /// Runs kubectl; `Err` carries its standard error.
     fn call(&self, args: &[String]) -> Result<String, String> {
-        let out = Command::new(&self.program)
+        self.call_with(args, None)
+    }
+
+    /// Runs kubectl with `input` on its standard input.
+    fn call_with(&self, args: &[String], input: Option<&str>) -> Result<String, String> {
+        let mut child = Command::new(&self.program)
             .args(args)
-            .output()
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", self.program))?;
+        if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+            stdin
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write to {}: {e}", self.program))?;
+        }
+        let out = child
+            .wait_with_output()
             .map_err(|e| format!("cannot run {}: {e}", self.program))?;
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+            Err(kubectl_error(&String::from_utf8_lossy(&out.stderr)))
         }
     }
 
@@ -97,10 +140,24 @@ impl Kubectl {
     fn change(&mut self, action: &Action, step: &StepAction, requests: &[Request]) -> Outcome {
         for request in requests {
             let mut argv = command(step, request);
-            if !self.apply {
-                argv.push("--dry-run=server".to_owned());
-            }
-            if let Err(message) = self.call(&argv) {
+            let input = match request {
+                Request::Post { body, .. } => {
+                    if !self.apply {
+                        // A raw request takes the dry run as a query parameter.
+                        if let Some(path) = argv.iter_mut().find(|a| a.starts_with('/')) {
+                            path.push_str("?dryRun=All");
+                        }
+                    }
+                    Some(body.to_string())
+                }
+                _ => {
+                    if !self.apply {
+                        argv.push("--dry-run=server".to_owned());
+                    }
+                    None
+                }
+            };
+            if let Err(message) = self.call_with(&argv, input.as_deref()) {
                 // Refusals (forbidden, invalid, denied by a webhook) will not heal.
                 let retryable = !["Forbidden", "Invalid", "denied", "NotFound", "not found"]
                     .iter()
@@ -171,6 +228,15 @@ fn command(step: &StepAction, request: &Request) -> Vec<String> {
             );
             argv.push("-p".to_owned());
             argv.push(body.to_string());
+        }
+        // A DeploymentConfig's rollout (`oc rollout latest`): the POST itself, as
+        // kubectl sends raw requests; a dry run asks the server with `dryRun=All`.
+        // (The body goes on standard input, `-f -`: see `Kubectl::change`.)
+        (_, Request::Post { .. }) => {
+            argv.extend(args(["create", "--raw"]));
+            argv.push(request.path());
+            argv.extend(args(["-f", "-"]));
+            return argv;
         }
         (_, Request::Delete { .. }) => {
             argv.push("delete".to_owned());

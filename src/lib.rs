@@ -137,6 +137,8 @@
 //!   and a simulated cluster with fault injection.
 
 #![warn(missing_docs)]
+// `pub` means part of the API; everything else says `pub(crate)`.
+#![warn(unreachable_pub)]
 // Errors carry the location, object and field they name; they are built only on
 // the failure path, so their size costs nothing where it matters.
 #![allow(clippy::result_large_err)]
@@ -146,6 +148,8 @@ pub mod analyze;
 pub mod domain {}
 mod error;
 pub mod exec;
+#[doc(hidden)]
+pub mod internal;
 pub mod labels;
 pub mod mesh;
 pub mod plan;

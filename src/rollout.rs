@@ -11,7 +11,8 @@
 use crate::labels;
 use crate::mesh::Mesh;
 use crate::snapshot::{
-    Edit, EditError, ObjectMeta, OwnerReference, Pod, SidecarStatus, WorkloadId, WorkloadKind,
+    Edit, EditError, ObjectMeta, OwnerReference, Pod, Restart, SidecarStatus, WorkloadId,
+    WorkloadKind,
 };
 
 /// Init containers the injector adds (`istio-validation` with the CNI plugin).
@@ -27,6 +28,14 @@ impl Mesh {
     /// (a StatefulSet's keep their ordinals), so restarting twice under the same
     /// labels gives the same pods (the edit is idempotent), and a restart after a
     /// relabel gives new names, as a new ReplicaSet would.
+    ///
+    /// Every kind's [`Restart`] is modelled by its end: a rollout restart
+    /// (Deployment, StatefulSet, DaemonSet), `oc rollout latest` (DeploymentConfig:
+    /// the new ReplicationController is stood for by the old one, which owns the
+    /// new pods; which one owns them changes nothing about injection), and deleting
+    /// a ReplicaSet's or ReplicationController's pods (it re-creates them from its
+    /// template). A Job or CronJob has nothing to restart: refused with
+    /// [`EditError::Conflict`].
     ///
     /// ```
     /// use meshrev::{Mesh, Snapshot, Status, WorkloadId, snapshot::WorkloadKind};
@@ -61,6 +70,14 @@ impl Mesh {
             .ok_or_else(|| EditError::NotFound {
                 object: workload.object_ref(),
             })?;
+        if w.kind.restart() == Restart::NotRestartable {
+            return Err(EditError::Conflict {
+                object: workload.object_ref(),
+                message: "a Job's pods run to completion and are never replaced: there is no \
+                          rollout to restart (its next run is injected by whatever injects then)"
+                    .to_owned(),
+            });
+        }
         let old: Vec<&Pod> = s
             .pods_in(&workload.namespace)
             .filter(|p| {

@@ -38,7 +38,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision};
-use crate::resolve::{PodView, Verdict};
+use crate::resolve::Verdict;
+use crate::resolve::decision::PodView;
 use crate::snapshot::{ControllerRef, ObjectRef, OwnerReference};
 use crate::snapshot::{Pod, SidecarStatus, WorkloadKind};
 
@@ -778,7 +779,7 @@ fn progress(mesh: &Mesh, live: &LiveCounts<'_>, namespaces: &[NamespaceStatus]) 
 /// in use (unlike [`is_live`]). Upstream also ignores pods whose namespace it did
 /// not list; a snapshot may simply lack the namespace, so here such a pod counts
 /// as in a namespace that references nothing.
-pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
+pub(crate) fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
     let by = in_use_of(mesh, &[rev]).pop().unwrap_or_default();
     (!by.is_empty(), by)
 }
@@ -788,7 +789,7 @@ pub fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
 fn in_use_of(mesh: &Mesh, revs: &[&Revision]) -> Vec<Vec<InUse>> {
     // Revisions are few: a position in `revs` by name is a short scan.
     let index = |name: &str| revs.iter().position(|r| r.name == name);
-    let leads_to = |name: &str| mesh.resolve_name(name).and_then(|r| index(&r.name));
+    let leads_to = |name| leads_to(mesh, revs, name);
     let mut by: Vec<Vec<InUse>> = revs
         .iter()
         .map(|rev| {
@@ -805,7 +806,7 @@ fn in_use_of(mesh: &Mesh, revs: &[&Revision]) -> Vec<Vec<InUse>> {
     for ns in s.namespaces() {
         match namespace_reference(&ns.meta.labels) {
             Some(name) => {
-                if let Some(i) = leads_to(name) {
+                for i in leads_to(name) {
                     by[i].push(InUse::Namespace {
                         namespace: ns.name().to_owned(),
                         references: name.to_owned(),
@@ -837,15 +838,13 @@ fn in_use_of(mesh: &Mesh, revs: &[&Revision]) -> Vec<Vec<InUse>> {
                     .or_default()
                     .push(pod.meta.name.clone());
             }
-            if ns_references_nothing
-                && let Some(name) = pod_reference(&pod.meta.labels)
-                && let Some(i) = leads_to(name)
-                && Some(i) != annotated
-            {
-                labelled[i]
-                    .entry((ns, name))
-                    .or_default()
-                    .push(pod.meta.name.clone());
+            if ns_references_nothing && let Some(name) = pod_reference(&pod.meta.labels) {
+                for i in leads_to(name).filter(|i| Some(*i) != annotated) {
+                    labelled[i]
+                        .entry((ns, name))
+                        .or_default()
+                        .push(pod.meta.name.clone());
+                }
             }
         }
     }
@@ -870,7 +869,25 @@ fn in_use_of(mesh: &Mesh, revs: &[&Revision]) -> Vec<Vec<InUse>> {
     by
 }
 
-/// What keeps a revision in use, by the Sail operator's rules ([`in_use`]), with
+/// The positions in `revs` of the revisions a reference (a revision or tag name)
+/// leads to: the one it resolves to, and a second installation of one name
+/// (`<namespace>/<name>`), which serves every reference to the name as much as
+/// the first does (both webhooks match).
+fn leads_to<'r>(
+    mesh: &'r Mesh,
+    revs: &'r [&Revision],
+    name: &'r str,
+) -> impl Iterator<Item = usize> + 'r {
+    let resolved = mesh
+        .resolve_name(name)
+        .and_then(|r| revs.iter().position(|x| x.name == r.name));
+    revs.iter().enumerate().filter_map(move |(i, r)| {
+        let duplicate = r.name != r.label_value() && name == r.label_value();
+        (Some(i) == resolved || duplicate).then_some(i)
+    })
+}
+
+/// What keeps a revision in use, by the Sail operator's rules (`RevisionStatus::in_use`), with
 /// the objects that reference it. Serde gives the data (`{"tag": {...}}`); the
 /// status JSON prints the `Display` sentence instead ([`RevisionStatus::in_use_by`]).
 #[non_exhaustive]
@@ -969,7 +986,7 @@ fn example(pods: &[String]) -> String {
 /// (sail-operator `pkg/revision/references.go` `GetReferencedRevisionFromNamespace`):
 /// `istio-injection=enabled` means `default`, else a non-empty `istio.io/rev`.
 /// `istio-injection=disabled` does not cancel `istio.io/rev` here.
-pub fn namespace_reference(ns_labels: &Labels) -> Option<&str> {
+pub(crate) fn namespace_reference(ns_labels: &Labels) -> Option<&str> {
     if ns_labels.get(labels::INJECTION).map(String::as_str) == Some("enabled") {
         return Some("default");
     }
@@ -983,7 +1000,7 @@ pub fn namespace_reference(ns_labels: &Labels) -> Option<&str> {
 /// (sail-operator `pkg/revision/references.go` `GetReferencedRevisionFromPod`):
 /// nothing when `sidecar.istio.io/inject=false`, else a non-empty `istio.io/rev`,
 /// else `default` when `sidecar.istio.io/inject=true`.
-pub fn pod_reference(pod_labels: &Labels) -> Option<&str> {
+pub(crate) fn pod_reference(pod_labels: &Labels) -> Option<&str> {
     let inject = pod_labels.get(labels::SIDECAR_INJECT).map(String::as_str);
     if inject == Some("false") {
         return None;

@@ -499,3 +499,68 @@ fn explain_of_a_namespace_not_in_the_snapshot_says_so() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("namespace shop is not in the snapshot"));
 }
+
+// ------------------------------------------------------------- --after-plan
+
+/// Issue 11 item 8: `status` and `graph` show the mesh a saved plan leaves. For
+/// the story it is the mesh of `04-all-migrated.yaml` after the SMCP delete:
+/// every planet on ossm3, basic gone.
+#[test]
+fn status_and_graph_after_a_saved_plan_show_the_mesh_it_leaves() {
+    let dir = scratch("after-plan");
+    let plan = dir.join("plan.json");
+    let before = "fixtures/ossm-2.6-to-3.0/01-before.yaml";
+    let out = run(&["plan", "--to", "ossm3", "--format", "json", before]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(&plan, &out.stdout).expect("write plan");
+    let plan = plan.to_str().expect("utf-8 path");
+
+    let out = run(&["status", "--format", "json", "--after-plan", plan, before]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    let revisions: Vec<&str> = status["revisions"]
+        .as_array()
+        .expect("revisions")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(revisions, ["ossm3"], "basic is deleted by the plan");
+    for ns in ["earth", "jupiter", "mars", "mercury", "venus"] {
+        let entry = status["namespaces"]
+            .as_array()
+            .expect("namespaces")
+            .iter()
+            .find(|n| n["name"] == ns)
+            .unwrap_or_else(|| panic!("{ns} in {status}"));
+        assert_eq!(entry["injector"], "ossm3", "{entry}");
+        for w in entry["workloads"].as_array().expect("workloads") {
+            assert_eq!(w["needs_restart"], false, "{w}");
+            assert_eq!(w["running"], serde_json::json!(["ossm3"]), "{w}");
+        }
+    }
+
+    let out = run(&["graph", "--format", "json", "--after-plan", plan, before]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let graph = text(&out.stdout);
+    let before_graph = text(&run(&["graph", "--format", "json", before]).stdout);
+    assert!(before_graph.contains("basic"), "{before_graph}");
+    assert!(graph.contains("ossm3"), "{graph}");
+    assert!(
+        !graph.contains("basic"),
+        "basic is deleted by the plan: {graph}"
+    );
+
+    // A plan for another snapshot is refused at the step that does not fit.
+    let out = run(&[
+        "status",
+        "--after-plan",
+        plan,
+        "fixtures/upstream-canary/01-before-tag-move.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("does not apply to this snapshot") && err.contains("step 1"),
+        "{err}"
+    );
+}

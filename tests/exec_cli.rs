@@ -154,7 +154,8 @@ fn exec_refuses_a_journal_of_another_plan_and_needs_simulate() {
 /// A stand-in `kubectl` that records its arguments (one call per line, fields
 /// separated by U+001F), answers `get` for the core kinds with the story's
 /// snapshot and with an empty list for the rest, fails calls whose arguments
-/// contain `$KUBECTL_FAIL`, and succeeds otherwise.
+/// contain `$KUBECTL_FAIL` (a klog line, then kubectl's message, as client-go
+/// prints them), and succeeds otherwise.
 fn stand_in(dir: &Path) -> PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -166,6 +167,7 @@ fn stand_in(dir: &Path) -> PathBuf {
             r#"#!/usr/bin/env bash
 printf '%s\x1f' "$@" >> "{log}"; printf '\n' >> "{log}"
 if [[ -n "${{KUBECTL_FAIL:-}}" && " $* " == *"$KUBECTL_FAIL"* ]]; then
+  echo 'E1202 04:45:51.909215    5071 memcache.go:265] "Unhandled Error" err="klog noise"' >&2
   echo 'Error from server (Forbidden): denied by the stand-in' >&2; exit 1
 fi
 if [[ "$1" == get && "$2" == namespaces,* ]]; then cat "{cluster}"; exit 0; fi
@@ -278,11 +280,12 @@ fn kubectl_executor_applies_stops_unverified_and_resumes_from_its_journal() {
         with_path(&mut cmd, &bin);
         cmd.output().unwrap()
     };
-    // A refusal (Forbidden) stops the run at step 1; nothing is retried.
+    // A refusal (Forbidden) stops the run at step 1; nothing is retried. The
+    // reason is kubectl's message, without client-go's klog lines.
     let out = run(Some("label"));
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("Forbidden"),
+        text(&out.stderr).contains("Forbidden") && !text(&out.stderr).contains("memcache.go"),
         "{}",
         text(&out.stderr)
     );

@@ -7,9 +7,10 @@
 //! `Selector`) and is checked whenever it is built or deserialized, so a selector
 //! set through a public field is the one that decides.
 
+use meshrev::internal::{PodView, inject_required};
 use meshrev::labels::{self, LabelSelector, Labels, Operator};
 use meshrev::mesh::{InjectorConfig, Policy, Via, Webhook};
-use meshrev::resolve::{PodDecision, PodView, inject_required};
+use meshrev::resolve::PodDecision;
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs

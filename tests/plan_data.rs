@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use meshrev::plan::{
-    Check, EndState, NamespaceDisposition, NamespaceScope, Plan, Scope, SourceRevision, Step,
-    StepAction, Strategy, Target, Wave, WaveKind, WorkloadDisposition, WorkloadScope,
+    Check, EndState, NamespaceDisposition, NamespaceScope, OtherScope, Plan, Scope, SourceRevision,
+    Step, StepAction, Strategy, Target, Wave, WaveKind, WorkloadDisposition, WorkloadScope,
 };
 use meshrev::snapshot::{TagTargetKind, WorkloadKind};
 use meshrev::{Mesh, ObjectRef, Snapshot, WorkloadId};
@@ -131,6 +131,13 @@ fn sample_plan() -> Plan {
                     running: vec!["basic".into()],
                     disposition: WorkloadDisposition::Restart,
                     template_labels: [("app".to_owned(), "web".to_owned())].into(),
+                }],
+                others: vec![OtherScope {
+                    kind: meshrev::status::Kind::BarePod,
+                    name: "debug".into(),
+                    pods: 1,
+                    running: vec!["basic".into()],
+                    disposition: WorkloadDisposition::RecreateByHand,
                 }],
             }],
         },

@@ -135,6 +135,7 @@ fn plan_with(evil: &str) -> Plan {
                     disposition: WorkloadDisposition::Restart,
                     template_labels: [(evil.to_owned(), evil.to_owned())].into(),
                 }],
+                others: Vec::new(),
             }],
         },
         waves: vec![Wave {

@@ -101,6 +101,20 @@ fn upstream_canary_relabel_sets_istio_io_rev_and_drops_istio_injection() {
     assert_eq!(plan.target.revision, "1-24-0");
     assert!(render::kubectl(&plan).contains("istio.io/rev=prod-canary --overwrite=true"));
     assert_moved(&mesh, &plan);
+    // 1-23-0 runs nothing afterwards, but tags default and prod-stable still
+    // send to istiod-1-23-0 (failurePolicy Fail): uninstalling it first would
+    // reject their pods, so the note says to move the tags first.
+    let note = plan
+        .notes
+        .iter()
+        .find(|n| n.starts_with("revision 1-23-0 runs nothing any more"))
+        .unwrap_or_else(|| panic!("{:?}", plan.notes));
+    assert!(
+        note.contains("tag(s) default, prod-stable still lead to it")
+            && note.contains("`istioctl tag set default --revision 1-24-0 --overwrite`")
+            && note.contains("reject"),
+        "{note}"
+    );
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! Types a plan or a journal holds read back what they wrote (issue 7 item 5):
 //! identities, revisions, tags, webhooks, resolutions, warnings, in-use verdicts.
 
+use meshrev::internal::in_use;
 use meshrev::mesh::{Family, Revision, Tag, Via, Webhook};
 use meshrev::resolve::Resolution;
 use meshrev::snapshot::{TagTargetKind, WorkloadKind};
-use meshrev::status::{InUse, Running, in_use};
+use meshrev::status::{InUse, Running};
 use meshrev::{Mesh, ObjectRef, Snapshot};
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -11,9 +11,10 @@
 //! them apart; `value_rows_distinguishing_inject_go_versions` below keeps that
 //! fact checked.
 
+use meshrev::internal::{PodView, inject_required};
 use meshrev::labels::{LabelSelector, Labels};
 use meshrev::mesh::{InjectorConfig, Policy};
-use meshrev::resolve::{PodDecision, PodView, inject_required};
+use meshrev::resolve::PodDecision;
 use serde::Deserialize;
 
 mod common;

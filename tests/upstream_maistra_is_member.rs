@@ -13,8 +13,8 @@
 //! meshrev's extra rule (the control-plane namespace is never a member, which
 //! upstream applies in the member-roll controller, not in `IsMember`) plays no part.
 
+use meshrev::internal::{is_member, roll_includes};
 use meshrev::labels::{LabelSelector, Labels};
-use meshrev::mesh::{is_member, roll_includes};
 use meshrev::snapshot::{ObjectMeta, ServiceMeshMemberRoll};
 use serde::Deserialize;
 

@@ -15,8 +15,9 @@
 //!   `GetReferencedRevisionFromPod` ([`pod_reference`]) and
 //!   `GetInjectedRevisionFromPod` ([`running_revision`]).
 
+use meshrev::internal::{in_use, namespace_reference, pod_reference};
 use meshrev::labels::Labels;
-use meshrev::status::{Running, in_use, namespace_reference, pod_reference, running_revision};
+use meshrev::status::{Running, running_revision};
 use meshrev::{Mesh, SnapshotBuilder};
 use serde::Deserialize;
 use serde_json::{Value, json};

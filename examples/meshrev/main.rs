@@ -90,6 +90,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// The status a saved plan (`plan --format json`) leaves: the plan is
+        /// replayed on the snapshot, every step checked.
+        #[arg(long, value_name = "PLAN")]
+        after_plan: Option<String>,
     },
     /// Which revision injects a namespace, workload or pod, and the rule that decided.
     Explain {
@@ -133,6 +137,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = graph::GraphFormat::Dot)]
         format: graph::GraphFormat,
+        /// Show the mesh a saved plan (`plan --format json`) leaves: the plan
+        /// is replayed on the snapshot, every step checked, before drawing.
+        #[arg(long, value_name = "PLAN")]
+        after_plan: Option<String>,
     },
     /// A migration plan: waves of steps (relabel, restart, move a tag, patch a
     /// version, delete the old control plane), each proven safe on the model.
@@ -261,6 +269,21 @@ impl From<&str> for Failure {
 }
 
 /// Writes to standard output; a closed pipe ends the command quietly.
+/// The mesh a saved plan leaves (`--after-plan`), or the mesh itself. The plan
+/// is replayed with every invariant checked, so a plan made for another
+/// snapshot is refused at its first step that does not fit.
+fn after(mesh: Mesh, plan: Option<&str>) -> Result<Mesh, Failure> {
+    let Some(path) = plan else {
+        return Ok(mesh);
+    };
+    let plan = exec::read_plan(path)?;
+    meshrev::plan::simulate(&mesh, &plan).map_err(|e| {
+        Failure::Message(format!(
+            "{path}: the plan does not apply to this snapshot: {e}"
+        ))
+    })
+}
+
 fn emit(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -352,8 +375,9 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
             input,
             namespaces,
             format,
+            after_plan,
         } => {
-            let mesh = Mesh::new(load(&input)?);
+            let mesh = after(Mesh::new(load(&input)?), after_plan.as_deref())?;
             let mut status = Status::of(&mesh);
             let only = namespaces.select(&mesh)?;
             if let Some(only) = &only {
@@ -430,8 +454,9 @@ fn run(cli: Cli) -> Result<Outcome, Failure> {
             input,
             namespaces,
             format,
+            after_plan,
         } => {
-            let mesh = Mesh::new(load(&input)?);
+            let mesh = after(Mesh::new(load(&input)?), after_plan.as_deref())?;
             let mut status = Status::of(&mesh);
             if let Some(only) = namespaces.select(&mesh)? {
                 status = filter::status(&mesh, status, &only);

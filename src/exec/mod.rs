@@ -46,7 +46,7 @@ mod simulated;
 pub use self::executor::{Executor, run};
 pub use self::journal::{Entry, JournalError, ResumeAt, fingerprint};
 pub use self::request::{
-    PatchKind, RESTARTED_AT, RenderError, Request, Resource, render, resource,
+    PatchKind, RESTARTED_AT, RenderError, Request, Resource, instantiate_body, render, resource,
 };
 pub use self::run::{
     Action, ActionId, ActionKind, Event, ExecError, Limits, NAMESPACE_KINDS, OBSERVED_KINDS,

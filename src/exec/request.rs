@@ -2,7 +2,8 @@
 //!
 //! Every change is a merge patch (`application/merge-patch+json`), a JSON patch
 //! where a merge patch cannot reach (the webhooks of a tag's configuration are a
-//! list), or a delete. The caller sends them with its own client; the paths are
+//! list), a delete, or a `POST` to a subresource that acts (an OpenShift
+//! DeploymentConfig's `instantiate`, what `oc rollout latest` sends). The caller sends them with its own client; the paths are
 //! the API server's, so a kube-rs or plain-HTTP client needs no mapping of its own,
 //! and `kubectl` gets the matching resource name ([`Request::resource`]).
 
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::plan::StepAction;
-use crate::snapshot::{Snapshot, TagTargetKind, WorkloadId, WorkloadKind};
+use crate::snapshot::{Restart, Snapshot, TagTargetKind, WorkloadId};
 
 /// The template annotation `kubectl rollout restart` sets; a changed pod template
 /// makes the workload's controller roll its pods.
@@ -38,6 +39,18 @@ pub enum Request {
         /// The object deleted.
         object: ObjectRef,
     },
+    /// `POST path/subresource` with `body` as JSON: a subresource that acts on
+    /// the object. The one meshrev sends is a DeploymentConfig's `instantiate`
+    /// with a `DeploymentRequest` ([`instantiate_body`]), which is what
+    /// `oc rollout latest dc/NAME` does.
+    Post {
+        /// The object acted on.
+        object: ObjectRef,
+        /// The subresource, e.g. `instantiate`.
+        subresource: String,
+        /// The body.
+        body: Value,
+    },
 }
 
 /// How a patch body is to be read by the API server.
@@ -59,7 +72,9 @@ impl Request {
     /// The object the request changes.
     pub fn object(&self) -> &ObjectRef {
         match self {
-            Request::Patch { object, .. } | Request::Delete { object } => object,
+            Request::Patch { object, .. }
+            | Request::Delete { object }
+            | Request::Post { object, .. } => object,
         }
     }
 
@@ -68,13 +83,19 @@ impl Request {
         match self {
             Request::Patch { .. } => "PATCH",
             Request::Delete { .. } => "DELETE",
+            Request::Post { .. } => "POST",
         }
     }
 
-    /// The API path, e.g. `/apis/apps/v1/namespaces/mercury/deployments/web`.
+    /// The API path, e.g. `/apis/apps/v1/namespaces/mercury/deployments/web`
+    /// (with `/instantiate` after it for a DeploymentConfig's rollout).
     pub fn path(&self) -> String {
         // Kinds were checked when the request was rendered.
-        api_path(self.object()).unwrap_or_default()
+        let path = api_path(self.object()).unwrap_or_default();
+        match self {
+            Request::Post { subresource, .. } => format!("{path}/{subresource}"),
+            _ => path,
+        }
     }
 
     /// The `Content-Type` of the body (`None` for a delete).
@@ -85,6 +106,7 @@ impl Request {
                 ..
             } => Some("application/json-patch+json"),
             Request::Patch { .. } => Some("application/merge-patch+json"),
+            Request::Post { .. } => Some("application/json"),
             Request::Delete { .. } => None,
         }
     }
@@ -97,7 +119,7 @@ impl Request {
                 patch: PatchKind::Restart,
                 ..
             } => Some(restart_body(restarted_at)),
-            Request::Patch { body, .. } => Some(body.clone()),
+            Request::Patch { body, .. } | Request::Post { body, .. } => Some(body.clone()),
             Request::Delete { .. } => None,
         }
     }
@@ -114,6 +136,32 @@ impl Request {
 /// A merge patch that sets `restartedAt` on the pod template.
 pub(crate) fn restart_body(restarted_at: &str) -> Value {
     json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: restarted_at}}}}})
+}
+
+/// The `DeploymentRequest` `oc rollout latest dc/NAME` posts to the
+/// DeploymentConfig's `instantiate` subresource: a new deployment (a new
+/// ReplicationController) from the current template, `latest` (with the state of
+/// its triggers, as `oc rollout latest` without `--again`) and `force` (even if
+/// nothing changed). openshift/oc `pkg/cli/rollout/latest.go` (`RunRolloutLatest`
+/// builds `DeploymentRequest{Name, Latest: !again, Force: true}` and calls
+/// `Instantiate`), openshift/client-go `apps/v1` (`Instantiate` is a `POST` to
+/// `deploymentconfigs/NAME/instantiate`), openshift/api `apps/v1/types.go`
+/// (`DeploymentRequest`'s JSON fields `name`, `latest`, `force`).
+///
+/// ```
+/// let body = meshrev::exec::instantiate_body("ledger");
+/// assert_eq!(body["kind"], "DeploymentRequest");
+/// assert_eq!(body["apiVersion"], "apps.openshift.io/v1");
+/// assert_eq!((body["latest"].as_bool(), body["force"].as_bool()), (Some(true), Some(true)));
+/// ```
+pub fn instantiate_body(name: &str) -> Value {
+    json!({
+        "kind": "DeploymentRequest",
+        "apiVersion": "apps.openshift.io/v1",
+        "name": name,
+        "latest": true,
+        "force": true,
+    })
 }
 
 /// Where a kind lives in the API, for clients that address resources by group,
@@ -253,22 +301,30 @@ pub fn render(action: &StepAction, observed: &Snapshot) -> Result<Vec<Request>, 
             patch: PatchKind::Merge,
             body: json!({"spec": {"template": {"metadata": {"labels": labels_patch(set, remove)}}}}),
         }],
-        StepAction::Restart { workload } => {
-            if matches!(
-                workload.kind,
-                WorkloadKind::Job | WorkloadKind::CronJob | WorkloadKind::ReplicaSet
-            ) {
-                return Err(RenderError {
-                    object: workload_object(workload),
-                    message: "cannot be restarted by a rollout; recreate its pods instead".into(),
-                });
-            }
-            vec![Request::Patch {
+        StepAction::Restart { workload } => match workload.kind.restart() {
+            Restart::RolloutRestart => vec![Request::Patch {
                 object: workload_object(workload),
                 patch: PatchKind::Restart,
                 body: restart_body(""),
-            }]
-        }
+            }],
+            Restart::RolloutLatest => vec![Request::Post {
+                object: workload_object(workload),
+                subresource: "instantiate".to_owned(),
+                body: instantiate_body(&workload.name),
+            }],
+            Restart::DeletePods => {
+                return Err(RenderError {
+                    object: workload_object(workload),
+                    message: "has no rollout to restart (no Deployment or DeploymentConfig above it): delete its pods one at a time instead".into(),
+                });
+            }
+            Restart::NotRestartable => {
+                return Err(RenderError {
+                    object: workload_object(workload),
+                    message: "a Job's pods run to completion and are never restarted: its next run is injected by whatever injects then".into(),
+                });
+            }
+        },
         StepAction::MoveTag { tag, revision } => move_tag(tag, revision, observed)?,
         StepAction::RetargetSailTag { tag, kind, name } => vec![Request::Patch {
             object: ObjectRef::new("IstioRevisionTag", None, tag.clone()),

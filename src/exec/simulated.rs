@@ -17,7 +17,7 @@ use super::request::RESTARTED_AT;
 use super::run::{Action, ActionKind, Event, Outcome};
 use crate::mesh::Mesh;
 use crate::plan::{Plan, StepAction, StepId};
-use crate::snapshot::{Edit, Pod, Snapshot, WorkloadId};
+use crate::snapshot::{Edit, Pod, Restart, Snapshot, WorkloadId};
 use crate::status::is_live;
 
 /// Something to go wrong at a step. Each fires once (or `times` times).
@@ -279,8 +279,13 @@ impl SimulatedCluster {
         Ok(())
     }
 
-    /// `kubectl rollout restart`'s annotation.
+    /// `kubectl rollout restart`'s annotation. `oc rollout latest` (a
+    /// DeploymentConfig) leaves the template alone: it posts a `DeploymentRequest`
+    /// instead ([`Request::Post`](super::Request)).
     fn stamp(&mut self, workload: &WorkloadId) -> Result<(), crate::EditError> {
+        if workload.kind.restart() != Restart::RolloutRestart {
+            return Ok(());
+        }
         self.mesh.apply(&Edit::AnnotateTemplate {
             workload: workload.clone(),
             set: [(RESTARTED_AT.to_owned(), self.restarted_at.clone())].into(),

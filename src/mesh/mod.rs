@@ -6,7 +6,7 @@
 //! analyzer reports. A mesh is immutable; after a change, build a new one.
 
 mod discover;
-mod membership;
+pub(crate) mod membership;
 mod revision;
 mod webhook;
 
@@ -15,9 +15,7 @@ use std::sync::Arc;
 pub use self::discover::{
     MeshWarning, WarningKind, istiod_deployments, istiod_revision, sail_revision_name,
 };
-pub use self::membership::{
-    cluster_wide_default_selector, is_excluded_namespace, is_member, roll_includes,
-};
+use self::membership::{cluster_wide_default_selector, is_member, roll_includes};
 pub use self::revision::{Family, InjectorConfig, Policy, Revision, Tag, Via, WebhookSource};
 pub use self::webhook::Webhook;
 use crate::labels;

@@ -103,7 +103,9 @@ pub enum WebhookSource {
 /// One control-plane revision: the unit that injects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Revision {
-    /// The revision name (`default` for an empty helm revision).
+    /// The revision name (`default` for an empty helm revision). When helm
+    /// installed one name in several namespaces, the first keeps it and each
+    /// other installation is `<namespace>/<name>` (see [`Revision::label_value`]).
     pub name: String,
     /// The installation family.
     pub family: Family,
@@ -156,6 +158,13 @@ impl Revision {
             mode: None,
             active: None,
         }
+    }
+
+    /// The `istio.io/rev` value that selects this revision: its name, without
+    /// the `<namespace>/` that tells a second installation of one name apart
+    /// (a label value cannot hold `/`).
+    pub fn label_value(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
     }
 
     /// Whether the namespace labels fall inside the discovery selectors (any of

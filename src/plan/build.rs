@@ -10,7 +10,7 @@ use super::end_state::EndState;
 use super::error::PlanError;
 use super::request::Request;
 use super::scope::{
-    NamespaceDisposition, NamespaceScope, Scope, WorkloadDisposition, WorkloadScope,
+    NamespaceDisposition, NamespaceScope, OtherScope, Scope, WorkloadDisposition, WorkloadScope,
 };
 use super::simulate::Simulation;
 use super::step::{Step, StepAction};
@@ -22,8 +22,8 @@ use crate::error::ObjectRef;
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision, Via};
 use crate::resolve::Resolution;
-use crate::snapshot::{Restart, TagTargetKind, WorkloadId};
-use crate::status::{Running, Status, WorkloadStatus, is_live, running_revision};
+use crate::snapshot::{Restart, TagTargetKind, WorkloadId, WorkloadKind};
+use crate::status::{Kind, Running, Status, WorkloadStatus, is_live, running_revision};
 
 /// Plans a migration: target, sources and strategy from the request and the mesh,
 /// then waves of steps, each proven on a copy of the mesh.
@@ -85,6 +85,7 @@ pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
             },
             pods,
             workloads: Vec::new(),
+            others: Vec::new(),
         });
         if needs {
             to_move.push((ns.name.clone(), pods));
@@ -96,7 +97,7 @@ pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
         }
     }
     let groups = waves(&to_move, request.canary.as_deref(), request.batch)?;
-    let mut dispositions: BTreeMap<String, Vec<WorkloadScope>> = BTreeMap::new();
+    let mut dispositions: BTreeMap<String, (Vec<WorkloadScope>, Vec<OtherScope>)> = BTreeMap::new();
     for (i, group) in groups.iter().enumerate() {
         let kind = if i == 0 {
             WaveKind::Canary
@@ -106,8 +107,8 @@ pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
         let mut steps = Vec::new();
         for ns in group {
             let change = b.first_pass_labels(ns);
-            let ws = b.move_namespace(&mut steps, ns, change, &before)?;
-            dispositions.insert(ns.clone(), ws);
+            let moved = b.move_namespace(&mut steps, ns, change, &before)?;
+            dispositions.insert(ns.clone(), moved);
         }
         b.waves.push((kind, group.clone(), steps));
     }
@@ -117,18 +118,27 @@ pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
     b.cleanup()?;
 
     for entry in &mut scope_entries {
-        entry.workloads = match dispositions.remove(&entry.name) {
-            Some(ws) => ws,
-            None => before_workloads(&before, &entry.name, WorkloadDisposition::AlreadyOnTarget),
-        };
+        match dispositions.remove(&entry.name) {
+            Some((workloads, others)) => {
+                entry.workloads = workloads;
+                entry.others = others;
+            }
+            None => {
+                entry.workloads =
+                    before_workloads(&before, &entry.name, WorkloadDisposition::AlreadyOnTarget);
+            }
+        }
     }
     let Builder {
         sim,
         waves: built,
-        notes,
+        mut notes,
         discovery,
         ..
     } = b;
+    // A namespace moved twice (the default-tag variant) reports its workloads once.
+    let mut seen = BTreeSet::new();
+    notes.retain(|n| seen.insert(n.clone()));
     let end_state = EndState::of(sim.mesh(), in_scope.iter().map(String::as_str));
     Ok(Plan {
         target: route.target.clone(),
@@ -160,6 +170,15 @@ fn labels_of(running: &[Running]) -> Vec<String> {
         .iter()
         .filter_map(|r| r.label().map(str::to_owned))
         .collect()
+}
+
+/// `basic`, `basic, ossm3`, or `no sidecar`.
+fn runs_text(running: &[String]) -> String {
+    if running.is_empty() {
+        "no sidecar".to_owned()
+    } else {
+        running.join(", ")
+    }
 }
 
 fn before_workloads(
@@ -456,14 +475,14 @@ impl Builder<'_> {
 
     /// One namespace: the label step, the template patches and restarts the new
     /// labels call for, then the verification. Returns what happened to each
-    /// workload.
+    /// workload, and the pods no workload meshrev reads owns.
     fn move_namespace(
         &mut self,
         steps: &mut Vec<Step>,
         ns: &str,
         (set, remove): Change,
         before: &Status,
-    ) -> Result<Vec<WorkloadScope>, PlanError> {
+    ) -> Result<(Vec<WorkloadScope>, Vec<OtherScope>), PlanError> {
         let target = self.target().to_owned();
         if !set.is_empty() || !remove.is_empty() {
             let current = self
@@ -521,31 +540,42 @@ impl Builder<'_> {
         }
         let now = Status::of_namespaces(self.sim.mesh(), [ns]);
         let mut out = Vec::new();
+        let mut others = Vec::new();
         let mut moved = Vec::new();
         let workloads: Vec<WorkloadStatus> = now
             .namespaces
             .iter()
             .flat_map(|n| n.workloads.clone())
             .collect();
+        let before_ns = before.namespace(ns);
         for w in workloads {
-            let Some(kind) = w.kind.workload() else {
-                self.notes.push(format!(
-                    "bare pod {ns}/{} is not restartable: delete and re-create it to move it",
-                    w.name
-                ));
-                continue;
-            };
-            let id = WorkloadId::new(ns, kind, w.name.clone());
-            let running_before = before
-                .namespaces
-                .iter()
-                .filter(|n| n.name == ns)
-                .flat_map(|n| &n.workloads)
-                .find(|b| b.kind == w.kind && b.name == w.name)
+            let running_before = before_ns
+                .and_then(|n| {
+                    n.workloads
+                        .iter()
+                        .find(|b| b.kind == w.kind && b.name == w.name)
+                })
                 .map(|b| b.running.clone())
                 .unwrap_or_else(|| w.running.clone());
             let running_before = labels_of(&running_before);
-            let disposition = self.restart_workload(steps, &id, &w, &running_before)?;
+            let Some(kind) = w.kind.workload() else {
+                let disposition = self.report_other(ns, &w, &running_before);
+                others.push(OtherScope {
+                    kind: w.kind.clone(),
+                    name: w.name.clone(),
+                    pods: w.pods,
+                    running: running_before,
+                    disposition,
+                });
+                continue;
+            };
+            let id = WorkloadId::new(ns, kind, w.name.clone());
+            let disposition = if w.missing {
+                self.report_missing(&id, &w, &running_before);
+                WorkloadDisposition::NotInSnapshot
+            } else {
+                self.restart_workload(steps, &id, &w, &running_before)?
+            };
             if disposition.moves() {
                 moved.push(id.clone());
             }
@@ -595,7 +625,51 @@ impl Builder<'_> {
             Vec::new(),
             post,
         )?;
-        Ok(out)
+        Ok((out, others))
+    }
+
+    /// Reports pods no workload meshrev reads owns (a bare pod, or a controller of
+    /// another kind): nothing the plan can roll. Noted when they need moving.
+    fn report_other(
+        &mut self,
+        ns: &str,
+        w: &WorkloadStatus,
+        running: &[String],
+    ) -> WorkloadDisposition {
+        let target = self.target().to_owned();
+        let runs = runs_text(running);
+        match &w.kind {
+            Kind::BarePod => {
+                if w.needs_restart {
+                    self.notes.push(format!(
+                        "pod {ns}/{} has no controller and is not restarted by the plan: it runs {runs}, and nothing re-creates it if deleted; re-create it from its manifest (kubectl delete pod -n {ns} {}, then apply it again) to move it to {target}",
+                        w.name, w.name
+                    ));
+                }
+                WorkloadDisposition::RecreateByHand
+            }
+            other => {
+                if w.needs_restart {
+                    self.notes.push(format!(
+                        "{other} {ns}/{} (a controller meshrev does not read) is not restarted by the plan: its pods run {runs}; restart it with its own tooling to move it to {target}",
+                        w.name
+                    ));
+                }
+                WorkloadDisposition::NotInSnapshot
+            }
+        }
+    }
+
+    /// Reports a workload its pods name as their controller but the snapshot
+    /// lacks: what a restart would give cannot be known without its template.
+    fn report_missing(&mut self, id: &WorkloadId, w: &WorkloadStatus, running: &[String]) {
+        if w.needs_restart {
+            self.notes.push(format!(
+                "{id} is not in the snapshot (its pods name it as their controller) and is not restarted by the plan: its pods run {}; add `{}` to the `kubectl get` and plan again",
+                runs_text(running),
+                id.kind.resource()
+            ));
+        }
     }
 
     fn label_reason(&self, ns: &str, before: Option<&str>) -> String {
@@ -638,19 +712,28 @@ impl Builder<'_> {
         }
         match id.kind.restart() {
             Restart::RolloutRestart | Restart::RolloutLatest => {}
-            Restart::DeletePods | Restart::NotRestartable => {
+            Restart::NotRestartable => {
                 if w.needs_restart {
-                    let how = id
-                        .kind
-                        .restart_command(&id.namespace, &id.name)
-                        .map_or_else(
-                            || format!("its pods run to completion; the next run gets {target}"),
-                            |c| format!("move it by hand: {c}"),
-                        );
-                    self.notes
-                        .push(format!("{id} is not restarted by the plan: {how}"));
+                    self.notes.push(format!(
+                        "{id} is not restarted by the plan: its pods run to completion (they run {} until they finish); its next run is injected by {target}",
+                        runs_text(running_before)
+                    ));
                 }
-                return Ok(WorkloadDisposition::NotRestartable);
+                return Ok(WorkloadDisposition::RunsToCompletion);
+            }
+            Restart::DeletePods => {
+                if w.needs_restart {
+                    let above = id.kind.parent().map_or("controller", WorkloadKind::as_str);
+                    let pods: Vec<String> = super::check::pods_of(self.sim.mesh().snapshot(), id)
+                        .map(|p| format!("kubectl delete pod -n {} {}", id.namespace, p.meta.name))
+                        .collect();
+                    self.notes.push(format!(
+                        "{id} has no {above} above it and is not restarted by the plan: its pods run {}; delete them one at a time ({}) and it re-creates each from its template with {target}'s sidecar",
+                        runs_text(running_before),
+                        pods.join("; ")
+                    ));
+                }
+                return Ok(WorkloadDisposition::RecreateByHand);
             }
         }
         let mut injector = w.injector.clone();
@@ -868,10 +951,41 @@ impl Builder<'_> {
                         vec![Check::ObjectAbsent { object }],
                     )?;
                 }
-                _ if users.is_empty() => self.notes.push(format!(
-                    "revision {} runs nothing any more; uninstall it ({}) when ready",
-                    source.name, source.control_plane
-                )),
+                _ if users.is_empty() => {
+                    // A tag still leading here keeps its webhooks calling this
+                    // istiod: uninstalling first would make the API server reject
+                    // every pod they match (chart `failurePolicy: Fail`).
+                    let tags: Vec<String> = self
+                        .sim
+                        .mesh()
+                        .tags_of(&source.name)
+                        .map(|t| t.name.clone())
+                        .collect();
+                    let note = if tags.is_empty() {
+                        format!(
+                            "revision {} runs nothing any more; uninstall it ({}) when ready",
+                            source.name, source.control_plane
+                        )
+                    } else {
+                        let moves: Vec<String> = tags
+                            .iter()
+                            .map(|t| {
+                                format!(
+                                    "`istioctl tag set {t} --revision {} --overwrite`",
+                                    self.target()
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "revision {} runs nothing any more, but tag(s) {} still lead to it: move them first ({}) and restart what follows them, then uninstall it ({}); uninstalled first, their webhooks would call a missing istiod and the API server would reject the pods they match",
+                            source.name,
+                            tags.join(", "),
+                            moves.join(", "),
+                            source.control_plane
+                        )
+                    };
+                    self.notes.push(note);
+                }
                 _ => {}
             }
         }

@@ -39,7 +39,7 @@ pub use self::end_state::{EndState, NamespaceEnd, RevisionEnd, WorkloadEnd};
 pub use self::error::{PlanError, Violation};
 pub use self::request::Request;
 pub use self::scope::{
-    NamespaceDisposition, NamespaceScope, Scope, WorkloadDisposition, WorkloadScope,
+    NamespaceDisposition, NamespaceScope, OtherScope, Scope, WorkloadDisposition, WorkloadScope,
 };
 pub use self::simulate::{Simulation, simulate};
 pub use self::step::{Step, StepAction, StepId};

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::labels::Labels;
 use crate::snapshot::WorkloadId;
+use crate::status::Kind;
 
 /// The namespaces a plan covers.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -36,6 +37,28 @@ pub struct NamespaceScope {
     pub pods: usize,
     /// Every workload (pod owner) in it, by kind and name.
     pub workloads: Vec<WorkloadScope>,
+    /// Live pods no workload of a kind meshrev reads owns: bare pods, and pods of
+    /// a controller of another kind (an Argo `Rollout`). Reported, never moved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<OtherScope>,
+}
+
+/// Pods in a namespace in scope that no workload meshrev reads owns: a bare pod,
+/// or the pods of a controller of a kind meshrev does not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherScope {
+    /// `Pod` for a bare pod, else the controller's kind as the pods'
+    /// `ownerReferences` give it.
+    pub kind: Kind,
+    /// The pod's or the controller's name.
+    pub name: String,
+    /// Live pods.
+    pub pods: usize,
+    /// Revisions its live pods run before the plan (`unknown` for a sidecar with no record).
+    pub running: Vec<String>,
+    /// [`WorkloadDisposition::RecreateByHand`] for a bare pod,
+    /// [`WorkloadDisposition::NotInSnapshot`] for a controller meshrev does not read.
+    pub disposition: WorkloadDisposition,
 }
 
 /// What a plan does with a namespace.
@@ -80,14 +103,50 @@ pub enum WorkloadDisposition {
     OptedOut,
     /// `hostNetwork: true`: istiod never injects it.
     HostNetwork,
-    /// Owned by something a rollout restart does not apply to (a ReplicaSet with no
-    /// Deployment, a bare pod): reported, not moved.
-    NotRestartable,
+    /// A Job or CronJob ([`Restart::NotRestartable`](crate::snapshot::Restart)):
+    /// its pods run to completion and are never replaced, so a running one keeps
+    /// its sidecar until it finishes, and the next run is injected by whatever
+    /// injects the namespace then. Reported, never restarted, never required to move.
+    RunsToCompletion,
+    /// Nothing the plan can roll: a ReplicaSet or ReplicationController with no
+    /// Deployment(Config) above it ([`Restart::DeletePods`](crate::snapshot::Restart)),
+    /// or a bare pod. Deleting its pods is the way to move it (a bare pod must be
+    /// re-created from its manifest), which can take the application down, so the
+    /// plan reports it with the commands and leaves the timing to the operator.
+    RecreateByHand,
+    /// Its pods' `ownerReferences` name a controller that is not in the snapshot
+    /// (not collected, or of a kind meshrev does not read): the plan cannot tell
+    /// what a restart would give, so it reports it with what to collect.
+    NotInSnapshot,
 }
 
 impl WorkloadDisposition {
     /// Whether the plan moves the workload.
     pub fn moves(self) -> bool {
         self == WorkloadDisposition::Restart
+    }
+
+    /// Whether the plan leaves the workload on its current revision although it
+    /// may need moving, and reports it for the operator to handle.
+    pub fn is_reported(self) -> bool {
+        matches!(
+            self,
+            WorkloadDisposition::RunsToCompletion
+                | WorkloadDisposition::RecreateByHand
+                | WorkloadDisposition::NotInSnapshot
+        )
+    }
+
+    /// A few words for a table (`runs to completion (reported)`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            WorkloadDisposition::Restart => "restart",
+            WorkloadDisposition::AlreadyOnTarget => "already on target",
+            WorkloadDisposition::OptedOut => "opted out (left alone)",
+            WorkloadDisposition::HostNetwork => "hostNetwork (never injected)",
+            WorkloadDisposition::RunsToCompletion => "runs to completion: reported, not restarted",
+            WorkloadDisposition::RecreateByHand => "nothing rolls it: reported, re-create by hand",
+            WorkloadDisposition::NotInSnapshot => "controller not in the snapshot: reported",
+        }
     }
 }

@@ -71,11 +71,20 @@ pub enum StepAction {
         #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
         remove: BTreeSet<String>,
     },
-    /// `kubectl rollout restart` (the `kubectl.kubernetes.io/restartedAt` template
-    /// annotation), then wait for the rollout: the new pods get the sidecar of the
-    /// revision that resolves for the template at that moment.
+    /// Replace the workload's pods and wait for the rollout: the new pods get the
+    /// sidecar of the revision that resolves for the template at that moment.
+    /// How depends on the kind ([`WorkloadKind::restart`](crate::snapshot::WorkloadKind::restart)):
+    /// a Deployment, StatefulSet or DaemonSet by `kubectl rollout restart` (the
+    /// `kubectl.kubernetes.io/restartedAt` template annotation) and `kubectl
+    /// rollout status`; an OpenShift DeploymentConfig by `oc rollout latest
+    /// dc/NAME` (a `DeploymentRequest` posted to its `instantiate` subresource)
+    /// and `oc rollout status dc/NAME`. The planner never restarts a Job or
+    /// CronJob (its pods run to completion), nor a ReplicaSet or
+    /// ReplicationController with nothing above it, nor a bare pod: those are
+    /// reported in the plan's scope and notes
+    /// ([`WorkloadDisposition`](super::WorkloadDisposition)).
     Restart {
-        /// The workload (Deployment, StatefulSet or DaemonSet).
+        /// The workload (Deployment, StatefulSet, DaemonSet or DeploymentConfig).
         workload: WorkloadId,
     },
     /// Upstream tag move, `istioctl tag set TAG --revision REV --overwrite`: the

@@ -44,7 +44,7 @@
 //! ```
 
 mod checked;
-mod decision;
+pub(crate) mod decision;
 mod matching;
 mod no_match;
 mod outcome;
@@ -52,7 +52,7 @@ mod precedence;
 mod prose;
 
 pub use self::checked::NotInSnapshot;
-pub use self::decision::{PodDecision, PodView, ValueSource, inject_required};
+pub use self::decision::{PodDecision, ValueSource};
 pub use self::no_match::NoMatch;
 pub use self::outcome::{Candidate, NotInjected, Resolution, Verdict, WebhookRef};
 use crate::labels::{self, Labels};

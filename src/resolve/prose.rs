@@ -99,6 +99,25 @@ impl fmt::Display for NoMatch {
             NoMatch::NotRequested => f.write_str(
                 "neither the namespace nor the pod has istio-injection or istio.io/rev, and no webhook injects unlabelled namespaces",
             ),
+            NoMatch::ObjectSelectorExcludes {
+                webhook,
+                configuration,
+                revision,
+                selector,
+            } => {
+                write!(
+                    f,
+                    "webhook {webhook} of {configuration} (revision {revision}) admits the namespace, but its objectSelector {selector} excludes the pod's labels"
+                )?;
+                if selector.contains(labels::SIDECAR_INJECT) {
+                    write!(
+                        f,
+                        " (objectSelectors read labels only: a {} annotation cannot pass it)",
+                        labels::SIDECAR_INJECT
+                    )?;
+                }
+                Ok(())
+            }
             NoMatch::NoSelectorMatched => f.write_str("no injection webhook's selectors match these labels"),
         }
     }

@@ -666,6 +666,7 @@ struct RawSmcpSpec {
     mode: Option<String>,
     mesh_config: Option<RawSmcpMeshConfig>,
     proxy: Option<RawSmcpProxy>,
+    tech_preview: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -715,6 +716,20 @@ fn control_plane(ctx: &Ctx, raw: RawCr<RawSmcpSpec>) -> Result<ServiceMeshContro
             .proxy
             .and_then(|p| p.injection)
             .and_then(|i| i.auto_inject),
+        inject_object_selector: match spec
+            .tech_preview
+            .as_ref()
+            .and_then(|t| t.pointer("/sidecarInjectorWebhook/objectSelector/enabled"))
+        {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(ctx.invalid(
+                    "spec.techPreview.sidecarInjectorWebhook.objectSelector.enabled",
+                    format!("{other}: expected true or false"),
+                ));
+            }
+        },
     })
 }
 

@@ -268,7 +268,7 @@ pub struct RevisionNode {
     pub tags: Vec<String>,
     /// Whether it is the default revision.
     pub default: bool,
-    /// The Sail operator's "in use" verdict ([`crate::status::in_use`]).
+    /// The Sail operator's "in use" verdict ([`crate::status::RevisionStatus::in_use`]).
     pub in_use: bool,
     /// What keeps it in use, as sentences.
     pub in_use_by: Vec<String>,
@@ -493,12 +493,14 @@ impl Topology {
         build::Builder::default().build(mesh, status)
     }
 
-    /// The underlying petgraph graph.
+    /// The underlying petgraph graph, for algorithms the queries do not cover.
+    /// This and [`Topology::index_of`] are the only places petgraph's index
+    /// types appear: every query takes and returns node ids and nodes.
     pub fn graph(&self) -> &StableDiGraph<Node, Edge> {
         &self.graph
     }
 
-    /// The petgraph index of a node.
+    /// The petgraph index of a node, to use with [`Topology::graph`].
     pub fn index_of(&self, id: &str) -> Option<NodeIndex> {
         self.index.get(&NodeId(id.to_owned())).copied()
     }

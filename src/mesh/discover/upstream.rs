@@ -39,7 +39,22 @@ fn add(
     istiod: String,
     object: ObjectRef,
 ) {
-    if d.revisions.contains_key(&name) || d.tags.contains_key(&name) {
+    // One revision name installed by helm in two namespaces: two istiods, two
+    // webhook configurations (the chart suffixes the second with its namespace,
+    // istio-discovery `templates/mutatingwebhook.yaml`), both matching
+    // `istio.io/rev=<name>`, so both inject (issue 8 rule 6). The first found
+    // (istio-system sorts before its siblings) keeps the plain name, which is what
+    // pods record; each other installation becomes `<namespace>/<name>`, so that
+    // its webhooks route to its own istiod and a pod both match is a conflict.
+    let key = match d.revisions.get(&name) {
+        Some(r) if r.family == Family::Istio && r.namespace != namespace => {
+            format!("{namespace}/{name}")
+        }
+        Some(_) => return,
+        None if d.tags.contains_key(&name) => return,
+        None => name.clone(),
+    };
+    if d.revisions.contains_key(&key) {
         return;
     }
     let injector = injector_from_config_map(
@@ -55,14 +70,14 @@ fn add(
         discovery_selectors_from_mesh_config(s, &namespace, &name, &mut d.warnings);
     let mut rev = Revision::new(
         Family::Istio,
-        name.clone(),
+        key.clone(),
         object,
         namespace,
         istiod,
         injector,
     );
     rev.discovery_selectors = discovery_selectors;
-    d.revisions.insert(name, rev);
+    d.revisions.insert(key, rev);
 }
 
 pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
@@ -81,7 +96,11 @@ pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
             w.meta.name.clone(),
             w.meta.object_ref("Deployment"),
         );
-        if let Some(rev) = d.revisions.get_mut(&name)
+        let key = match d.revisions.get(&name) {
+            Some(r) if r.namespace != w.namespace() => format!("{}/{name}", w.namespace()),
+            _ => name,
+        };
+        if let Some(rev) = d.revisions.get_mut(&key)
             && rev.family == Family::Istio
             && rev.version.is_none()
         {

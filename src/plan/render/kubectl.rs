@@ -13,7 +13,7 @@ use crate::snapshot::{TagTargetKind, WorkloadId, WorkloadKind};
 
 /// The resource name kubectl takes for a kind (`smcp` for a
 /// ServiceMeshControlPlane, as the migration guide writes it).
-pub fn resource(kind: &str) -> String {
+pub(super) fn resource(kind: &str) -> String {
     match kind {
         "ServiceMeshControlPlane" => "smcp".to_owned(),
         "ServiceMeshMemberRoll" => "smmr".to_owned(),

@@ -13,13 +13,7 @@ fn md(text: &str) -> String {
 }
 
 fn disposition(d: WorkloadDisposition) -> &'static str {
-    match d {
-        WorkloadDisposition::Restart => "restart",
-        WorkloadDisposition::AlreadyOnTarget => "already on target",
-        WorkloadDisposition::OptedOut => "opted out (left alone)",
-        WorkloadDisposition::HostNetwork => "hostNetwork (never injected)",
-        WorkloadDisposition::NotRestartable => "not restartable (reported)",
-    }
+    d.describe()
 }
 
 /// The runbook. `rollback` is the plan's full rollback (or why there is none).
@@ -69,6 +63,14 @@ pub fn markdown(plan: &Plan, rollback: &Result<Plan, PlanError>) -> String {
                     disposition(w.disposition)
                 )
             })
+            .chain(ns.others.iter().map(|o| {
+                format!(
+                    "{} {} ({})",
+                    o.kind,
+                    md(&o.name),
+                    disposition(o.disposition)
+                )
+            }))
             .collect();
         out.push_str(&format!(
             "| {} | {} | {} | {:?} | {} |\n",

@@ -42,7 +42,7 @@ fn is_plain(b: u8) -> bool {
 /// boolean or a number are written in double quotes (`maistra.io/ignore-namespace="true"`,
 /// as the OSSM migration guide writes them): to the shell it is the same word,
 /// to a reviewer it says "this is the string true".
-pub fn label_arg(key: &str, value: &str) -> String {
+pub(super) fn label_arg(key: &str, value: &str) -> String {
     let looks_typed = matches!(
         value.to_ascii_lowercase().as_str(),
         "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null"
@@ -61,7 +61,7 @@ pub fn label_arg(key: &str, value: &str) -> String {
 }
 
 /// Text made safe for a `#` comment: one line, control characters as spaces.
-pub fn comment(text: &str) -> String {
+pub(super) fn comment(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

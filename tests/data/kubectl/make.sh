@@ -78,3 +78,67 @@ k patch --local -f "$tmp/cj.yaml" --type merge -p '{"spec":{"jobTemplate":{"spec
 k create job backup-28911 --image=ubi9 -n ledger --dry-run=client -o yaml >"$tmp/job.yaml"
 owned "$tmp/job.yaml" batch/v1 CronJob backup >ledger-job.yaml
 injected backup-28911-q9z4c batch/v1 Job backup-28911 >ledger-job-pod.yaml
+
+# --- vault: one file, a namespace of the story's 2.6 mesh (`basic`, ClusterWide)
+# not yet migrated, holding every owner kind a plan must treat differently: a
+# Deployment, an OpenShift DeploymentConfig with two ReplicationControllers (the
+# old one scaled to 0), a ReplicaSet and a ReplicationController with no
+# controller above them, a bare pod, a Job, and a CronJob with its Job. Every
+# live pod runs basic's sidecar; one earlier backup pod has Succeeded.
+k create namespace vault --dry-run=client -o yaml >"$tmp/vault.yaml"
+k label --local -f "$tmp/vault.yaml" istio-injection=enabled maistra.io/member-of=istio-system -o yaml >"$tmp/vault-ns.yaml"
+vpod() { # vpod NAME OWNER_API OWNER_KIND OWNER_NAME APP [PHASE]: a pod with basic's sidecar
+  printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: vault}\nspec: {containers: [{name: app, image: ubi9}, {name: istio-proxy, image: proxyv2}], initContainers: [{name: istio-init, image: proxyv2}]}\nstatus: {phase: %s}\n' "$1" "${6:-Running}" >"$tmp/$1.yaml"
+  local owner=""
+  [ -n "$3" ] && owner=",\"ownerReferences\":[{\"apiVersion\":\"$2\",\"kind\":\"$3\",\"name\":\"$4\",\"uid\":\"owner-$4\",\"controller\":true,\"blockOwnerDeletion\":true}]"
+  k patch --local -f "$tmp/$1.yaml" --type merge -p "{\"metadata\":{\"annotations\":{\"istio.io/rev\":\"basic\",\"sidecar.istio.io/inject\":\"true\"},\"labels\":{\"app\":\"$5\"}$owner}}" -o yaml
+}
+vtemplate() { # vtemplate KIND APIVERSION NAME APP REPLICAS: an opted-in pod template
+  printf 'apiVersion: %s\nkind: %s\nmetadata: {name: %s, namespace: vault}\nspec:\n  replicas: %s\n  selector: {app: %s}\n  template:\n    metadata:\n      labels: {app: %s}\n      annotations: {sidecar.istio.io/inject: "true"}\n    spec: {containers: [{name: app, image: ubi9}]}\n' "$2" "$1" "$3" "$5" "$4" "$4" >"$tmp/$3.yaml"
+  k patch --local -f "$tmp/$3.yaml" --type merge -p '{}' -o yaml
+}
+vowned() { # vowned FILE OWNER_API OWNER_KIND OWNER_NAME
+  k patch --local -f "$1" --type merge -p "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"$2\",\"kind\":\"$3\",\"name\":\"$4\",\"uid\":\"owner-$4\",\"controller\":true}]}}" -o yaml
+}
+inject='{"spec":{"template":{"metadata":{"annotations":{"sidecar.istio.io/inject":"true"}}}}}'
+# Deployment api -> ReplicaSet api-6b8f9 -> pod.
+k create deployment api --image=ubi9 -n vault --dry-run=client -o yaml >"$tmp/api.yaml"
+k patch --local -f "$tmp/api.yaml" --type merge -p "$inject" -o yaml >"$tmp/api-dep.yaml"
+vtemplate ReplicaSet apps/v1 api-6b8f9 api 1 >"$tmp/api-rs0.yaml"
+vowned "$tmp/api-rs0.yaml" apps/v1 Deployment api >"$tmp/api-rs.yaml"
+vpod api-6b8f9-k2x7d apps/v1 ReplicaSet api-6b8f9 api >"$tmp/api-pod.yaml"
+# DeploymentConfig ledger -> ReplicationControllers ledger-2 (scaled down), ledger-3 -> pod.
+vtemplate DeploymentConfig apps.openshift.io/v1 ledger ledger 1 >"$tmp/ledger-dc.yaml"
+vtemplate ReplicationController v1 ledger-2 ledger 0 >"$tmp/ledger-rc2-0.yaml"
+vowned "$tmp/ledger-rc2-0.yaml" apps.openshift.io/v1 DeploymentConfig ledger >"$tmp/ledger-rc2.yaml"
+vtemplate ReplicationController v1 ledger-3 ledger 1 >"$tmp/ledger-rc3-0.yaml"
+vowned "$tmp/ledger-rc3-0.yaml" apps.openshift.io/v1 DeploymentConfig ledger >"$tmp/ledger-rc3.yaml"
+vpod ledger-3-x7k2p v1 ReplicationController ledger-3 ledger >"$tmp/ledger-pod.yaml"
+# A ReplicaSet and a ReplicationController that nothing controls, each with a pod.
+vtemplate ReplicaSet apps/v1 cache cache 1 >"$tmp/cache-rs.yaml"
+vpod cache-q8w4n apps/v1 ReplicaSet cache cache >"$tmp/cache-pod.yaml"
+vtemplate ReplicationController v1 legacy legacy 1 >"$tmp/legacy-rc.yaml"
+vpod legacy-h2k9s v1 ReplicationController legacy legacy >"$tmp/legacy-pod.yaml"
+# A bare pod.
+vpod debug "" "" "" debug >"$tmp/debug-pod.yaml"
+# Job migrate-db (no CronJob) -> a running pod.
+k create job migrate-db --image=ubi9 -n vault --dry-run=client -o yaml >"$tmp/mig.yaml"
+k patch --local -f "$tmp/mig.yaml" --type merge -p "$inject" -o yaml >"$tmp/mig-job.yaml"
+vpod migrate-db-7xq2m batch/v1 Job migrate-db migrate-db >"$tmp/mig-pod.yaml"
+# CronJob backup -> Job backup-28911 -> a running pod; Job backup-28910's pod Succeeded.
+k create cronjob backup --image=ubi9 --schedule='0 3 * * *' -n vault --dry-run=client -o yaml >"$tmp/vcj.yaml"
+k patch --local -f "$tmp/vcj.yaml" --type merge -p '{"spec":{"jobTemplate":{"spec":{"template":{"metadata":{"annotations":{"sidecar.istio.io/inject":"true"}}}}}}}' -o yaml >"$tmp/vcj2.yaml"
+for j in 28910 28911; do
+  k create job "backup-$j" --image=ubi9 -n vault --dry-run=client -o yaml >"$tmp/bj$j.yaml"
+  vowned "$tmp/bj$j.yaml" batch/v1 CronJob backup >"$tmp/bj$j-owned.yaml"
+done
+vpod backup-28910-m4c8d batch/v1 Job backup-28910 backup Succeeded >"$tmp/b0-pod.yaml"
+vpod backup-28911-q9z4c batch/v1 Job backup-28911 backup >"$tmp/b1-pod.yaml"
+first=1
+for f in vault-ns api-dep api-rs api-pod ledger-dc ledger-rc2 ledger-rc3 ledger-pod cache-rs \
+         cache-pod legacy-rc legacy-pod debug-pod mig-job mig-pod vcj2 bj28910-owned \
+         bj28911-owned b0-pod b1-pod; do
+  [ "$first" = 1 ] || echo "---"
+  first=0
+  cat "$tmp/$f.yaml"
+done >vault.yaml
