@@ -313,6 +313,17 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/inject-values-by-version.yaml",
+        &[
+            ("Namespace", 8),
+            ("Deployment", 3),
+            ("Istio", 1),
+            ("ServiceMeshControlPlane", 1),
+            ("ServiceMeshMemberRoll", 1),
+            ("Pod", 30),
+        ],
+    ),
+    (
         "edge-cases/maistra-object-selector.yaml",
         &[
             ("Namespace", 4),

@@ -41,6 +41,9 @@ use crate::status::{Kind, Running, Status, WorkloadStatus, is_live, running_revi
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
+    if let Some(plan) = super::version_upgrade::plan(mesh, request)? {
+        return Ok(plan);
+    }
     let route = target::route(mesh, request)?;
     let target_rev = mesh
         .revision(&route.target.revision)

@@ -31,6 +31,20 @@ pub fn istiod_revision(w: &Workload) -> &str {
         .map_or("default", String::as_str)
 }
 
+/// The version in an istiod Deployment's image tag: the `discovery` container's,
+/// else the only container's.
+pub(super) fn istiod_image_version(w: &Workload) -> Option<String> {
+    let images = &w.template.images;
+    let image = images.get("discovery").or_else(|| {
+        let mut all = images.values();
+        match (all.next(), all.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    })?;
+    crate::mesh::Version::from_image(image).map(|v| v.to_string())
+}
+
 fn add(
     s: &Snapshot,
     d: &mut Discovered,
@@ -87,7 +101,14 @@ pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
             maistra::from_deployment(s, d, name, w);
             continue;
         }
-        let version = w.meta.labels.get("operator.istio.io/version").cloned();
+        // istioctl's label, else the istiod image tag (the chart's container is
+        // `discovery`).
+        let version = w
+            .meta
+            .labels
+            .get("operator.istio.io/version")
+            .cloned()
+            .or_else(|| istiod_image_version(w));
         add(
             s,
             d,
