@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::labels::{self, Labels};
-use crate::mesh::{Family, Mesh, Revision};
+use crate::mesh::{Family, Mesh, Revision, Version};
 use crate::resolve::Verdict;
 use crate::resolve::decision::PodView;
 use crate::snapshot::{ControllerRef, ObjectRef, OwnerReference};
@@ -299,8 +299,15 @@ pub struct WorkloadStatus {
     /// revision names, `unknown` for a sidecar with no record, sorted as text).
     pub running: Vec<Running>,
     /// Some live pod runs another revision than the injector (or none, or has a
-    /// sidecar the injector would not add).
+    /// sidecar the injector would not add), or runs the injector's revision with
+    /// an older proxy than that revision's version ([`WorkloadStatus::outdated_proxy`]).
     pub needs_restart: bool,
+    /// The oldest proxy among its live pods that run the injector's revision at an
+    /// older version than the revision's own (after a Sail InPlace `spec.version`
+    /// change the revision keeps its name, but pods keep their proxy until
+    /// restarted). JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outdated_proxy: Option<OutdatedProxy>,
     /// Live pods.
     pub pods: usize,
     /// The workload is not in the snapshot: its pods name it as their controller,
@@ -401,6 +408,47 @@ pub struct PodStatus {
     pub rejected: Option<String>,
     /// The revision that did inject it.
     pub running: Running,
+    /// Its proxy is older than the version of the revision it runs, which is also
+    /// its injector. JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outdated_proxy: Option<OutdatedProxy>,
+}
+
+/// A proxy older than its revision's version: the pod needs a restart to get the
+/// proxy its control plane now injects (sail-operator
+/// `docs/update-strategy/update-strategy.adoc`, InPlace).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutdatedProxy {
+    /// The version the pod's `istio-proxy` image tag names.
+    pub proxy: String,
+    /// The revision's version (`spec.version`, or its istiod's).
+    pub revision: String,
+    /// Minor versions the proxy is behind (0 for a patch difference).
+    pub minors_behind: u32,
+}
+
+impl OutdatedProxy {
+    /// The proxy of a pod running `revision` compared with that revision's
+    /// version: `Some` when both are known and the proxy is older. Versions
+    /// compare to the precision both give (Maistra's `v2.6` against a `2.6.4`
+    /// proxy: equal).
+    pub fn of(mesh: &Mesh, pod: &Pod, revision: &str) -> Option<OutdatedProxy> {
+        let want = mesh
+            .revision(revision)?
+            .version
+            .as_deref()
+            .and_then(Version::parse)?;
+        let have = Version::from_image(pod.proxy_image.as_deref()?)?;
+        let key = |v: &Version| match (want.patch, have.patch) {
+            (Some(_), Some(_)) => (v.major, v.minor, v.patch.unwrap_or(0)),
+            _ => (v.major, v.minor, 0),
+        };
+        (key(&have) < key(&want)).then(|| OutdatedProxy {
+            proxy: have.to_string(),
+            revision: want.to_string(),
+            minors_behind: have.minors_behind(&want),
+        })
+    }
 }
 
 /// Pods and workloads running one revision.
@@ -563,6 +611,8 @@ struct WorkloadAcc<'a> {
     /// Any others (a workload half-way through a restart).
     more: Vec<RunningRef<'a>>,
     needs_restart: bool,
+    /// The oldest outdated proxy among its live pods (the first of the oldest).
+    outdated: Option<OutdatedProxy>,
     pods: usize,
     missing: bool,
 }
@@ -574,13 +624,22 @@ impl<'a> WorkloadAcc<'a> {
             running: None,
             more: Vec::new(),
             needs_restart: false,
+            outdated: None,
             pods: 0,
             missing,
         }
     }
 
     /// Counts one live pod.
-    fn add(&mut self, running: RunningRef<'a>) {
+    fn add(&mut self, running: RunningRef<'a>, outdated: Option<&OutdatedProxy>) {
+        if let Some(o) = outdated
+            && self
+                .outdated
+                .as_ref()
+                .is_none_or(|e| o.minors_behind > e.minors_behind)
+        {
+            self.outdated = Some(o.clone());
+        }
         let injector = self.verdict.revision();
         self.needs_restart |= match running {
             RunningRef::Unknown => false,
@@ -614,7 +673,8 @@ impl<'a> WorkloadAcc<'a> {
             conflict: injector.conflict,
             rejected: injector.rejected,
             running,
-            needs_restart: self.needs_restart,
+            needs_restart: self.needs_restart || self.outdated.is_some(),
+            outdated_proxy: self.outdated,
             pods: self.pods,
         }
     }
@@ -652,6 +712,11 @@ impl<'a> NamespacePart<'a> {
                 _ => verdict(pod.into()),
             };
             let running = running_ref(pod);
+            // Running its injector's revision, but an older proxy than that revision's version.
+            let outdated = match (running, verdict.revision()) {
+                (RunningRef::Revision(r), Some(i)) if r == i => OutdatedProxy::of(mesh, pod, r),
+                _ => None,
+            };
             if is_live(pod) {
                 if let RunningRef::Revision(r) = running {
                     *live.entry(r).or_insert(0) += 1;
@@ -675,7 +740,7 @@ impl<'a> NamespacePart<'a> {
                         at
                     }
                 };
-                accs[at].add(running);
+                accs[at].add(running, outdated.as_ref());
             }
             pods.push(PodStatus {
                 namespace: ns.to_owned(),
@@ -684,6 +749,7 @@ impl<'a> NamespacePart<'a> {
                 conflict: verdict.conflict().iter().map(|r| (*r).to_owned()).collect(),
                 rejected: verdict.rejected().map(str::to_owned),
                 running: running.to_owned(),
+                outdated_proxy: outdated,
             });
             last = Some((pod, verdict));
         }
