@@ -161,6 +161,21 @@ pub fn running_revision(pod: &Pod) -> (Running, Option<MalformedStatus>) {
     (running, malformed)
 }
 
+/// The revision a pod's record names, as [`running_revision`] reads it, without
+/// copying it: for scans over every pod of a cluster.
+pub(crate) fn running_name(pod: &Pod) -> Option<&str> {
+    pod.meta
+        .annotations
+        .get(labels::REV)
+        .filter(|r| !r.is_empty())
+        .map(String::as_str)
+        .or_else(|| {
+            pod.sidecar_status
+                .as_ref()
+                .and_then(SidecarStatus::revision)
+        })
+}
+
 /// Whether a pod still counts (Sail ignores `Succeeded` pods; failed ones run nothing).
 pub fn is_live(pod: &Pod) -> bool {
     !matches!(pod.phase.as_deref(), Some("Succeeded") | Some("Failed"))
@@ -390,7 +405,7 @@ impl Status {
         let parts: Vec<NamespacePart> = s
             .namespace_names()
             .into_iter()
-            .map(|n| NamespacePart::of(mesh, n))
+            .map(|n| NamespacePart::of(mesh, n, true))
             .collect();
         let (namespaces, pods, live) = NamespacePart::join(parts);
         let progress = progress(mesh, &live, &namespaces);
@@ -451,7 +466,7 @@ impl Status {
         let names: BTreeSet<&str> = namespaces.into_iter().collect();
         let parts = names
             .into_iter()
-            .map(|n| NamespacePart::of(mesh, n))
+            .map(|n| NamespacePart::of(mesh, n, true))
             .collect();
         let (namespaces, pods, live) = NamespacePart::join(parts);
         let progress = progress(mesh, &live, &namespaces);
@@ -460,6 +475,25 @@ impl Status {
             namespaces,
             pods,
             progress,
+        }
+    }
+
+    /// Just the namespaces (with their workloads) of [`Status::of_namespaces`]:
+    /// no pod rows, so no verdict per pod, and `progress` and `revisions` left
+    /// empty. What the planner reads after every namespace it moves.
+    pub(crate) fn namespaces_only<'a>(
+        mesh: &Mesh,
+        namespaces: impl IntoIterator<Item = &'a str>,
+    ) -> Status {
+        let names: BTreeSet<&str> = namespaces.into_iter().collect();
+        Status {
+            revisions: Vec::new(),
+            namespaces: names
+                .into_iter()
+                .map(|n| NamespacePart::of(mesh, n, false).namespace)
+                .collect(),
+            pods: Vec::new(),
+            progress: Vec::new(),
         }
     }
 
@@ -473,9 +507,16 @@ impl Status {
         })
     }
 
-    /// A namespace by name.
+    /// A namespace by name (a binary search: [`Status::of`] lists namespaces by
+    /// name; a status put together in another order is searched through).
     pub fn namespace(&self, name: &str) -> Option<&NamespaceStatus> {
-        self.namespaces.iter().find(|n| n.name == name)
+        match self
+            .namespaces
+            .binary_search_by(|n| n.name.as_str().cmp(name))
+        {
+            Ok(i) => self.namespaces.get(i),
+            Err(_) => self.namespaces.iter().find(|n| n.name == name),
+        }
     }
 
     /// A revision by name.
@@ -518,7 +559,9 @@ struct NamespacePart {
 }
 
 impl NamespacePart {
-    fn of(mesh: &Mesh, ns: &str) -> NamespacePart {
+    /// `with_pods`: also each pod's own row (and verdict); without, only the
+    /// namespace and its workloads (what a planner reads, at a fraction of the cost).
+    fn of(mesh: &Mesh, ns: &str, with_pods: bool) -> NamespacePart {
         let s = mesh.snapshot();
         let ns_labels = mesh.namespace_labels(ns);
         let resolution = mesh.resolve_labels(ns, &ns_labels, None);
@@ -537,9 +580,13 @@ impl NamespacePart {
         let mut live = Vec::new();
         // Controllers the pods name that the snapshot lacks.
         let mut missing = BTreeSet::new();
+        let pod_injector =
+            |pod: &Pod| Injector::of(&mesh.verdict(ns, &ns_labels, Some(pod.into())));
         for pod in s.pods_in(ns) {
-            let injector = Injector::of(&mesh.verdict(ns, &ns_labels, Some(pod.into())));
             let (running, _) = running_revision(pod);
+            // Without pod rows, a pod's own verdict is only needed for a
+            // workload known from its pods alone (missing, bare).
+            let mut injector = with_pods.then(|| pod_injector(pod));
             if is_live(pod) {
                 if let Running::Revision(r) = &running {
                     live.push(r.clone());
@@ -554,10 +601,18 @@ impl NamespacePart {
                 };
                 workloads
                     .entry(k)
-                    .or_insert_with(|| (injector.clone(), Vec::new()))
+                    .or_insert_with(|| {
+                        (
+                            injector.get_or_insert_with(|| pod_injector(pod)).clone(),
+                            Vec::new(),
+                        )
+                    })
                     .1
                     .push(running.clone());
             }
+            let Some(injector) = injector.filter(|_| with_pods) else {
+                continue;
+            };
             pods.push(PodStatus {
                 namespace: ns.to_owned(),
                 name: pod.meta.name.clone(),
@@ -857,4 +912,86 @@ pub(crate) fn pod_reference(pod_labels: &Labels) -> Option<&str> {
         return Some(rev);
     }
     (inject == Some("true")).then_some("default")
+}
+
+#[cfg(test)]
+mod light_tests {
+    use super::*;
+    use crate::SnapshotBuilder;
+
+    /// Every fixture, and the kubectl-made owner kinds (bare pods, missing
+    /// controllers, DeploymentConfigs, Jobs) next to the story.
+    fn meshes() -> Vec<Mesh> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut out = Vec::new();
+        for dir in std::fs::read_dir(root).unwrap() {
+            let dir = dir.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(&dir).unwrap() {
+                let f = f.unwrap().path();
+                let name = f.to_string_lossy().into_owned();
+                if (name.ends_with(".yaml") || name.ends_with(".json"))
+                    && !name.ends_with(".expected.yaml")
+                {
+                    let mut b = SnapshotBuilder::new();
+                    b.add_path(&f).unwrap();
+                    out.push(Mesh::new(b.build()));
+                }
+            }
+        }
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/kubectl");
+        let mut b = SnapshotBuilder::new();
+        b.add_path(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/ossm-2.6-to-3.0/01-before.yaml"
+        ))
+        .unwrap();
+        for f in [
+            "vault.yaml",
+            "ledger-namespace.yaml",
+            "ledger-redis-pod.yaml",
+        ] {
+            b.add_path(format!("{data}/{f}")).unwrap();
+        }
+        out.push(Mesh::new(b.build()));
+        out
+    }
+
+    #[test]
+    fn namespaces_only_gives_the_namespace_rows_of_the_full_status() {
+        for mesh in meshes() {
+            let names = mesh.snapshot().namespace_names();
+            let full = Status::of_namespaces(&mesh, names.iter().copied());
+            let light = Status::namespaces_only(&mesh, names.iter().copied());
+            assert_eq!(light.namespaces, full.namespaces);
+            assert!(light.pods.is_empty() && light.progress.is_empty());
+        }
+    }
+
+    #[test]
+    fn running_name_reads_what_running_revision_reads() {
+        for mesh in meshes() {
+            for pod in mesh.snapshot().pods() {
+                assert_eq!(
+                    running_name(pod),
+                    running_revision(pod).0.revision(),
+                    "{}",
+                    pod.meta.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_namespace_is_found_in_a_status_put_together_out_of_order() {
+        let mesh = meshes().pop().unwrap();
+        let mut status = Status::of(&mesh);
+        assert_eq!(status.namespace("vault").unwrap().name, "vault");
+        status.namespaces.reverse();
+        assert_eq!(status.namespace("vault").unwrap().name, "vault");
+        assert_eq!(status.namespace("mercury").unwrap().name, "mercury");
+        assert!(status.namespace("pluto").is_none());
+    }
 }

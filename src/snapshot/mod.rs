@@ -160,7 +160,8 @@ impl Snapshot {
 
     /// A workload by namespace, kind and name.
     pub fn workload(&self, namespace: &str, kind: WorkloadKind, name: &str) -> Option<&Workload> {
-        self.workloads.get(namespace)?.get(&(kind, name.to_owned()))
+        let key: &dyn store::WorkloadKey = &(kind, name);
+        self.workloads.get(namespace)?.get(key)
     }
 
     /// All workloads (ReplicaSets included), by namespace, kind, name.

@@ -83,3 +83,48 @@ pub(crate) fn values_in<'a, K, V>(
         .into_iter()
         .flat_map(|shard| shard.values())
 }
+
+/// A workload's key in its namespace's shard, `(kind, name)`, looked up without
+/// allocating the name: the shard's `(WorkloadKind, String)` keys borrow as this
+/// trait object, ordered as the tuple is (kind, then name bytes).
+pub(crate) trait WorkloadKey {
+    fn key(&self) -> (super::WorkloadKind, &str);
+}
+
+impl WorkloadKey for (super::WorkloadKind, String) {
+    fn key(&self) -> (super::WorkloadKind, &str) {
+        (self.0, &self.1)
+    }
+}
+
+impl WorkloadKey for (super::WorkloadKind, &str) {
+    fn key(&self) -> (super::WorkloadKind, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn WorkloadKey + 'a> for (super::WorkloadKind, String) {
+    fn borrow(&self) -> &(dyn WorkloadKey + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn WorkloadKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn WorkloadKey + '_ {}
+
+impl PartialOrd for dyn WorkloadKey + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn WorkloadKey + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
