@@ -203,16 +203,10 @@ fn command(step: &StepAction, request: &Request) -> Vec<String> {
             argv.push("--overwrite=true".to_owned());
             return argv;
         }
-        (
-            _,
-            Request::Patch {
-                patch: PatchKind::Restart,
-                ..
-            },
-        ) => {
-            argv.extend(args(["rollout", "restart"]));
-            argv.push(format!("{}/{}", request.resource(), object.name));
-        }
+        // A restart is sent as the merge patch `kubectl rollout restart` would
+        // send, but with the restartedAt value the run chose and journaled
+        // (rollout restart would pick its own): sent again after a crash, it
+        // changes nothing, so the workload is never rolled twice.
         (_, Request::Patch { patch, body, .. }) => {
             argv.push("patch".to_owned());
             argv.push(request.resource());

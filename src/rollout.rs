@@ -169,6 +169,8 @@ impl Mesh {
                     init_containers,
                     phase: Some("Running".to_owned()),
                     sidecar_status,
+                    // The image the injector would use is not modelled.
+                    proxy_image: None,
                 }
             })
             .collect();

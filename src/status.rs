@@ -723,7 +723,13 @@ fn progress(mesh: &Mesh, live: &[String], namespaces: &[NamespaceStatus]) -> Vec
 /// not list; a snapshot may simply lack the namespace, so here such a pod counts
 /// as in a namespace that references nothing.
 pub(crate) fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
-    let leads_here = |name: &str| mesh.resolve_name(name).is_some_and(|r| r.name == rev.name);
+    // A second installation of one name (`<namespace>/<name>`) serves every
+    // reference to the name as much as the first does: both webhooks match.
+    let duplicate = rev.name != rev.label_value();
+    let leads_here = |name: &str| {
+        mesh.resolve_name(name).is_some_and(|r| r.name == rev.name)
+            || (duplicate && name == rev.label_value())
+    };
     let mut by = Vec::new();
     for t in mesh.tags_of(&rev.name) {
         by.push(InUse::Tag {

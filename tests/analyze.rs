@@ -1623,3 +1623,49 @@ fn restarts_consistent(exp: &serde_yaml::Value) -> bool {
             || injector == running
     })
 }
+
+/// Issue 8 rule 6: helm installed revision 1-24-0 in istio-system and again in
+/// istio-system-2 (istio-discovery `templates/mutatingwebhook.yaml` suffixes the
+/// second configuration with its namespace). Both istiods inject what selects
+/// `istio.io/rev=1-24-0`: double injection naming both installations, each
+/// webhook credited to the istiod its service names, and neither called unused.
+#[test]
+fn one_revision_name_installed_in_two_namespaces_is_a_conflict_of_both_istiods() {
+    let text = std::fs::read_to_string("fixtures/edge-cases/same-revision-two-namespaces.yaml")
+        .expect("fixture");
+    let mesh = mesh(&text);
+    let revisions: Vec<(&str, &str)> = mesh
+        .revisions()
+        .map(|r| (r.name.as_str(), r.namespace.as_str()))
+        .collect();
+    assert_eq!(
+        revisions,
+        [
+            ("1-24-0", "istio-system"),
+            ("istio-system-2/1-24-0", "istio-system-2")
+        ]
+    );
+    assert!(mesh.revisions().all(|r| r.label_value() == "1-24-0"));
+    let second: Vec<&str> = mesh
+        .webhooks()
+        .iter()
+        .filter(|w| w.revision == "istio-system-2/1-24-0")
+        .map(|w| w.configuration.as_str())
+        .collect();
+    assert_eq!(
+        second,
+        [
+            "istio-sidecar-injector-1-24-0-istio-system-2",
+            "istio-sidecar-injector-1-24-0-istio-system-2"
+        ]
+    );
+    let findings = run(&text);
+    let f = expect(
+        &findings,
+        Code::DoubleInjection,
+        "Namespace shop",
+        &["1-24-0", "istio-system-2/1-24-0"],
+    );
+    assert_eq!(f.severity, Severity::Error);
+    expect_none(&findings, Code::RevisionPrunable);
+}

@@ -212,11 +212,25 @@ fn kubectl_executor_dry_runs_the_story_with_the_seed_commands() {
     let dir = scratch("kubectl-dry-run");
     let plan = save_plan(&dir);
     let bin = stand_in(&dir);
+    let journal = dir.join("run.jsonl");
     let mut cmd = example("kubectl_executor");
-    cmd.arg(&plan);
+    cmd.arg(&plan).arg("--journal").arg(&journal);
     with_path(&mut cmd, &bin);
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // Each restart's restartedAt value, as journaled before it was sent.
+    let entries = exec::journal::parse(&std::fs::read_to_string(&journal).unwrap()).unwrap();
+    let restarted_at: BTreeMap<usize, String> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Sent {
+                step,
+                restarted_at: Some(at),
+                ..
+            } => Some((*step, at.clone())),
+            _ => None,
+        })
+        .collect();
     let mutating: Vec<Vec<String>> = calls(&dir).into_iter().filter(|c| c[0] != "get").collect();
     // Every change is a server-side dry run.
     for c in &mutating {
@@ -240,14 +254,27 @@ fn kubectl_executor_dry_runs_the_story_with_the_seed_commands() {
                 "--overwrite=true".into(),
                 "--dry-run=server".into(),
             ]),
-            StepAction::Restart { workload } => expected.push(vec![
-                "rollout".to_owned(),
-                "restart".into(),
-                format!("deployments.apps/{}", workload.name),
-                "-n".into(),
-                workload.namespace.clone(),
-                "--dry-run=server".into(),
-            ]),
+            // The merge patch `kubectl rollout restart` sends, with the value
+            // the run chose: RFC 3339 to the second, as kubectl writes it.
+            StepAction::Restart { workload } => {
+                let at = &restarted_at[&step.id];
+                assert_eq!(at.len(), "2026-12-02T01:00:00Z".len(), "{at}");
+                assert!(at.ends_with('Z') && at.as_bytes()[10] == b'T', "{at}");
+                expected.push(vec![
+                    "patch".to_owned(),
+                    "deployments.apps".into(),
+                    workload.name.clone(),
+                    "--type".into(),
+                    "merge".into(),
+                    "-p".into(),
+                    serde_json::json!({"spec": {"template": {"metadata": {"annotations": {
+                        exec::RESTARTED_AT: at}}}}})
+                    .to_string(),
+                    "-n".into(),
+                    workload.namespace.clone(),
+                    "--dry-run=server".into(),
+                ])
+            }
             StepAction::Delete { .. } => expected.push(vec![
                 "delete".to_owned(),
                 "servicemeshcontrolplanes.maistra.io".into(),
@@ -320,6 +347,7 @@ fn kubectl_executor_applies_stops_unverified_and_resumes_from_its_journal() {
         Entry::Sent {
             step: 1,
             attempt: 1,
+            restarted_at: None,
         },
         Entry::Applied { step: 1 },
     ];
@@ -486,7 +514,9 @@ fn real_kubectl_local_agrees_with_the_simulated_labels_and_patches() {
         mesh.snapshot(),
     )
     .unwrap();
-    let body = restart[0].body("2026-12-02T01:00:00Z").unwrap();
+    let mut restart = restart[0].clone();
+    restart.stamp("2026-12-02T01:00:00Z");
+    let body = restart.body().unwrap();
     let out = kubectl_local(&[
         "patch",
         "--local",

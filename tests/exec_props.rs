@@ -5,6 +5,7 @@
 //!   ends (so every in-scope workload on the target);
 //! - no state the cluster passes through breaks the planner's invariants (a
 //!   namespace that had an injector keeps one; none gets two);
+//! - no workload is restarted more often than the plan says, whatever crashed;
 //! - resuming a journal twice changes nothing.
 
 use meshrev::exec::{
@@ -85,6 +86,10 @@ impl Executor for Checked {
 
     fn wait(&mut self, _: std::time::Duration) {}
 
+    fn now(&mut self) -> std::time::SystemTime {
+        self.cluster.now()
+    }
+
     fn record(&mut self, entry: &Entry) -> Result<(), exec::Crashed> {
         self.cluster.record(entry)
     }
@@ -121,6 +126,7 @@ fn arb_fault(steps: usize) -> impl Strategy<Value = Fault> {
         step.clone().prop_map(|step| Fault::Fail { step }),
         (step.clone(), 1u32..5).prop_map(|(step, times)| Fault::FailTimes { step, times }),
         step.clone().prop_map(|step| Fault::CrashAfter { step }),
+        step.clone().prop_map(|step| Fault::CrashBefore { step }),
         (step.clone(), 1usize..3, 1u32..7).prop_map(|(step, held, observations)| {
             Fault::PartialRollout {
                 step,
@@ -182,6 +188,23 @@ fn faulty_run(mesh: &Mesh, plan: &Plan, faults: &[Fault]) -> Result<(), TestCase
         faulty.cluster.mesh().snapshot() == &end,
         "the faulty run ended elsewhere"
     );
+    // Nothing applied twice by surprise: whatever failed, crashed or resumed, no
+    // workload was rolled more often than the plan restarts it.
+    let mut planned = std::collections::BTreeMap::new();
+    for step in plan.steps() {
+        if let StepAction::Restart { workload } = &step.action {
+            *planned.entry(workload.clone()).or_insert(0u32) += 1;
+        }
+    }
+    for (workload, n) in faulty.cluster.restart_counts() {
+        prop_assert!(
+            *n <= planned.get(workload).copied().unwrap_or(0),
+            "{} restarted {} times, planned {:?}",
+            workload,
+            n,
+            planned.get(workload)
+        );
+    }
 
     // Replaying the finished journal, twice, sends nothing.
     let changes = faulty.cluster.changes();
@@ -291,7 +314,7 @@ fn every_step_kind_is_idempotent() {
         let mut once = SimulatedCluster::from_mesh(mesh.clone());
         let mut twice = SimulatedCluster::from_mesh(mesh.clone());
         let mut run = Run::with_limits(plan.clone(), limits());
-        while let Some(action) = run.poll_action() {
+        while let Some(action) = run.poll_action(std::time::SystemTime::UNIX_EPOCH) {
             let outcome = once.perform(&action).unwrap();
             if matches!(action.kind, exec::ActionKind::Change { .. }) {
                 twice.perform(&action).unwrap();

@@ -4,15 +4,16 @@
 //! real cluster has (retries, partial rollouts, changes that do not stick).
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use meshrev::exec::{
-    self, ActionKind, Entry, Fault, JournalError, Limits, PatchKind, Request, Run,
+    self, ActionKind, Entry, Executor, Fault, JournalError, Limits, PatchKind, Request, Run,
     SimulatedCluster, State, StopReason,
 };
 use meshrev::labels::Labels;
 use meshrev::plan::{self, Plan, StepAction};
 use meshrev::status::{is_live, running_revision};
-use meshrev::{Mesh, Snapshot};
+use meshrev::{Mesh, Snapshot, WorkloadId};
 
 fn before() -> Mesh {
     Mesh::new(Snapshot::from_path("fixtures/ossm-2.6-to-3.0/01-before.yaml").unwrap())
@@ -138,25 +139,223 @@ fn crash_after_every_step_then_resume_reaches_the_same_end() {
             cluster.journal().last(),
             Some(Entry::Sent { step, .. }) if *step == k
         ));
+        let crashed = cluster.journal().len();
         resume_to_end(&plan, &mut cluster, 1);
         assert!(
             cluster.mesh().snapshot() == &end,
             "crash after {k}: the end differs"
         );
-        // The crashed step is re-observed and found done: nothing is sent twice.
+        // The crashed step is re-observed and found made: a relabel because its
+        // postconditions hold, a restart because the workload carries the
+        // restartedAt value journaled before it was sent.
+        let after = &cluster.journal()[crashed..];
+        if matches!(step.action, StepAction::Restart { .. }) {
+            assert!(after.contains(&Entry::Applied { step: k }), "step {k}");
+        } else {
+            assert!(
+                after.contains(&Entry::Done {
+                    step: k,
+                    already: true
+                }),
+                "step {k}"
+            );
+        }
         assert!(
-            cluster.journal().contains(&Entry::Done {
-                step: k,
-                already: true
-            }),
-            "step {k}"
+            !after
+                .iter()
+                .any(|e| matches!(e, Entry::Sent { step, .. } if *step == k)),
+            "step {k} was sent again"
         );
         let remaining = plan
             .steps()
             .filter(|s| s.id > k && s.action.is_change())
             .count();
         assert_eq!(cluster.changes(), changes + remaining, "crash after {k}");
+        assert_eq!(
+            cluster.restart_counts(),
+            &planned_restarts(&plan),
+            "crash after {k}"
+        );
     }
+}
+
+/// How many times the plan restarts each workload.
+fn planned_restarts(plan: &Plan) -> BTreeMap<WorkloadId, u32> {
+    let mut planned = BTreeMap::new();
+    for step in plan.steps() {
+        if let StepAction::Restart { workload } = &step.action {
+            *planned.entry(workload.clone()).or_insert(0) += 1;
+        }
+    }
+    planned
+}
+
+/// The restartedAt values the journal's `sent` entries of a step carry.
+fn sent_values(journal: &[Entry], k: usize) -> Vec<Option<String>> {
+    journal
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Sent {
+                step, restarted_at, ..
+            } if *step == k => Some(restarted_at.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_crash_between_sending_a_step_and_recording_its_outcome_never_applies_it_twice() {
+    // For every change of the story, three ways to die with the step in flight:
+    // before the request reached the cluster; after it, with the rollout done;
+    // after it, with the rollout still under way (a restart re-sent then, with
+    // a new value, would roll the workload a second time).
+    let plan = story_plan();
+    let end = uninterrupted();
+    let planned = planned_restarts(&plan);
+    assert!(
+        planned.len() > 3 && planned.values().all(|n| *n == 1),
+        "{planned:?}"
+    );
+    let mut restarts_checked = 0;
+    for step in plan.steps().filter(|s| s.action.is_change()) {
+        let k = step.id;
+        let restart = matches!(step.action, StepAction::Restart { .. });
+        let mut schedules = vec![
+            vec![Fault::CrashBefore { step: k }],
+            vec![Fault::CrashAfter { step: k }],
+        ];
+        if restart {
+            schedules.push(vec![
+                Fault::CrashAfter { step: k },
+                Fault::PartialRollout {
+                    step: k,
+                    held: 1,
+                    observations: 2,
+                },
+            ]);
+        }
+        for faults in schedules {
+            let mut cluster = SimulatedCluster::from_mesh(before());
+            for f in &faults {
+                cluster.inject(f.clone());
+            }
+            let mut run = Run::with_limits(plan.clone(), limits());
+            assert_eq!(exec::run(&mut run, &mut cluster).unwrap_err().step, k);
+            // The value was journaled before the request was handed out.
+            let sent = sent_values(cluster.journal(), k);
+            assert_eq!(sent.len(), 1);
+            assert_eq!(sent[0].is_some(), restart, "step {k}");
+            resume_to_end(&plan, &mut cluster, 3);
+            assert!(
+                cluster.mesh().snapshot() == &end,
+                "{faults:?}: the end differs"
+            );
+            assert_eq!(cluster.restart_counts(), &planned, "{faults:?}");
+            // Sent again only when it never arrived, and then with the same value.
+            let sent_again = sent_values(cluster.journal(), k);
+            if matches!(faults[0], Fault::CrashBefore { .. }) {
+                assert_eq!(sent_again, vec![sent[0].clone(); 2], "{faults:?}");
+            } else {
+                assert_eq!(sent_again, sent, "{faults:?}");
+            }
+            restarts_checked += usize::from(restart);
+        }
+    }
+    assert_eq!(restarts_checked, 3 * planned.len());
+}
+
+#[test]
+fn a_restart_sent_twice_with_its_value_rolls_once_and_a_rollback_rolls_again() {
+    // What makes re-sending safe: the same restartedAt value leaves the
+    // template, and so the pods, as they are. A later restart of the same
+    // workload (a rollback's) in the same second gets a value one second on.
+    let plan = story_plan();
+    let restart = plan
+        .steps()
+        .find(|s| matches!(s.action, StepAction::Restart { .. }))
+        .unwrap();
+    let StepAction::Restart { workload } = &restart.action else {
+        unreachable!()
+    };
+    // The run stops at the next change; the rollback undoes the restart too.
+    let next = plan
+        .steps()
+        .find(|s| s.id > restart.id && s.action.is_change())
+        .unwrap();
+    let mut cluster =
+        SimulatedCluster::from_mesh(before()).with_fault(Fault::Fail { step: next.id });
+    let mut run = Run::with_limits(plan.clone(), limits());
+    let mut sent = Vec::new();
+    while let Some(action) = run.poll_action(cluster.now()) {
+        let outcome = cluster.perform(&action).unwrap();
+        if action.step == restart.id
+            && let ActionKind::Change { requests } = &action.kind
+        {
+            sent.push(requests[0].clone());
+            let pods = cluster.mesh().snapshot().clone();
+            // The same request again: accepted, nothing rolls.
+            assert_eq!(cluster.perform(&action).unwrap(), exec::Outcome::Applied);
+            assert!(cluster.mesh().snapshot() == &pods);
+        }
+        run.handle_outcome(action.id, outcome).unwrap();
+    }
+    assert!(matches!(run.state(), State::Stopped(_)));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].restarted_at(), Some("2026-01-01T00:00:00Z"));
+    assert_eq!(cluster.restarts(workload), 1);
+    let back = plan.rollback(&before(), run.rollback_through()).unwrap();
+    assert!(back.steps().any(|s| s.action
+        == StepAction::Restart {
+            workload: workload.clone()
+        }));
+    cluster.clear_journal();
+    let mut run = Run::with_limits(back, limits());
+    assert_eq!(exec::run(&mut run, &mut cluster).unwrap(), State::Finished);
+    assert_eq!(cluster.restarts(workload), 2);
+    let w = cluster
+        .mesh()
+        .snapshot()
+        .workload(&workload.namespace, workload.kind, &workload.name)
+        .unwrap();
+    assert_eq!(
+        w.template.annotations[exec::RESTARTED_AT],
+        "2026-01-01T00:00:01Z"
+    );
+}
+
+#[test]
+fn a_journal_written_before_restart_values_were_recorded_still_resumes() {
+    // Lines as meshrev wrote them before `restarted_at` (no such field).
+    let plan = story_plan();
+    let restart = plan
+        .steps()
+        .find(|s| matches!(s.action, StepAction::Restart { .. }))
+        .unwrap();
+    let mut cluster = SimulatedCluster::from_mesh(before());
+    let mut run = Run::with_limits(plan.clone(), limits());
+    exec::run(&mut run, &mut cluster).unwrap();
+    let done: String = cluster
+        .journal()
+        .iter()
+        .take_while(|e| !matches!(e, Entry::Sent { step, .. } if *step == restart.id))
+        .map(|e| e.to_line() + "\n")
+        .collect();
+    let old = format!(
+        "{done}{{\"entry\":\"sent\",\"step\":{},\"attempt\":1}}\n",
+        restart.id
+    );
+    let entries = exec::journal::parse(&old).unwrap();
+    assert_eq!(
+        entries.last(),
+        Some(&Entry::Sent {
+            step: restart.id,
+            attempt: 1,
+            restarted_at: None
+        })
+    );
+    // The cluster is already at the end: the step is found done.
+    let mut run = Run::resume_with_limits(plan.clone(), &entries, limits()).unwrap();
+    assert_eq!(exec::run(&mut run, &mut cluster).unwrap(), State::Finished);
 }
 
 #[test]
@@ -358,7 +557,7 @@ fn the_journal_is_json_lines_and_replaying_a_finished_one_changes_nothing() {
     let changes = cluster.changes();
     for _ in 0..2 {
         let mut run = Run::resume(plan.clone(), &entries).unwrap();
-        assert_eq!(run.poll_action(), None);
+        assert_eq!(run.poll_action(SystemTime::now()), None);
         assert_eq!(run.state(), &State::Finished);
         assert_eq!(exec::run(&mut run, &mut cluster).unwrap(), State::Finished);
     }
@@ -398,8 +597,8 @@ fn the_story_renders_as_the_requests_an_api_server_expects() {
     assert_eq!(label.path(), format!("/api/v1/namespaces/{ns}"));
     assert_eq!(label.content_type(), Some("application/merge-patch+json"));
     assert_eq!(
-        label.body("").unwrap(),
-        serde_json::json!({"metadata": {"labels": {
+        label.body().unwrap(),
+        &serde_json::json!({"metadata": {"labels": {
             "istio-injection": null, "istio.io/rev": "ossm3", "maistra.io/ignore-namespace": "true"}}})
     );
     assert_eq!(label.resource(), "namespaces");
@@ -415,9 +614,13 @@ fn the_story_renders_as_the_requests_an_api_server_expects() {
         "/apis/apps/v1/namespaces/{}/deployments/",
         restart.object().namespace.as_deref().unwrap()
     )));
+    let mut restart = restart.clone();
+    assert_eq!(restart.restarted_at(), Some(""));
+    restart.stamp("2026-12-02T01:00:00Z");
+    assert_eq!(restart.restarted_at(), Some("2026-12-02T01:00:00Z"));
     assert_eq!(
-        restart.body("2026-12-02T01:00:00Z").unwrap(),
-        serde_json::json!({"spec": {"template": {"metadata": {"annotations": {
+        restart.body().unwrap(),
+        &serde_json::json!({"spec": {"template": {"metadata": {"annotations": {
             "kubectl.kubernetes.io/restartedAt": "2026-12-02T01:00:00Z"}}}}})
     );
     assert_eq!(restart.resource(), "deployments.apps");
@@ -427,7 +630,7 @@ fn the_story_renders_as_the_requests_an_api_server_expects() {
         delete.path(),
         "/apis/maistra.io/v2/namespaces/istio-system/servicemeshcontrolplanes/basic"
     );
-    assert_eq!(delete.body(""), None);
+    assert_eq!(delete.body(), None);
 }
 
 #[test]
@@ -474,10 +677,10 @@ fn events_tell_waves_steps_namespaces_and_pods() {
 #[test]
 fn outcomes_must_name_the_awaited_action() {
     let mut run = Run::new(story_plan());
-    let action = run.poll_action().unwrap();
+    let action = run.poll_action(SystemTime::now()).unwrap();
     assert!(matches!(action.kind, ActionKind::Observe(_)));
     // Polling again gives the same action until its outcome arrives.
-    assert_eq!(run.poll_action().unwrap(), action);
+    assert_eq!(run.poll_action(SystemTime::now()).unwrap(), action);
     let err = run
         .handle_outcome(action.id + 1, exec::Outcome::Applied)
         .unwrap_err();

@@ -313,6 +313,28 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
         ],
     ),
     (
+        "edge-cases/inject-values-by-version.yaml",
+        &[
+            ("Namespace", 8),
+            ("Deployment", 3),
+            ("Istio", 1),
+            ("ServiceMeshControlPlane", 1),
+            ("ServiceMeshMemberRoll", 1),
+            ("Pod", 30),
+        ],
+    ),
+    (
+        "edge-cases/maistra-object-selector.yaml",
+        &[
+            ("Namespace", 4),
+            ("ServiceMeshControlPlane", 2),
+            ("ServiceMeshMemberRoll", 2),
+            ("Deployment", 7),
+            ("ReplicaSet", 7),
+            ("Pod", 7),
+        ],
+    ),
+    (
         "edge-cases/per-istiod-decision.yaml",
         &[
             ("Namespace", 4),
@@ -322,6 +344,17 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
             ("Deployment", 5),
             ("ReplicaSet", 5),
             ("Pod", 5),
+        ],
+    ),
+    (
+        "edge-cases/same-revision-two-namespaces.yaml",
+        &[
+            ("Namespace", 4),
+            ("MutatingWebhookConfiguration", 2),
+            ("ConfigMap", 2),
+            ("Deployment", 4),
+            ("ReplicaSet", 2),
+            ("Pod", 2),
         ],
     ),
     (

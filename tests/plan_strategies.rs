@@ -101,6 +101,20 @@ fn upstream_canary_relabel_sets_istio_io_rev_and_drops_istio_injection() {
     assert_eq!(plan.target.revision, "1-24-0");
     assert!(render::kubectl(&plan).contains("istio.io/rev=prod-canary --overwrite=true"));
     assert_moved(&mesh, &plan);
+    // 1-23-0 runs nothing afterwards, but tags default and prod-stable still
+    // send to istiod-1-23-0 (failurePolicy Fail): uninstalling it first would
+    // reject their pods, so the note says to move the tags first.
+    let note = plan
+        .notes
+        .iter()
+        .find(|n| n.starts_with("revision 1-23-0 runs nothing any more"))
+        .unwrap_or_else(|| panic!("{:?}", plan.notes));
+    assert!(
+        note.contains("tag(s) default, prod-stable still lead to it")
+            && note.contains("`istioctl tag set default --revision 1-24-0 --overwrite`")
+            && note.contains("reject"),
+        "{note}"
+    );
 }
 
 #[test]
@@ -133,6 +147,83 @@ fn sail_in_place_patches_the_version_then_restarts_what_runs_the_revision() {
     assert_eq!(istio.version.as_deref(), Some("v1.25.1"));
     // A namespace whose pods are not injected (tools: hostNetwork) is not in scope.
     assert!(plan.scope.namespace("tools").is_none());
+}
+
+/// A RevisionBased `Istio` that still runs only v1.24.3: the plan patches
+/// `spec.version` first (the operator then creates default-v1-25-1 and moves the
+/// `default` tag, sail-operator docs/update-strategy/update-strategy.adoc), waits
+/// for the new IstioRevision to be Ready, then moves namespaces as from
+/// `02-v1-25-1-added.yaml`, and awaits the prune of the old revision.
+#[test]
+fn sail_revision_based_from_one_revision_patches_the_version_first() {
+    let mesh = mesh("sail-revision-based/01-v1-24-3.yaml");
+    assert!(mesh.revision("default-v1-25-1").is_none());
+    for target in ["default", "default-v1-25-1"] {
+        let plan = plan::plan(&mesh, &Request::to(target).version("v1.25.1")).unwrap();
+        assert_eq!(plan.strategy, Strategy::RevisionBased, "{target}");
+        assert_eq!(plan.target.revision, "default-v1-25-1");
+        assert_eq!(
+            plan.sources
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            ["default-v1-24-3"]
+        );
+        assert_eq!(plan.waves[0].kind, WaveKind::Prepare);
+        let first = plan.steps().next().unwrap();
+        assert!(
+            matches!(&first.action, StepAction::SetIstioVersion { istio, version } if istio == "default" && version == "v1.25.1"),
+            "{first:?}"
+        );
+        // Step ids and wave numbers run on from the patch.
+        let ids: Vec<usize> = plan.steps().map(|s| s.id).collect();
+        assert_eq!(ids, (1..=plan.len()).collect::<Vec<_>>());
+        let numbers: Vec<usize> = plan.waves.iter().map(|w| w.number).collect();
+        assert_eq!(numbers, (1..=plan.waves.len()).collect::<Vec<_>>());
+        let labels: Vec<_> = plan
+            .steps()
+            .filter_map(|s| match &s.action {
+                StepAction::LabelNamespace { namespace, .. } => Some(namespace.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            labels,
+            ["legacy"],
+            "only the pinned namespace is relabelled"
+        );
+        let last = plan.steps().last().unwrap();
+        assert!(
+            matches!(&last.action, StepAction::AwaitGone { object } if object.name == "default-v1-24-3"),
+            "{last:?}"
+        );
+        let script = render::kubectl(&plan);
+        assert!(
+            script.contains(
+                "kubectl wait --for=condition=Ready istiorevision/default-v1-25-1 --timeout=10m\n"
+            ),
+            "{script}"
+        );
+        assert_moved(&mesh, &plan);
+        // Rolled back after the canary: the version patch is undone first, so
+        // the restart lands on default-v1-24-3 again.
+        let back = plan.rollback(&mesh, Some(3)).unwrap();
+        assert_eq!(back.target.revision, "default-v1-24-3");
+        assert_eq!(
+            back.sources
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            ["default-v1-25-1"]
+        );
+        assert!(matches!(
+            &back.steps().next().unwrap().action,
+            StepAction::SetIstioVersion { version, .. } if version == "v1.24.3"
+        ));
+    }
+    // Three minor versions at once is refused, as for two revisions side by side.
+    let err = plan::plan(&mesh, &Request::to("default").version("v1.27.0")).unwrap_err();
+    assert!(matches!(err, PlanError::VersionSkew { .. }), "{err}");
 }
 
 #[test]

@@ -342,7 +342,14 @@ fn expected(mesh: &MeshDesc, ns: &NsView<'_>, pod: Option<&PodDesc>) -> Outcome 
             .iter()
             .filter(|name| {
                 let rev = mesh.revs.iter().find(|r| &r.name == *name);
-                istiod_injects(ns.name, p, rev.map_or(Policy::Enabled, |r| r.policy))
+                // A webhook to a revision with no control plane: chart defaults, and
+                // no version known, so the newer value rule.
+                istiod_injects(
+                    ns.name,
+                    p,
+                    rev.map_or(Policy::Enabled, |r| r.policy),
+                    rev.is_none_or(strict_values),
+                )
             })
             .cloned()
             .collect(),
@@ -355,8 +362,39 @@ fn expected(mesh: &MeshDesc, ns: &NsView<'_>, pod: Option<&PodDesc>) -> Outcome 
     }
 }
 
+/// The istiod image tag an upstream revision's Deployment is rendered with:
+/// the version its name spells (`1-24-0` -> `1.24.0`), else 1.27.0.
+fn upstream_istiod_version(name: &str) -> String {
+    let parts: Vec<&str> = name.split('-').collect();
+    if parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()) {
+        parts.join(".")
+    } else {
+        "1.27.0".to_owned()
+    }
+}
+
+/// Whether the revision's istiod reads `sidecar.istio.io/inject` strictly (istio
+/// `inject.go` from 1.27.0, commit 331d32e30a3: only exact `true`/`false`, other
+/// values fall back to the default) rather than lowercasing it and accepting
+/// `y|yes|true|on` (1.26 and earlier, every Maistra 2.x). Unknown version: strict.
+fn strict_values(r: &Rev) -> bool {
+    let minor_at_least_27 = |v: &str| {
+        let mut parts = v.trim_start_matches('v').split('.');
+        let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        major > 1 || (major == 1 && minor >= 27)
+    };
+    match r.family {
+        f if f.is_maistra() => false,
+        f if f.is_sail() => minor_at_least_27(SAIL_VERSION),
+        // Upstream: the Deployment's image tag, when the Deployment is rendered.
+        _ if r.bits & 2 != 0 => minor_at_least_27(&upstream_istiod_version(&r.name)),
+        _ => true,
+    }
+}
+
 /// istiod's `injectRequired` once its webhook received the pod.
-fn istiod_injects(namespace: &str, pod: &PodDesc, policy: Policy) -> bool {
+fn istiod_injects(namespace: &str, pod: &PodDesc, policy: Policy, strict: bool) -> bool {
     if pod.host_network || IGNORED.contains(&namespace) {
         return false;
     }
@@ -365,12 +403,19 @@ fn istiod_injects(namespace: &str, pod: &PodDesc, policy: Policy) -> bool {
         .inject_label
         .as_deref()
         .or(pod.inject_annotation.as_deref())
-        .unwrap_or("")
-        .to_lowercase();
-    let explicit = match value.as_str() {
-        "y" | "yes" | "true" | "on" => Some(true),
-        "" => None,
-        _ => Some(false),
+        .unwrap_or("");
+    let explicit = if strict {
+        match value {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    } else {
+        match value.to_lowercase().as_str() {
+            "y" | "yes" | "true" | "on" => Some(true),
+            "" => None,
+            _ => Some(false),
+        }
     };
     match policy {
         Policy::Enabled => explicit.unwrap_or(true),
@@ -576,7 +621,9 @@ fn documents(case: &Case) -> Vec<Value> {
                         "spec": {"replicas": 1, "template": {
                             "metadata": {"labels": {"app": "istiod", "istio.io/rev": r.name,
                                                     "sidecar.istio.io/inject": "false"}},
-                            "spec": {"containers": [{"name": "discovery"}]}}},
+                            "spec": {"containers": [{"name": "discovery",
+                                "image": format!("docker.io/istio/pilot:{}",
+                                                 upstream_istiod_version(&r.name))}]}}},
                     }));
                 }
             }

@@ -3,17 +3,19 @@
 //! `tests/upstream/istio_inject_required.yaml`. Function under test upstream:
 //! `injectRequired` in `pkg/kube/inject/inject.go`; here [`meshrev::resolve::inject_required`].
 //!
-//! Two stored versions of `inject.go` disagree on `sidecar.istio.io/inject` values
-//! (older: lowercased `y|yes|true|on` opt in, any other non-empty value opts out;
-//! newer b0d2c6a: only exact `true`/`false`, anything else falls back to the
-//! default). meshrev follows the older one. Every row of this table uses exactly
-//! `"true"` or `"false"`, so the table agrees with both versions and cannot tell
-//! them apart; `value_rows_distinguishing_inject_go_versions` below keeps that
-//! fact checked.
+//! `inject.go` reads `sidecar.istio.io/inject` values by version: up to 1.26
+//! (tag 1.26.8) it lowercases them and `y|yes|true|on` opt in, any other
+//! non-empty value opts out; from 1.27.0 (commit 331d32e30a3) only exact
+//! `true`/`false` count and anything else falls back to the default. meshrev
+//! follows the version of each istiod (`InjectValues`). Rows 00-32 use exactly
+//! `"true"` or `"false"`, on which both agree; rows 33-35 come from the 1.27.0
+//! table and name `istiod_version`. `value_rows_name_their_istiod_version` keeps
+//! that split checked, and `the_1_27_rows_under_a_1_26_istiod` runs them with the
+//! older rule.
 
 use meshrev::internal::{PodView, inject_required};
 use meshrev::labels::{LabelSelector, Labels};
-use meshrev::mesh::{InjectorConfig, Policy};
+use meshrev::mesh::{Family, InjectValues, InjectorConfig, Policy};
 use meshrev::resolve::PodDecision;
 use serde::Deserialize;
 
@@ -21,7 +23,7 @@ mod common;
 use common::{KnownGaps, upstream_table};
 
 /// Rows in the port, per `tests/upstream/README.md`.
-const EXPECTED_ENTRIES: usize = 33;
+const EXPECTED_ENTRIES: usize = 36;
 /// Rows the port marks `skip_reason`, per the README.
 const EXPECTED_SKIPPED: usize = 0;
 
@@ -41,6 +43,10 @@ struct Case {
     always_inject_selector: Vec<LabelSelector>,
     pod: PodIn,
     want: bool,
+    /// The istiod version the row holds for (rows from the 1.27.0 table); absent:
+    /// any version.
+    #[serde(default)]
+    istiod_version: Option<String>,
     #[serde(default)]
     skip_reason: Option<String>,
 }
@@ -62,6 +68,7 @@ fn injects(decision: &PodDecision) -> bool {
     match decision {
         PodDecision::OptedIn { .. } | PodDecision::AlwaysInjectSelector { .. } => true,
         PodDecision::Policy { policy } => *policy == Policy::Enabled,
+        PodDecision::UnacceptedValue { then, .. } => injects(then),
         PodDecision::HostNetwork
         | PodDecision::IgnoredNamespace { .. }
         | PodDecision::OptedOut { .. }
@@ -70,17 +77,23 @@ fn injects(decision: &PodDecision) -> bool {
     }
 }
 
-fn run(case: &Case) -> Result<(), String> {
-    let config = InjectorConfig::new(Policy::parse(&case.policy), "upstream table").with_selectors(
-        case.never_inject_selector.clone(),
-        case.always_inject_selector.clone(),
-    );
+fn decide(case: &Case, istiod_version: Option<&str>) -> PodDecision {
+    let mut config = InjectorConfig::new(Policy::parse(&case.policy), "upstream table")
+        .with_selectors(
+            case.never_inject_selector.clone(),
+            case.always_inject_selector.clone(),
+        );
+    config.values = InjectValues::for_revision(Family::Istio, istiod_version);
     let view = PodView {
         labels: &case.pod.labels,
         annotations: &case.pod.annotations,
         host_network: case.pod.host_network,
     };
-    let decision = inject_required(&case.pod.namespace, view, &config);
+    inject_required(&case.pod.namespace, view, &config)
+}
+
+fn run(case: &Case) -> Result<(), String> {
+    let decision = decide(case, case.istiod_version.as_deref());
     let got = injects(&decision);
     if got == case.want {
         Ok(())
@@ -127,14 +140,13 @@ fn istio_webhook_test_inject_required_table() {
     tally.assert_all_pass(EXPECTED_ENTRIES, EXPECTED_SKIPPED);
 }
 
-/// The table only uses the exact values `true` and `false` for
-/// `sidecar.istio.io/inject`, on which both stored `inject.go` versions agree.
-/// If a port update adds `yes`, `on`, `TRUE`, ... this fails, so the version
-/// question gets looked at again.
+/// Rows whose `sidecar.istio.io/inject` value is not exactly `true`/`false` are
+/// read differently by istiod before and from 1.27: each must name the version
+/// it holds for. If a port update adds such a row without one, this fails.
 #[test]
-fn value_rows_distinguishing_inject_go_versions() {
+fn value_rows_name_their_istiod_version() {
     let cases: Vec<Case> = upstream_table!("istio_inject_required.yaml");
-    let distinguishing: Vec<String> = cases
+    let distinguishing: Vec<&Case> = cases
         .iter()
         .filter(|c| {
             [&c.pod.labels, &c.pod.annotations].iter().any(|m| {
@@ -142,10 +154,51 @@ fn value_rows_distinguishing_inject_go_versions() {
                     .is_some_and(|v| v != "true" && v != "false")
             })
         })
-        .map(|c| c.id.clone())
         .collect();
-    assert!(
-        distinguishing.is_empty(),
-        "rows whose sidecar.istio.io/inject value the two inject.go versions read differently: {distinguishing:?}"
+    let ids: Vec<&str> = distinguishing.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "33-invalid-inject-value-yes",
+            "34-invalid-inject-value-on",
+            "35-invalid-inject-value-random"
+        ]
     );
+    for c in distinguishing {
+        assert_eq!(c.istiod_version.as_deref(), Some("1.27.0"), "{}", c.id);
+    }
+}
+
+/// The 1.27.0 rows under an istiod of 1.26, worked out by hand from tag 1.26.8's
+/// `injectRequired` (lowercase; `y|yes|true|on` opt in, other non-empty values
+/// opt out, whatever the policy): `yes` still injects, `on` now injects under
+/// policy disabled, `random` now opts out.
+#[test]
+fn the_1_27_rows_under_a_1_26_istiod() {
+    let cases: Vec<Case> = upstream_table!("istio_inject_required.yaml");
+    let want_1_26 = [
+        ("33-invalid-inject-value-yes", true),
+        ("34-invalid-inject-value-on", true),
+        ("35-invalid-inject-value-random", false),
+    ];
+    for (id, want) in want_1_26 {
+        let case = cases.iter().find(|c| c.id == id).expect("row");
+        let decision = decide(case, Some("1.26.8"));
+        assert_eq!(injects(&decision), want, "{id}: {decision}");
+        assert!(
+            matches!(
+                decision,
+                PodDecision::OptedIn { .. } | PodDecision::OptedOut { .. }
+            ),
+            "{id}: 1.26 decides on the value itself: {decision:?}"
+        );
+        // And 1.27 falls back to the default for each.
+        assert!(
+            matches!(
+                decide(case, Some("1.27.0")),
+                PodDecision::UnacceptedValue { .. }
+            ),
+            "{id}"
+        );
+    }
 }

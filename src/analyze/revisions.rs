@@ -175,6 +175,10 @@ fn removal(r: &Revision) -> String {
             "`kubectl delete smcp {} -n {ns}` (then its ServiceMeshMemberRoll)",
             r.name
         ),
+        // A second installation of one name: `--revision` cannot tell the two apart.
+        (Family::Istio, _) if r.name != r.label_value() => {
+            format!("`helm uninstall` of its istiod release in {ns}")
+        }
         (Family::Istio, _) => format!(
             "`istioctl uninstall --revision {}` (or `helm uninstall` of its istiod release in \
              {ns})",

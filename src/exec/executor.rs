@@ -1,6 +1,6 @@
 //! The `Executor` trait and a blocking loop over it, for callers that want one call.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::journal::Entry;
 use super::run::{Action, Event, Outcome, Run, State};
@@ -14,6 +14,12 @@ pub trait Executor {
 
     /// Performs an action: sends its requests, or reads back what it names.
     fn perform(&mut self, action: &Action) -> Result<Outcome, Self::Error>;
+
+    /// The time now, for a restart's `kubectl.kubernetes.io/restartedAt`
+    /// ([`Run::poll_action`]). The system clock by default.
+    fn now(&mut self) -> SystemTime {
+        SystemTime::now()
+    }
 
     /// Waits before an action (a retry, a rollout settling). Sleeps by default.
     fn wait(&mut self, duration: Duration) {
@@ -38,7 +44,7 @@ pub trait Executor {
 pub fn run<E: Executor>(run: &mut Run, executor: &mut E) -> Result<State, E::Error> {
     loop {
         flush(run, executor)?;
-        let Some(action) = run.poll_action() else {
+        let Some(action) = run.poll_action(executor.now()) else {
             break;
         };
         // `Sent` is in the journal before the request leaves.

@@ -28,8 +28,19 @@ pub enum Entry {
         step: StepId,
         /// 1-based attempt.
         attempt: u32,
+        /// For a restart: the `kubectl.kubernetes.io/restartedAt` value the
+        /// request carries, the same for every attempt of the step. A resumed run
+        /// that finds it on the workload's pod template knows the restart reached
+        /// the cluster and does not send it again; otherwise it sends it with this
+        /// same value, which cannot cause a second rollout. Absent for other
+        /// steps, and in journals written before meshrev recorded it (such a
+        /// restart in flight is re-observed and, if its effect is not seen, sent
+        /// again with a new value).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restarted_at: Option<String>,
     },
-    /// The cluster accepted the step's change.
+    /// The cluster accepted the step's change, or a resumed run saw on the
+    /// cluster that a change in flight had reached it.
     Applied {
         /// The step.
         step: StepId,

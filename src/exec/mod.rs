@@ -14,6 +14,14 @@
 //! - The [`journal`] (JSON lines, persisted by the caller after each outcome)
 //!   lets [`Run::resume`] continue after a crash, re-observing the step in flight
 //!   instead of trusting it; a journal of another plan is refused.
+//! - Nothing is applied twice by surprise. The run reads no clock: the caller
+//!   passes the time to [`Run::poll_action`], and a restart's
+//!   `kubectl.kubernetes.io/restartedAt` value is chosen from it once, journaled
+//!   before the request is handed out, and reused by every retry and resumed
+//!   run. A resumed run that finds the value on the workload's template knows
+//!   the restart was made; otherwise it sends the same value again, which rolls
+//!   nothing if it did arrive. Label patches are merge patches and a delete of
+//!   an absent object succeeds, so sending those again is harmless.
 //! - [`Executor`] and [`run()`] drive a run in one call; [`SimulatedCluster`] is an
 //!   executor over a snapshot, with faults to inject, for rehearsals and tests.
 //!

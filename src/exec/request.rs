@@ -30,8 +30,9 @@ pub enum Request {
         object: ObjectRef,
         /// What kind of patch the body is.
         patch: PatchKind,
-        /// The body; for [`PatchKind::Restart`] it lacks the timestamp (see
-        /// [`Request::body`]).
+        /// The body. A [`PatchKind::Restart`] carries the `restartedAt` value
+        /// the run chose ([`Request::restarted_at`]); as [`render`] returns it,
+        /// before the run stamps it, the value is empty.
         body: Value,
     },
     /// `DELETE path` (absent already is success, as `--ignore-not-found`).
@@ -63,8 +64,12 @@ pub enum PatchKind {
     /// RFC 6902 JSON patch.
     Json,
     /// A merge patch of the pod template's `kubectl.kubernetes.io/restartedAt`
-    /// annotation: `kubectl rollout restart`. The caller owns the clock and stamps
-    /// the time when it sends it.
+    /// annotation: what `kubectl rollout restart` sends. The value is chosen once
+    /// per step by the run, from the time the caller gives
+    /// [`Run::poll_action`](super::Run::poll_action), and journaled before the
+    /// request is handed out: sending it again with the same value changes
+    /// nothing (the template is unchanged, so no second rollout), and a resumed
+    /// run can tell from the workload's template whether it reached the cluster.
     Restart,
 }
 
@@ -111,16 +116,43 @@ impl Request {
         }
     }
 
-    /// The body to send (`None` for a delete); `restarted_at` (RFC 3339, the
-    /// caller's clock) is stamped into a restart.
-    pub fn body(&self, restarted_at: &str) -> Option<Value> {
+    /// The body to send (`None` for a delete).
+    pub fn body(&self) -> Option<&Value> {
+        match self {
+            Request::Patch { body, .. } | Request::Post { body, .. } => Some(body),
+            Request::Delete { .. } => None,
+        }
+    }
+
+    /// A restart's `kubectl.kubernetes.io/restartedAt` value (`None` for other
+    /// requests; empty until stamped).
+    pub fn restarted_at(&self) -> Option<&str> {
         match self {
             Request::Patch {
                 patch: PatchKind::Restart,
+                body,
                 ..
-            } => Some(restart_body(restarted_at)),
-            Request::Patch { body, .. } | Request::Post { body, .. } => Some(body.clone()),
-            Request::Delete { .. } => None,
+            } => Some(
+                body["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT]
+                    .as_str()
+                    .unwrap_or_default(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Sets a restart's `restartedAt` value (other requests are left alone).
+    /// [`Run::poll_action`](super::Run::poll_action) does this; a caller that
+    /// renders steps itself ([`render`]) must choose one value per step and keep
+    /// it across attempts, or a retry restarts the workload a second time.
+    pub fn stamp(&mut self, restarted_at: &str) {
+        if let Request::Patch {
+            patch: PatchKind::Restart,
+            body,
+            ..
+        } = self
+        {
+            *body = restart_body(restarted_at);
         }
     }
 
@@ -280,7 +312,8 @@ fn workload_object(w: &WorkloadId) -> ObjectRef {
 
 /// The requests that perform a step's change, given what the cluster showed just
 /// before (`observed`): an upstream tag's webhooks are patched by position, so
-/// their number comes from the cluster. Empty for steps that only observe.
+/// their number comes from the cluster. Empty for steps that only observe. A
+/// restart's `restartedAt` is left empty, to be [stamped](Request::stamp).
 pub fn render(action: &StepAction, observed: &Snapshot) -> Result<Vec<Request>, RenderError> {
     let requests = match action {
         StepAction::LabelNamespace {

@@ -10,11 +10,12 @@
 //! another revision.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use super::journal::{self, Entry, JournalError, ResumeAt};
+use super::request::RESTARTED_AT;
 use super::request::{self, RenderError, Request};
 use crate::mesh::Mesh;
 use crate::plan::{Check, CheckFailure, Plan, Step, StepAction, StepId, WaveKind};
@@ -333,7 +334,7 @@ enum Phase {
 /// let mut cluster = meshrev::Snapshot::from_yaml(
 ///     "apiVersion: v1\nkind: Namespace\nmetadata: {name: mercury}\n")?;
 /// let mut run = Run::new(plan);
-/// while let Some(action) = run.poll_action() {
+/// while let Some(action) = run.poll_action(std::time::SystemTime::now()) {
 ///     let outcome = match &action.kind {
 ///         // A real caller sends `requests` with its client.
 ///         ActionKind::Change { requests, .. } => {
@@ -367,6 +368,13 @@ pub struct Run {
     next_id: ActionId,
     /// Steps whose change the cluster accepted (this run or an earlier one).
     applied: BTreeSet<StepId>,
+    /// The current step's `restartedAt` value, once chosen (or read back from
+    /// the journal): every attempt sends the same.
+    restarted_at: Option<String>,
+    /// The value the restarted workload's template carried when the step was
+    /// checked: the chosen value must differ, or the patch would roll nothing
+    /// (a rollback's restart in the same second as the run's own).
+    restarted_before: Option<String>,
     namespaces_done: usize,
     namespaces_total: usize,
     state: State,
@@ -402,6 +410,8 @@ impl Run {
             wait: Duration::ZERO,
             next_id: 1,
             applied: BTreeSet::new(),
+            restarted_at: None,
+            restarted_before: None,
             namespaces_done: 0,
             namespaces_total,
             state: State::Running,
@@ -437,6 +447,8 @@ impl Run {
         let mut done = BTreeSet::new();
         // Where each step would be picked up, by its last entry.
         let mut resume_at: BTreeMap<StepId, ResumeAt> = BTreeMap::new();
+        // The restartedAt value each restart was sent with, by its last `sent`.
+        let mut restarted_at: BTreeMap<StepId, String> = BTreeMap::new();
         for (i, entry) in journal.iter().enumerate() {
             let step = match entry {
                 Entry::Begin { plan, .. } => {
@@ -449,7 +461,18 @@ impl Run {
                     continue;
                 }
                 Entry::Finished => continue,
-                Entry::Sent { step, .. } | Entry::Failed { step, .. } => {
+                Entry::Sent {
+                    step,
+                    restarted_at: at,
+                    ..
+                } => {
+                    resume_at.insert(*step, ResumeAt::Check);
+                    if let Some(at) = at {
+                        restarted_at.insert(*step, at.clone());
+                    }
+                    *step
+                }
+                Entry::Failed { step, .. } => {
                     resume_at.insert(*step, ResumeAt::Check);
                     *step
                 }
@@ -488,11 +511,13 @@ impl Run {
             .map(|w| w.namespaces.len())
             .sum();
         // A change the cluster accepted is verified, not sent again; one in
-        // flight (sent, no answer) is re-observed from its check.
-        if let Some((_, step)) = run.steps.get(run.index)
-            && resume_at.get(&step.id) == Some(&ResumeAt::Verify)
-        {
-            run.phase = Phase::Verify;
+        // flight (sent, no answer) is re-observed from its check, where a
+        // restart whose restartedAt value the workload shows counts as accepted.
+        if let Some((_, step)) = run.steps.get(run.index) {
+            if resume_at.get(&step.id) == Some(&ResumeAt::Verify) {
+                run.phase = Phase::Verify;
+            }
+            run.restarted_at = restarted_at.remove(&step.id);
         }
         Ok(run)
     }
@@ -543,7 +568,14 @@ impl Run {
 
     /// The next action to perform; `None` when the run is finished or stopped.
     /// The same action is returned until its outcome is handled.
-    pub fn poll_action(&mut self) -> Option<Action> {
+    ///
+    /// `now` is the caller's clock (the run reads none): when the action is the
+    /// first attempt at a restart, it becomes the step's
+    /// `kubectl.kubernetes.io/restartedAt` value (RFC 3339, seconds, UTC, as
+    /// kubectl writes it), recorded in the journal's `sent` entry before the
+    /// action is handed out and reused by every later attempt and resumed run,
+    /// so that no restart is ever sent twice with different values.
+    pub fn poll_action(&mut self, now: SystemTime) -> Option<Action> {
         if self.state != State::Running {
             return None;
         }
@@ -580,13 +612,31 @@ impl Run {
         let kind = match &self.phase {
             Phase::Check | Phase::Verify => ActionKind::Observe(observation(&step)),
             Phase::Change(requests) => {
+                let mut requests = requests.clone();
+                let mut restarted_at = None;
+                if requests.iter().any(|r| r.restarted_at().is_some()) {
+                    let before = self.restarted_before.as_deref();
+                    let at = self
+                        .restarted_at
+                        .get_or_insert_with(|| {
+                            let mut t = now;
+                            while Some(rfc3339(t).as_str()) == before {
+                                t += Duration::from_secs(1);
+                            }
+                            rfc3339(t)
+                        })
+                        .clone();
+                    for r in &mut requests {
+                        r.stamp(&at);
+                    }
+                    restarted_at = Some(at);
+                }
                 self.journal.push_back(Entry::Sent {
                     step: step.id,
                     attempt: self.attempts + 1,
+                    restarted_at,
                 });
-                ActionKind::Change {
-                    requests: requests.clone(),
-                }
+                ActionKind::Change { requests }
             }
         };
         let action = Action {
@@ -710,6 +760,16 @@ impl Run {
                         failures: vec![missing],
                     });
                 }
+                // A restart sent before (a crash before its outcome, a timeout
+                // that did reach the server, an earlier stop): if the template
+                // carries its value, it was made; only its rollout is awaited.
+                if self.restart_seen(step, mesh.snapshot()) {
+                    self.journal.push_back(Entry::Applied { step: step.id });
+                    self.applied.insert(step.id);
+                    self.phase = Phase::Verify;
+                    self.attempts = 0;
+                    return self.verify(step, &mesh, post_failures);
+                }
                 if !post.is_empty() && post_failures.is_empty() {
                     return self.done(step, true);
                 }
@@ -719,6 +779,12 @@ impl Run {
                         step: step.id,
                         failures: pre_failures,
                     });
+                }
+                if let StepAction::Restart { workload } = &step.action {
+                    self.restarted_before = mesh
+                        .snapshot()
+                        .workload(&workload.namespace, workload.kind, &workload.name)
+                        .and_then(|w| w.template.annotations.get(RESTARTED_AT).cloned());
                 }
                 match request::render(&step.action, mesh.snapshot()) {
                     Ok(requests) => {
@@ -731,49 +797,65 @@ impl Run {
                     }),
                 }
             }
-            Phase::Verify => {
-                if post_failures.is_empty() {
-                    return self.done(step, false);
-                }
-                self.attempts += 1;
-                if self.attempts < self.limits.observations {
-                    self.wait = self.limits.settle;
-                    self.events.push_back(Event::Retrying {
-                        step: step.id,
-                        attempt: self.attempts + 1,
-                        wait_ms: millis(self.wait),
-                        message: list(&post_failures),
-                    });
-                    return;
-                }
-                let partial = post_failures.iter().find_map(|f| match &f.check {
-                    Check::WorkloadRunning { workload, revision } => {
-                        Some((workload.clone(), revision.clone()))
-                    }
-                    _ => None,
-                });
-                // Some pods moved and some did not: the rollout is partial. None
-                // moved: the restart shows no effect at all.
-                let partial = partial.and_then(|(workload, revision)| {
-                    let (off, on) = split_pods(mesh.snapshot(), &workload, revision.as_deref());
-                    (!on.is_empty()).then_some((workload, off))
-                });
-                let reason = match partial {
-                    Some((workload, pods)) => StopReason::PartialRollout {
-                        step: step.id,
-                        pods,
-                        workload,
-                    },
-                    None => StopReason::Unverified {
-                        step: step.id,
-                        failures: post_failures,
-                    },
-                };
-                self.stop(reason);
-            }
+            Phase::Verify => self.verify(step, &mesh, post_failures),
             // Outcomes of changes are handled before.
             Phase::Change(_) => {}
         }
+    }
+
+    /// Whether `step` is a restart whose chosen `restartedAt` value the observed
+    /// workload's pod template carries.
+    fn restart_seen(&self, step: &Step, observed: &Snapshot) -> bool {
+        let (StepAction::Restart { workload }, Some(at)) = (&step.action, &self.restarted_at)
+        else {
+            return false;
+        };
+        observed
+            .workload(&workload.namespace, workload.kind, &workload.name)
+            .is_some_and(|w| w.template.annotations.get(RESTARTED_AT) == Some(at))
+    }
+
+    /// Verification of a change on an observation: done, observe again after a
+    /// wait, or stop naming what is wrong.
+    fn verify(&mut self, step: &Step, mesh: &Mesh, post_failures: Vec<CheckFailure>) {
+        if post_failures.is_empty() {
+            return self.done(step, false);
+        }
+        self.attempts += 1;
+        if self.attempts < self.limits.observations {
+            self.wait = self.limits.settle;
+            self.events.push_back(Event::Retrying {
+                step: step.id,
+                attempt: self.attempts + 1,
+                wait_ms: millis(self.wait),
+                message: list(&post_failures),
+            });
+            return;
+        }
+        let partial = post_failures.iter().find_map(|f| match &f.check {
+            Check::WorkloadRunning { workload, revision } => {
+                Some((workload.clone(), revision.clone()))
+            }
+            _ => None,
+        });
+        // Some pods moved and some did not: the rollout is partial. None
+        // moved: the restart shows no effect at all.
+        let partial = partial.and_then(|(workload, revision)| {
+            let (off, on) = split_pods(mesh.snapshot(), &workload, revision.as_deref());
+            (!on.is_empty()).then_some((workload, off))
+        });
+        let reason = match partial {
+            Some((workload, pods)) => StopReason::PartialRollout {
+                step: step.id,
+                pods,
+                workload,
+            },
+            None => StopReason::Unverified {
+                step: step.id,
+                failures: post_failures,
+            },
+        };
+        self.stop(reason);
     }
 
     fn done(&mut self, step: &Step, already: bool) {
@@ -788,6 +870,8 @@ impl Run {
         });
         let wave = self.steps[self.index].0;
         self.index += 1;
+        self.restarted_at = None;
+        self.restarted_before = None;
         self.phase = Phase::Check;
         self.attempts = 0;
         self.announced = false;
@@ -829,6 +913,31 @@ impl Run {
         });
         self.state = State::Stopped(reason);
     }
+}
+
+/// `now` as RFC 3339 in UTC to the second (`2026-12-02T04:26:56Z`), the form
+/// `kubectl rollout restart` writes. A time before 1970 is written as 1970.
+pub(crate) fn rfc3339(now: SystemTime) -> String {
+    let secs = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Days since 1970-01-01 to a civil date (H. Hinnant's `civil_from_days`).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn millis(d: Duration) -> u64 {
@@ -935,4 +1044,26 @@ fn split_pods(
             }
             (off, on)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn times_are_written_as_kubectl_writes_them() {
+        let at = |secs| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        // `date -u -d @...`: a leap day, the last second of a year, 2100 (no leap day).
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_798_761_599), "2026-12-31T23:59:59Z");
+        assert_eq!(at(4_107_542_400), "2100-03-01T00:00:00Z");
+        assert_eq!(at(1_796_099_216), "2026-12-01T04:26:56Z");
+        // Before 1970 is not a time a cluster has.
+        assert_eq!(
+            rfc3339(SystemTime::UNIX_EPOCH - Duration::from_secs(5)),
+            "1970-01-01T00:00:00Z"
+        );
+    }
 }

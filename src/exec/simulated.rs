@@ -5,9 +5,15 @@
 //! the planner's own mapping onto the snapshot's edits ([`Mesh::apply`],
 //! [`Mesh::restart`]), so a rehearsal and the plan's simulation can never disagree
 //! about what Kubernetes does. Faults are injected by step.
+//!
+//! A restart is the request's `kubectl.kubernetes.io/restartedAt` merge patch,
+//! as the API server and the workload controller take it: a new value changes
+//! the pod template and rolls the pods; the value the template already carries
+//! changes nothing. [`SimulatedCluster::restarts`] counts the rollouts, so tests
+//! can prove that no workload is restarted twice by a retry or a resume.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +49,13 @@ pub enum Fault {
         /// The step.
         step: StepId,
     },
+    /// The executor dies after the run handed it the change (the journal says
+    /// it was sent) and before the request reached the cluster: the caller
+    /// must resume from the journal.
+    CrashBefore {
+        /// The step.
+        step: StepId,
+    },
     /// A restart leaves `held` old pods running (a PodDisruptionBudget) for
     /// `observations` observations, then finishes.
     PartialRollout {
@@ -67,17 +80,18 @@ impl Fault {
             Fault::Fail { step }
             | Fault::FailTimes { step, .. }
             | Fault::CrashAfter { step }
+            | Fault::CrashBefore { step }
             | Fault::PartialRollout { step, .. }
             | Fault::MissingEffect { step } => *step,
         }
     }
 }
 
-/// The executor died (a [`Fault::CrashAfter`]).
+/// The executor died (a [`Fault::CrashAfter`] or [`Fault::CrashBefore`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("simulated crash after step {step}")]
+#[error("simulated crash while sending step {step}")]
 pub struct Crashed {
-    /// The step whose change was made before the crash.
+    /// The step whose change was in flight.
     pub step: StepId,
 }
 
@@ -114,10 +128,11 @@ pub struct SimulatedCluster {
     /// Failures already injected per step.
     failures: BTreeMap<StepId, u32>,
     held: Option<Held>,
-    restarted_at: String,
+    now: SystemTime,
     journal: Vec<Entry>,
     events: Vec<Event>,
     changes: usize,
+    restarts: BTreeMap<WorkloadId, u32>,
 }
 
 impl SimulatedCluster {
@@ -133,10 +148,12 @@ impl SimulatedCluster {
             faults: Vec::new(),
             failures: BTreeMap::new(),
             held: None,
-            restarted_at: "2026-01-01T00:00:00Z".to_owned(),
+            // 2026-01-01T00:00:00Z.
+            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
             journal: Vec::new(),
             events: Vec::new(),
             changes: 0,
+            restarts: BTreeMap::new(),
         }
     }
 
@@ -151,10 +168,11 @@ impl SimulatedCluster {
         self.faults.push(fault);
     }
 
-    /// The time stamped into restarts (`kubectl.kubernetes.io/restartedAt`);
-    /// the simulation has no clock of its own.
-    pub fn set_restarted_at(&mut self, time: impl Into<String>) {
-        self.restarted_at = time.into();
+    /// The time [`Executor::now`] gives the run, which stamps it into restarts
+    /// (`kubectl.kubernetes.io/restartedAt`); the simulation has no clock of
+    /// its own. 2026-01-01T00:00:00Z unless set.
+    pub fn set_now(&mut self, now: SystemTime) {
+        self.now = now;
     }
 
     /// The cluster now.
@@ -182,6 +200,18 @@ impl SimulatedCluster {
         self.changes
     }
 
+    /// How many times `workload` was rolled by a restart: requests that
+    /// changed its `restartedAt` value (one that repeats the value the
+    /// template carries rolls nothing, as on a real cluster).
+    pub fn restarts(&self, workload: &WorkloadId) -> u32 {
+        self.restarts.get(workload).copied().unwrap_or(0)
+    }
+
+    /// [`SimulatedCluster::restarts`] of every workload restarted at least once.
+    pub fn restart_counts(&self) -> &BTreeMap<WorkloadId, u32> {
+        &self.restarts
+    }
+
     fn take_fault(&mut self, step: StepId, pick: impl Fn(&Fault) -> bool) -> Option<Fault> {
         let i = self
             .faults
@@ -190,7 +220,18 @@ impl SimulatedCluster {
         Some(self.faults.remove(i))
     }
 
-    fn change(&mut self, step: StepId, action: &StepAction) -> Result<Outcome, Crashed> {
+    fn change(
+        &mut self,
+        step: StepId,
+        action: &StepAction,
+        restarted_at: &str,
+    ) -> Result<Outcome, Crashed> {
+        if self
+            .take_fault(step, |f| matches!(f, Fault::CrashBefore { .. }))
+            .is_some()
+        {
+            return Err(Crashed { step });
+        }
         if self
             .take_fault(step, |f| matches!(f, Fault::Fail { .. }))
             .is_some()
@@ -223,6 +264,10 @@ impl SimulatedCluster {
             return Ok(Outcome::Applied);
         }
         self.changes += 1;
+        let rolls = match action {
+            StepAction::Restart { workload } => !self.carries(workload, restarted_at),
+            _ => false,
+        };
         let partial = self.take_fault(step, |f| matches!(f, Fault::PartialRollout { .. }));
         let result = match (action, partial) {
             (
@@ -230,16 +275,17 @@ impl SimulatedCluster {
                 Some(Fault::PartialRollout {
                     held, observations, ..
                 }),
-            ) => self
-                .stamp(workload)
+            ) if rolls => self
+                .stamp(workload, restarted_at)
                 .and_then(|()| self.partial_restart(workload, held))
                 .map(|()| {
+                    *self.restarts.entry(workload.clone()).or_insert(0) += 1;
                     self.held = Some(Held {
                         workload: workload.clone(),
                         observations,
                     });
                 }),
-            _ => self.perform_step(action),
+            _ => self.perform_step(action, restarted_at),
         };
         if let Err(e) = result {
             // What the API server would answer: 404 for a missing object, 422 for bad syntax.
@@ -257,23 +303,65 @@ impl SimulatedCluster {
         Ok(Outcome::Applied)
     }
 
-    /// Performs a step's change as the API server and the controllers would.
-    fn perform_step(&mut self, action: &StepAction) -> Result<(), crate::EditError> {
+    /// Performs a step's change as the API server and the controllers would:
+    /// a restart with the `restartedAt` value the template already carries
+    /// leaves the template, and so the pods, as they are.
+    fn perform_step(
+        &mut self,
+        action: &StepAction,
+        restarted_at: &str,
+    ) -> Result<(), crate::EditError> {
         if let StepAction::Restart { workload } = action {
-            self.stamp(workload)?;
+            if self.carries(workload, restarted_at) {
+                return Ok(());
+            }
+            self.stamp(workload, restarted_at)?;
+            action.apply(&mut self.mesh)?;
+            *self.restarts.entry(workload.clone()).or_insert(0) += 1;
+            return Ok(());
         }
         action.apply(&mut self.mesh)
+    }
+
+    /// Whether the workload's pod template carries this `restartedAt` value
+    /// (never for a DeploymentConfig: each `instantiate` is a new rollout).
+    fn carries(&self, workload: &WorkloadId, restarted_at: &str) -> bool {
+        workload.kind.restart() == Restart::RolloutRestart
+            && self
+                .mesh
+                .snapshot()
+                .workload(&workload.namespace, workload.kind, &workload.name)
+                .is_some_and(|w| {
+                    w.template.annotations.get(RESTARTED_AT).map(String::as_str)
+                        == Some(restarted_at)
+                })
     }
 
     /// Brings the cluster to where a journal says an earlier run left it, by
     /// performing again every change the journal records as applied: the
     /// simulated cluster lives in memory, so a resumed rehearsal needs this.
     pub fn replay(&mut self, plan: &Plan, journal: &[Entry]) -> Result<(), crate::EditError> {
+        // A restart's value is in the `sent` entries before its `applied`.
+        let mut restarted_at: BTreeMap<StepId, String> = BTreeMap::new();
         for entry in journal {
-            if let Entry::Applied { step } = entry
-                && let Some(step) = plan.step(*step)
-            {
-                self.perform_step(&step.action)?;
+            match entry {
+                Entry::Sent {
+                    step,
+                    restarted_at: Some(at),
+                    ..
+                } => {
+                    restarted_at.insert(*step, at.clone());
+                }
+                Entry::Applied { step } => {
+                    if let Some(s) = plan.step(*step) {
+                        let at = restarted_at
+                            .get(step)
+                            .cloned()
+                            .unwrap_or_else(|| super::run::rfc3339(self.now));
+                        self.perform_step(&s.action, &at)?;
+                    }
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -282,13 +370,13 @@ impl SimulatedCluster {
     /// `kubectl rollout restart`'s annotation. `oc rollout latest` (a
     /// DeploymentConfig) leaves the template alone: it posts a `DeploymentRequest`
     /// instead ([`Request::Post`](super::Request)).
-    fn stamp(&mut self, workload: &WorkloadId) -> Result<(), crate::EditError> {
+    fn stamp(&mut self, workload: &WorkloadId, restarted_at: &str) -> Result<(), crate::EditError> {
         if workload.kind.restart() != Restart::RolloutRestart {
             return Ok(());
         }
         self.mesh.apply(&Edit::AnnotateTemplate {
             workload: workload.clone(),
-            set: [(RESTARTED_AT.to_owned(), self.restarted_at.clone())].into(),
+            set: [(RESTARTED_AT.to_owned(), restarted_at.to_owned())].into(),
             remove: Default::default(),
         })
     }
@@ -347,7 +435,15 @@ impl Executor for SimulatedCluster {
 
     fn perform(&mut self, action: &Action) -> Result<Outcome, Crashed> {
         match &action.kind {
-            ActionKind::Change { .. } => self.change(action.step, &action.step_action),
+            ActionKind::Change { requests } => {
+                // The value the run chose; a request not stamped by a run
+                // gets the cluster's clock, as kubectl would.
+                let restarted_at = requests
+                    .iter()
+                    .find_map(|r| r.restarted_at().filter(|at| !at.is_empty()))
+                    .map_or_else(|| super::run::rfc3339(self.now), str::to_owned);
+                self.change(action.step, &action.step_action, &restarted_at)
+            }
             ActionKind::Observe(_) => {
                 if let StepAction::AwaitGone { .. } = &action.step_action {
                     // The operator prunes what the step waits for (the Sail
@@ -361,6 +457,11 @@ impl Executor for SimulatedCluster {
 
     /// The simulation does not wait: its clock is the sequence of actions.
     fn wait(&mut self, _duration: Duration) {}
+
+    /// The time set with [`SimulatedCluster::set_now`].
+    fn now(&mut self) -> SystemTime {
+        self.now
+    }
 
     fn record(&mut self, entry: &Entry) -> Result<(), Crashed> {
         self.journal.push(entry.clone());

@@ -8,6 +8,7 @@
 mod discover;
 pub(crate) mod membership;
 mod revision;
+mod version;
 mod webhook;
 
 use std::sync::Arc;
@@ -16,7 +17,10 @@ pub use self::discover::{
     MeshWarning, WarningKind, istiod_deployments, istiod_revision, sail_revision_name,
 };
 use self::membership::{cluster_wide_default_selector, is_member, roll_includes};
-pub use self::revision::{Family, InjectorConfig, Policy, Revision, Tag, Via, WebhookSource};
+pub use self::revision::{
+    Family, InjectValues, InjectorConfig, Policy, Revision, Tag, Via, WebhookSource,
+};
+pub use self::version::Version;
 pub use self::webhook::Webhook;
 use crate::labels;
 use crate::snapshot::{ControlPlaneMode, Edit, Snapshot};

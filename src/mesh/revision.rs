@@ -67,6 +67,124 @@ pub struct InjectorConfig {
     pub enable_namespaces_by_default: bool,
     /// Where this came from: a config map, CR values, or the family's default.
     pub source: String,
+    /// How this istiod reads `sidecar.istio.io/inject` values, by its version.
+    #[serde(default)]
+    pub values: InjectValues,
+}
+
+/// How an istiod reads a pod's `sidecar.istio.io/inject` value, which depends on
+/// its version (istio `pkg/kube/inject/inject.go` `injectRequired`; the change is
+/// commit 331d32e30a3, first released in 1.27.0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InjectValues {
+    /// Istio 1.26 and earlier, and every Maistra 2.x istiod (maistra/istio
+    /// `maistra-2.6` `inject.go`): the value is lowercased; `y`, `yes`, `true`,
+    /// `on` opt in, empty defers to the default, anything else opts out.
+    Lenient {
+        /// The version that decided (`1.26.3`, `Maistra v2.6`).
+        istiod: String,
+    },
+    /// Istio 1.27 and later: only exact `true` and `false` count; any other value
+    /// falls back to the default decision (istiod logs "Invalid value").
+    Strict {
+        /// The version that decided.
+        istiod: String,
+    },
+    /// The version is unknown or unreadable: the newer (strict) rule is assumed.
+    UnknownVersion {
+        /// What the snapshot said, if anything.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+    },
+}
+
+impl Default for InjectValues {
+    fn default() -> Self {
+        InjectValues::UnknownVersion { version: None }
+    }
+}
+
+impl InjectValues {
+    /// The rule of an istiod of this family and version (Maistra: always
+    /// lenient, every 2.x release is based on Istio 1.20 or older).
+    ///
+    /// ```
+    /// use meshrev::mesh::{Family, InjectValues};
+    /// assert!(!InjectValues::for_revision(Family::Sail, Some("v1.26.3")).is_strict());
+    /// assert!(InjectValues::for_revision(Family::Sail, Some("v1.27.0")).is_strict());
+    /// assert!(InjectValues::for_revision(Family::Istio, None).is_strict());
+    /// assert!(!InjectValues::for_revision(Family::Maistra, Some("v2.6")).is_strict());
+    /// ```
+    pub fn for_revision(family: Family, version: Option<&str>) -> InjectValues {
+        if family == Family::Maistra {
+            return InjectValues::Lenient {
+                istiod: match version {
+                    Some(v) => format!("Maistra {v}"),
+                    None => "Maistra 2.x".to_owned(),
+                },
+            };
+        }
+        match version.and_then(super::Version::parse) {
+            Some(v) if v.major == 1 && v.minor <= 26 => InjectValues::Lenient {
+                istiod: v.to_string(),
+            },
+            Some(v) if v.major >= 1 => InjectValues::Strict {
+                istiod: v.to_string(),
+            },
+            _ => InjectValues::UnknownVersion {
+                version: version.map(str::to_owned),
+            },
+        }
+    }
+
+    /// Whether only exact `true`/`false` count.
+    pub fn is_strict(&self) -> bool {
+        !matches!(self, InjectValues::Lenient { .. })
+    }
+
+    /// What a value means to this istiod: `Some(true)` opts in, `Some(false)`
+    /// opts out, `None` defers to the default (empty, or unaccepted when strict).
+    pub fn read(&self, value: &str) -> Option<bool> {
+        if self.is_strict() {
+            match value {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            }
+        } else {
+            match value.to_lowercase().as_str() {
+                "y" | "yes" | "true" | "on" => Some(true),
+                "" => None,
+                _ => Some(false),
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for InjectValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InjectValues::Lenient { istiod } => write!(
+                f,
+                "istiod {istiod} lowercases the value: y, yes, true or on opt in, any other opts out"
+            ),
+            InjectValues::Strict { istiod } => write!(
+                f,
+                "istiod {istiod} (1.27 or later) accepts only exact \"true\" or \"false\"; any other value falls back to the default"
+            ),
+            InjectValues::UnknownVersion { version } => {
+                match version {
+                    Some(v) => write!(f, "istiod version {v:?} is not one meshrev reads")?,
+                    None => f.write_str("the istiod version is not in the snapshot")?,
+                }
+                f.write_str(
+                    ", so the 1.27+ rule is assumed: only exact \"true\" or \"false\" count, any other value falls back to the default",
+                )
+            }
+        }
+    }
 }
 
 impl InjectorConfig {
@@ -78,6 +196,7 @@ impl InjectorConfig {
             always_inject: Vec::new(),
             enable_namespaces_by_default: false,
             source: source.into(),
+            values: InjectValues::default(),
         }
     }
 
@@ -103,7 +222,9 @@ pub enum WebhookSource {
 /// One control-plane revision: the unit that injects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Revision {
-    /// The revision name (`default` for an empty helm revision).
+    /// The revision name (`default` for an empty helm revision). When helm
+    /// installed one name in several namespaces, the first keeps it and each
+    /// other installation is `<namespace>/<name>` (see [`Revision::label_value`]).
     pub name: String,
     /// The installation family.
     pub family: Family,
@@ -156,6 +277,13 @@ impl Revision {
             mode: None,
             active: None,
         }
+    }
+
+    /// The `istio.io/rev` value that selects this revision: its name, without
+    /// the `<namespace>/` that tells a second installation of one name apart
+    /// (a label value cannot hold `/`).
+    pub fn label_value(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
     }
 
     /// Whether the namespace labels fall inside the discovery selectors (any of

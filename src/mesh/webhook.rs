@@ -234,8 +234,18 @@ pub(crate) fn tag_configuration_name(tag: &str, namespace: &str) -> String {
     format!("istio-revision-tag-{tag}{}", ns_suffix(namespace))
 }
 
-/// The one webhook a Maistra control plane installs (`istiod-<name>-<ns>`).
-pub(crate) fn maistra_webhook(revision: &str, namespace: &str) -> Webhook {
+/// The one webhook a Maistra control plane installs (`istiod-<name>-<ns>`), as the
+/// v2.6 chart renders it (maistra/istio-operator
+/// `resources/helm/v2.6/istio-control/istio-discovery/templates/mutatingwebhook.yaml`).
+/// `inject_selector` is `Some(auto_inject)` when the SMCP turns on the tech-preview
+/// `sidecarInjectorWebhook.objectSelector`: the objectSelector then also requires
+/// `sidecar.istio.io/inject NotIn [false]` when `global.proxy.autoInject` is
+/// enabled, else `sidecar.istio.io/inject In [true]`.
+pub(crate) fn maistra_webhook(
+    revision: &str,
+    namespace: &str,
+    inject_selector: Option<bool>,
+) -> Webhook {
     let ns = sel(&[
         (labels::MAISTRA_MEMBER_OF, Operator::In, &[namespace]),
         (
@@ -246,7 +256,15 @@ pub(crate) fn maistra_webhook(revision: &str, namespace: &str) -> Webhook {
         (labels::INJECTION, Operator::NotIn, &["disabled"]),
         ("istio-env", Operator::DoesNotExist, &[]),
     ]);
-    let obj = sel(&[("app", Operator::NotIn, &["istiod"])]);
+    let not_istiod = ("app", Operator::NotIn, &["istiod"][..]);
+    let obj = match inject_selector {
+        None => sel(&[not_istiod]),
+        Some(true) => sel(&[not_istiod, INJECT_NOT_FALSE]),
+        Some(false) => sel(&[
+            not_istiod,
+            (labels::SIDECAR_INJECT, Operator::In, &["true"]),
+        ]),
+    };
     Webhook::new(
         format!("istiod-{revision}-{namespace}"),
         "sidecar-injector.istio.io",

@@ -41,6 +41,9 @@ use crate::status::{Kind, Running, Status, WorkloadStatus, is_live, running_name
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
+    if let Some(plan) = super::version_upgrade::plan(mesh, request)? {
+        return Ok(plan);
+    }
     let route = target::route(mesh, request)?;
     let target_rev = mesh
         .revision(&route.target.revision)
@@ -948,10 +951,41 @@ impl Builder<'_> {
                         vec![Check::ObjectAbsent { object }],
                     )?;
                 }
-                _ if users.is_empty() => self.notes.push(format!(
-                    "revision {} runs nothing any more; uninstall it ({}) when ready",
-                    source.name, source.control_plane
-                )),
+                _ if users.is_empty() => {
+                    // A tag still leading here keeps its webhooks calling this
+                    // istiod: uninstalling first would make the API server reject
+                    // every pod they match (chart `failurePolicy: Fail`).
+                    let tags: Vec<String> = self
+                        .sim
+                        .mesh()
+                        .tags_of(&source.name)
+                        .map(|t| t.name.clone())
+                        .collect();
+                    let note = if tags.is_empty() {
+                        format!(
+                            "revision {} runs nothing any more; uninstall it ({}) when ready",
+                            source.name, source.control_plane
+                        )
+                    } else {
+                        let moves: Vec<String> = tags
+                            .iter()
+                            .map(|t| {
+                                format!(
+                                    "`istioctl tag set {t} --revision {} --overwrite`",
+                                    self.target()
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "revision {} runs nothing any more, but tag(s) {} still lead to it: move them first ({}) and restart what follows them, then uninstall it ({}); uninstalled first, their webhooks would call a missing istiod and the API server would reject the pods they match",
+                            source.name,
+                            tags.join(", "),
+                            moves.join(", "),
+                            source.control_plane
+                        )
+                    };
+                    self.notes.push(note);
+                }
                 _ => {}
             }
         }

@@ -29,6 +29,7 @@ mod step;
 mod strategy;
 mod target;
 mod validate;
+mod version_upgrade;
 mod waves;
 
 use serde::{Deserialize, Serialize};

@@ -223,7 +223,8 @@ impl Plan {
         for step in &prefix {
             sim.step(step)?;
         }
-        let mut back = Simulation::new(sim.mesh(), self.allowed_label_keys());
+        let forward = sim.mesh().clone();
+        let mut back = Simulation::new(&forward, self.allowed_label_keys());
         let mut id = 1;
         let mut changes = Vec::new();
         for step in prefix.iter().rev() {
@@ -342,6 +343,12 @@ impl Plan {
             })
             .collect();
         let source = self.sources.first();
+        // The revision the rollback leaves: in the original mesh, or (when the
+        // plan created it, as a RevisionBased version patch does) where the
+        // forward prefix left it.
+        let leaving = mesh
+            .revision(&self.target.revision)
+            .or_else(|| forward.revision(&self.target.revision));
         Ok(Plan {
             target: Target {
                 name: source.map_or_else(String::new, |s| s.name.clone()),
@@ -349,8 +356,7 @@ impl Plan {
                 version: source.and_then(|s| s.version.clone()),
             },
             strategy: self.strategy,
-            sources: mesh
-                .revision(&self.target.revision)
+            sources: leaving
                 .map(|r| SourceRevision {
                     name: r.name.clone(),
                     control_plane: r.control_plane.clone(),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::labels::{self, Labels};
-use crate::mesh::{InjectorConfig, Policy};
+use crate::mesh::{InjectValues, InjectorConfig, Policy};
 use crate::snapshot::{Pod, PodTemplate};
 
 /// Where a pod's `sidecar.istio.io/inject` value came from.
@@ -28,19 +28,37 @@ pub enum PodDecision {
         /// The namespace.
         namespace: String,
     },
-    /// `sidecar.istio.io/inject` is `y|yes|true|on` (any case).
+    /// `sidecar.istio.io/inject` opts in: `true`, or (istiod before 1.27)
+    /// `y|yes|true|on` in any case.
     OptedIn {
         /// The value.
         value: String,
         /// Label or annotation.
         source: ValueSource,
+        /// How this istiod reads the value (by its version).
+        values: InjectValues,
     },
-    /// `sidecar.istio.io/inject` has another non-empty value.
+    /// `sidecar.istio.io/inject` opts out: `false`, or (istiod before 1.27) any
+    /// other non-empty value.
     OptedOut {
         /// The value.
         value: String,
         /// Label or annotation.
         source: ValueSource,
+        /// How this istiod reads the value (by its version).
+        values: InjectValues,
+    },
+    /// `sidecar.istio.io/inject` has a value this istiod does not accept (1.27+:
+    /// neither `true` nor `false`): the default decision (`then`) applies.
+    UnacceptedValue {
+        /// The value.
+        value: String,
+        /// Label or annotation.
+        source: ValueSource,
+        /// How this istiod reads the value (by its version).
+        values: InjectValues,
+        /// The default decision: a never/always selector or the policy.
+        then: Box<PodDecision>,
     },
     /// The pod matched `neverInjectSelector[index]`.
     NeverInjectSelector {
@@ -64,6 +82,7 @@ impl PodDecision {
         match self {
             PodDecision::OptedIn { .. } | PodDecision::AlwaysInjectSelector { .. } => true,
             PodDecision::Policy { policy } => *policy == Policy::Enabled,
+            PodDecision::UnacceptedValue { then, .. } => then.injects(),
             _ => false,
         }
     }
@@ -118,25 +137,42 @@ pub fn inject_required(namespace: &str, pod: PodView<'_>, config: &InjectorConfi
             .map(|v| (v, ValueSource::Annotation)),
     };
     if let Some((value, source)) = value {
-        match value.to_lowercase().as_str() {
-            "y" | "yes" | "true" | "on" => {
+        let values = config.values.clone();
+        match values.read(value) {
+            Some(true) => {
                 return gate(
                     PodDecision::OptedIn {
                         value: value.clone(),
                         source,
+                        values,
                     },
                     config,
                 );
             }
-            "" => {}
-            _ => {
+            Some(false) => {
                 return PodDecision::OptedOut {
                     value: value.clone(),
                     source,
+                    values,
+                };
+            }
+            None if value.is_empty() => {}
+            None => {
+                return PodDecision::UnacceptedValue {
+                    value: value.clone(),
+                    source,
+                    values,
+                    then: Box::new(default_decision(pod, config)),
                 };
             }
         }
     }
+    default_decision(pod, config)
+}
+
+/// What istiod decides for a pod with no (accepted) value: the never, then the
+/// always selectors, then the policy.
+fn default_decision(pod: PodView<'_>, config: &InjectorConfig) -> PodDecision {
     // Selectors with no requirements are skipped, as istiod skips empty ones.
     let non_empty = |s: &crate::labels::LabelSelector| !s.is_empty();
     for (index, s) in config.never_inject.iter().enumerate() {

@@ -10,8 +10,11 @@
 //!    `pkg/kube/inject/inject.go`) and, when it is false, allows the pod unpatched
 //!    (`pkg/kube/inject/webhook.go` `inject()`): `hostNetwork` pods and the system
 //!    namespaces are refused; the pod's `sidecar.istio.io/inject` label (else
-//!    annotation) decides when it says `y|yes|true|on` (inject) or anything else
-//!    non-empty (refuse); otherwise `neverInjectSelector`, then
+//!    annotation) decides when this istiod accepts the value: before 1.27 (and in
+//!    every Maistra 2.x) `y|yes|true|on` in any case inject and anything else
+//!    non-empty refuses; from 1.27 only exact `true`/`false` count, other values
+//!    defer (the istiod version is read from the snapshot, unknown: 1.27's rule,
+//!    [`InjectValues`](crate::mesh::InjectValues)); otherwise `neverInjectSelector`, then
 //!    `alwaysInjectSelector`, then the policy (`enabled` injects, `disabled` does
 //!    not, any other never does).
 //! 3. No istiod injects: not injected. One: that revision. Two or more: a conflict,

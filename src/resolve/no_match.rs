@@ -38,6 +38,19 @@ pub enum NoMatch {
     PodLabelFalse,
     /// No label asks for injection and no webhook injects by default.
     NotRequested,
+    /// A webhook's namespaceSelector admits the namespace but its objectSelector
+    /// excludes the pod's labels (e.g. Maistra's tech-preview
+    /// `sidecar.istio.io/inject In [true]`, which an annotation cannot satisfy).
+    ObjectSelectorExcludes {
+        /// The webhook's name.
+        webhook: String,
+        /// Its configuration.
+        configuration: String,
+        /// The revision it sends to.
+        revision: String,
+        /// The objectSelector, in `kubectl -l` syntax.
+        selector: String,
+    },
     /// Some other combination: see the webhooks.
     NoSelectorMatched,
 }
@@ -109,6 +122,22 @@ impl Mesh {
             } else if !ns.contains_key(labels::MAISTRA_MEMBER_OF) {
                 return NoMatch::NotRequested;
             }
+        }
+        if let Some(w) = self
+            .webhooks()
+            .iter()
+            .find(|w| w.is_effective() && w.matches_namespace(ns) && !w.matches_object(pod))
+        {
+            return NoMatch::ObjectSelectorExcludes {
+                webhook: w.name.clone(),
+                configuration: w.configuration.clone(),
+                revision: w.revision.clone(),
+                selector: w
+                    .object_selector
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            };
         }
         NoMatch::NoSelectorMatched
     }

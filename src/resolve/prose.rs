@@ -32,14 +32,50 @@ impl fmt::Display for PodDecision {
                     labels::IGNORED_NAMESPACES.join(", ")
                 )
             }
-            PodDecision::OptedIn { value, source } => {
-                write!(f, "the pod {source} {k}={value:?} opts in")
+            PodDecision::OptedIn {
+                value,
+                source,
+                values,
+            } => {
+                write!(f, "the pod {source} {k}={value:?} opts in")?;
+                if value != "true" {
+                    write!(f, " ({values})")?;
+                }
+                Ok(())
             }
-            PodDecision::OptedOut { value, source } => {
+            PodDecision::OptedOut {
+                value,
+                source,
+                values,
+            } => {
+                write!(f, "the pod {source} {k}={value:?} opts out")?;
+                if value != "false" {
+                    write!(f, " ({values})")?;
+                }
+                Ok(())
+            }
+            PodDecision::UnacceptedValue {
+                value,
+                source,
+                values,
+                then,
+            } => {
                 write!(
                     f,
-                    "the pod {source} {k}={value:?} opts out (only y, yes, true or on opt in)"
-                )
+                    "the pod {source} {k}={value:?} is not accepted ({values}), so the default decides: "
+                )?;
+                match then.as_ref() {
+                    PodDecision::Policy {
+                        policy: Policy::Enabled,
+                    } => f.write_str("the injector policy enabled injects it"),
+                    PodDecision::Policy {
+                        policy: Policy::Disabled,
+                    } => write!(
+                        f,
+                        "the injector policy disabled injects only pods that set {k}=\"true\""
+                    ),
+                    other => write!(f, "{other}"),
+                }
             }
             PodDecision::NeverInjectSelector { index } => {
                 write!(f, "the pod matches neverInjectSelector[{index}]")
@@ -99,6 +135,25 @@ impl fmt::Display for NoMatch {
             NoMatch::NotRequested => f.write_str(
                 "neither the namespace nor the pod has istio-injection or istio.io/rev, and no webhook injects unlabelled namespaces",
             ),
+            NoMatch::ObjectSelectorExcludes {
+                webhook,
+                configuration,
+                revision,
+                selector,
+            } => {
+                write!(
+                    f,
+                    "webhook {webhook} of {configuration} (revision {revision}) admits the namespace, but its objectSelector {selector} excludes the pod's labels"
+                )?;
+                if selector.contains(labels::SIDECAR_INJECT) {
+                    write!(
+                        f,
+                        " (objectSelectors read labels only: a {} annotation cannot pass it)",
+                        labels::SIDECAR_INJECT
+                    )?;
+                }
+                Ok(())
+            }
             NoMatch::NoSelectorMatched => f.write_str("no injection webhook's selectors match these labels"),
         }
     }

@@ -54,6 +54,10 @@ pub struct Pod {
     /// read; `None` when the pod has no such annotation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sidecar_status: Option<SidecarStatus>,
+    /// The image of its `istio-proxy` container (or native-sidecar init
+    /// container): its tag is the proxy version the pod runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_image: Option<String>,
 }
 
 /// A pod as serde reads it: a `sidecar.istio.io/status` annotation (a pod written
@@ -71,6 +75,8 @@ struct PodFields {
     phase: Option<String>,
     #[serde(default)]
     sidecar_status: Option<SidecarStatus>,
+    #[serde(default)]
+    proxy_image: Option<String>,
 }
 
 impl From<PodFields> for Pod {
@@ -83,6 +89,7 @@ impl From<PodFields> for Pod {
             init_containers: f.init_containers,
             phase: f.phase,
             sidecar_status: f.sidecar_status.or(from_annotation),
+            proxy_image: f.proxy_image,
         }
     }
 }
@@ -345,6 +352,10 @@ pub struct PodTemplate {
     pub annotations: Labels,
     /// `spec.template.spec.hostNetwork`.
     pub host_network: bool,
+    /// `spec.template.spec.containers[].image` by container name (those that
+    /// name an image): an istiod's image tag is its version.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, String>,
 }
 
 /// A `v1/ConfigMap` holding injector (`istio-sidecar-injector*`) or mesh

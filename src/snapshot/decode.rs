@@ -448,6 +448,7 @@ struct RawPodSpec {
 #[serde(default)]
 struct RawContainer {
     name: Option<String>,
+    image: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -465,15 +466,40 @@ fn container_names(ctx: &Ctx, field: &str, raw: Option<Vec<RawContainer>>) -> Re
         .collect()
 }
 
+/// The image of the container named `name` (containers first, then init containers).
+fn image_of(name: &str, lists: [Option<&Vec<RawContainer>>; 2]) -> Option<String> {
+    lists
+        .into_iter()
+        .flatten()
+        .flatten()
+        .find(|c| c.name.as_deref() == Some(name))
+        .and_then(|c| c.image.clone())
+        .filter(|i| !i.is_empty())
+}
+
+/// Container name -> image, for the containers that name one.
+fn images(spec: Option<&RawPodSpec>) -> BTreeMap<String, String> {
+    spec.and_then(|s| s.containers.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|c| Some((c.name.clone()?, c.image.clone().filter(|i| !i.is_empty())?)))
+        .collect()
+}
+
 fn pod(ctx: &Ctx, raw: RawPod) -> Result<Pod> {
     let mut meta = meta(ctx, raw.metadata, true, false)?;
     // The injection record is parsed here, once (see `SidecarStatus`).
     let sidecar_status = SidecarStatus::take(&mut meta.annotations);
     let spec = ctx.required(raw.spec, "spec")?;
     let containers = ctx.required(spec.containers, "spec.containers")?;
+    let proxy_image = image_of(
+        labels::PROXY_CONTAINER,
+        [Some(&containers), spec.init_containers.as_ref()],
+    );
     Ok(Pod {
         meta,
         sidecar_status,
+        proxy_image,
         host_network: spec.host_network.unwrap_or(false),
         containers: container_names(ctx, "spec.containers", Some(containers))?,
         init_containers: container_names(ctx, "spec.initContainers", spec.init_containers)?,
@@ -536,6 +562,7 @@ fn workload(ctx: &Ctx, kind: WorkloadKind, raw: RawWorkload) -> Result<Workload>
         template: PodTemplate {
             labels,
             annotations,
+            images: images(template.spec.as_ref()),
             host_network: template.spec.and_then(|s| s.host_network).unwrap_or(false),
         },
     })
@@ -666,6 +693,7 @@ struct RawSmcpSpec {
     mode: Option<String>,
     mesh_config: Option<RawSmcpMeshConfig>,
     proxy: Option<RawSmcpProxy>,
+    tech_preview: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -715,6 +743,20 @@ fn control_plane(ctx: &Ctx, raw: RawCr<RawSmcpSpec>) -> Result<ServiceMeshContro
             .proxy
             .and_then(|p| p.injection)
             .and_then(|i| i.auto_inject),
+        inject_object_selector: match spec
+            .tech_preview
+            .as_ref()
+            .and_then(|t| t.pointer("/sidecarInjectorWebhook/objectSelector/enabled"))
+        {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(ctx.invalid(
+                    "spec.techPreview.sidecarInjectorWebhook.objectSelector.enabled",
+                    format!("{other}: expected true or false"),
+                ));
+            }
+        },
     })
 }
 
@@ -1685,6 +1727,7 @@ fn cron_job(ctx: &Ctx, raw: RawCronJob) -> Result<Workload> {
         template: PodTemplate {
             labels,
             annotations,
+            images: images(template.spec.as_ref()),
             host_network: template.spec.and_then(|s| s.host_network).unwrap_or(false),
         },
     })

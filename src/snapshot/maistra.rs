@@ -35,6 +35,14 @@ pub struct ServiceMeshControlPlane {
     /// `enabled` (pods need not opt in); absent or `false` leaves `disabled`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_inject: Option<bool>,
+    /// `spec.techPreview.sidecarInjectorWebhook.objectSelector.enabled`: the
+    /// operator starts the chart values from `spec.techPreview`
+    /// (maistra/istio-operator `pkg/apis/maistra/conversion/conversion_v2_to_v1.go`),
+    /// and the v2.6 chart then adds `sidecar.istio.io/inject` to the injection
+    /// webhook's objectSelector (`NotIn [false]` with `autoInject`, else `In [true]`:
+    /// only pods *labelled* `true` reach istiod). Absent: `false`, the chart default.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub inject_object_selector: bool,
 }
 
 /// A `ServiceMeshMemberRoll` (named `default`, in the control-plane namespace).

@@ -11,7 +11,7 @@
 //! observes after the first observation is then that observation with the
 //! accepted changes applied by meshrev's [`SimulatedCluster`].
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use kube::Client;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
@@ -27,7 +27,7 @@ pub struct KubeExecutor {
     dry_run: bool,
     rehearsal: Option<SimulatedCluster>,
     /// The caller's clock, for `kubectl.kubernetes.io/restartedAt`.
-    clock: Box<dyn Fn() -> String + Send>,
+    clock: Box<dyn Fn() -> SystemTime + Send>,
 }
 
 /// A failed request: what the server said, and whether trying again may help.
@@ -60,12 +60,13 @@ impl KubeExecutor {
             client,
             dry_run,
             rehearsal: None,
-            clock: Box::new(|| jiff::Timestamp::now().to_string()),
+            clock: Box::new(SystemTime::now),
         }
     }
 
-    /// Uses `clock` for the restart timestamp (RFC 3339) instead of the system clock.
-    pub fn with_clock(mut self, clock: impl Fn() -> String + Send + 'static) -> KubeExecutor {
+    /// Uses `clock` for the time given to [`Run::poll_action`] (a restart's
+    /// `restartedAt` value) instead of the system clock.
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + 'static) -> KubeExecutor {
         self.clock = Box::new(clock);
         self
     }
@@ -106,7 +107,8 @@ impl KubeExecutor {
                     dry_run: self.dry_run,
                     ..PatchParams::default()
                 };
-                let body = request.body(&(self.clock)()).unwrap_or_default();
+                // A restart carries the restartedAt value the run chose.
+                let body = request.body().cloned().unwrap_or_default();
                 if *patch == PatchKind::Json {
                     let ops: json_patch::Patch =
                         serde_json::from_value(body).map_err(|e| Failure {
@@ -274,7 +276,7 @@ pub async fn drive(
         while let Some(e) = run.poll_event() {
             show(&e);
         }
-        let Some(action) = run.poll_action() else {
+        let Some(action) = run.poll_action((executor.clock)()) else {
             break;
         };
         while let Some(e) = run.poll_journal() {

@@ -18,6 +18,10 @@ use tower_test::mock;
 
 const FIXTURE: &str = "../../fixtures/ossm-2.6-to-3.0/01-before.yaml";
 const NOW: &str = "2026-12-02T02:00:00Z";
+/// `NOW` as the caller's clock gives it.
+fn now() -> std::time::SystemTime {
+    std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_796_176_800)
+}
 
 fn story_plan() -> Plan {
     let mesh = Mesh::new(Snapshot::from_path(FIXTURE).unwrap());
@@ -135,14 +139,15 @@ fn expected(plan: &Plan) -> Vec<Seen> {
     let mesh = Mesh::new(Snapshot::from_path(FIXTURE).unwrap());
     let mut out = Vec::new();
     for step in plan.steps() {
-        for r in exec::render(&step.action, mesh.snapshot()).unwrap() {
+        for mut r in exec::render(&step.action, mesh.snapshot()).unwrap() {
+            r.stamp(NOW);
             // kube-rs sends a delete's options (dryRun) as a JSON body.
             let delete = r.method() == "DELETE";
             out.push(Seen {
                 method: r.method().to_owned(),
                 uri: format!("{}?{}", r.path(), if delete { "" } else { "&dryRun=All" }),
                 content_type: Some(r.content_type().unwrap_or("application/json").to_owned()),
-                body: r.body(NOW).unwrap_or(json!({"dryRun": ["All"]})),
+                body: r.body().cloned().unwrap_or(json!({"dryRun": ["All"]})),
             });
         }
     }
@@ -159,7 +164,7 @@ async fn session(
     let (service, handle) = mock::pair::<HttpRequest<Body>, Response<Body>>();
     let server = tokio::spawn(serve(handle, fail));
     let client = Client::new(service, "default");
-    let mut executor = KubeExecutor::new(client, true).with_clock(|| NOW.to_owned());
+    let mut executor = KubeExecutor::new(client, true).with_clock(now);
     let mut run = if journal.is_empty() {
         Run::new(plan.clone())
     } else {

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 pub use self::sail::sail_revision_name;
 pub use self::upstream::{istiod_deployments, istiod_revision};
 pub use self::warning::{MeshWarning, WarningKind};
-use super::revision::{Revision, Tag};
+use super::revision::{InjectValues, Revision, Tag};
 use super::webhook::Webhook;
 use crate::snapshot::Snapshot;
 
@@ -43,6 +43,10 @@ pub(crate) fn discover(s: &Snapshot) -> Discovered {
     clash::discover(s, &mut d);
     webhooks::from_cluster(s, &mut d);
     webhooks::synthesize(s, &mut d);
+    // How each istiod reads `sidecar.istio.io/inject` values depends on its version.
+    for r in d.revisions.values_mut() {
+        r.injector.values = InjectValues::for_revision(r.family, r.version.as_deref());
+    }
     d.default_revision = match d.tags.get("default") {
         Some(tag) => tag.revision.clone(),
         None if d.revisions.contains_key("default") => Some("default".to_owned()),

@@ -31,6 +31,20 @@ pub fn istiod_revision(w: &Workload) -> &str {
         .map_or("default", String::as_str)
 }
 
+/// The version in an istiod Deployment's image tag: the `discovery` container's,
+/// else the only container's.
+pub(super) fn istiod_image_version(w: &Workload) -> Option<String> {
+    let images = &w.template.images;
+    let image = images.get("discovery").or_else(|| {
+        let mut all = images.values();
+        match (all.next(), all.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    })?;
+    crate::mesh::Version::from_image(image).map(|v| v.to_string())
+}
+
 fn add(
     s: &Snapshot,
     d: &mut Discovered,
@@ -39,7 +53,22 @@ fn add(
     istiod: String,
     object: ObjectRef,
 ) {
-    if d.revisions.contains_key(&name) || d.tags.contains_key(&name) {
+    // One revision name installed by helm in two namespaces: two istiods, two
+    // webhook configurations (the chart suffixes the second with its namespace,
+    // istio-discovery `templates/mutatingwebhook.yaml`), both matching
+    // `istio.io/rev=<name>`, so both inject (issue 8 rule 6). The first found
+    // (istio-system sorts before its siblings) keeps the plain name, which is what
+    // pods record; each other installation becomes `<namespace>/<name>`, so that
+    // its webhooks route to its own istiod and a pod both match is a conflict.
+    let key = match d.revisions.get(&name) {
+        Some(r) if r.family == Family::Istio && r.namespace != namespace => {
+            format!("{namespace}/{name}")
+        }
+        Some(_) => return,
+        None if d.tags.contains_key(&name) => return,
+        None => name.clone(),
+    };
+    if d.revisions.contains_key(&key) {
         return;
     }
     let injector = injector_from_config_map(
@@ -55,14 +84,14 @@ fn add(
         discovery_selectors_from_mesh_config(s, &namespace, &name, &mut d.warnings);
     let mut rev = Revision::new(
         Family::Istio,
-        name.clone(),
+        key.clone(),
         object,
         namespace,
         istiod,
         injector,
     );
     rev.discovery_selectors = discovery_selectors;
-    d.revisions.insert(name, rev);
+    d.revisions.insert(key, rev);
 }
 
 pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
@@ -72,7 +101,14 @@ pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
             maistra::from_deployment(s, d, name, w);
             continue;
         }
-        let version = w.meta.labels.get("operator.istio.io/version").cloned();
+        // istioctl's label, else the istiod image tag (the chart's container is
+        // `discovery`).
+        let version = w
+            .meta
+            .labels
+            .get("operator.istio.io/version")
+            .cloned()
+            .or_else(|| istiod_image_version(w));
         add(
             s,
             d,
@@ -81,7 +117,11 @@ pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
             w.meta.name.clone(),
             w.meta.object_ref("Deployment"),
         );
-        if let Some(rev) = d.revisions.get_mut(&name)
+        let key = match d.revisions.get(&name) {
+            Some(r) if r.namespace != w.namespace() => format!("{}/{name}", w.namespace()),
+            _ => name,
+        };
+        if let Some(rev) = d.revisions.get_mut(&key)
             && rev.family == Family::Istio
             && rev.version.is_none()
         {

@@ -165,12 +165,24 @@ pub(super) fn synthesize(s: &Snapshot, d: &mut Discovered) {
         .filter(|r| r.webhooks == WebhookSource::None)
     {
         match rev.family {
-            Family::Maistra => hooks.push(webhook::maistra_webhook(&rev.name, &rev.namespace)),
+            Family::Maistra => {
+                // The tech-preview objectSelector is known only from the SMCP.
+                let inject_selector = s
+                    .control_planes()
+                    .find(|cp| cp.meta.object_ref("ServiceMeshControlPlane") == rev.control_plane)
+                    .filter(|cp| cp.inject_object_selector)
+                    .map(|cp| cp.auto_inject == Some(true));
+                hooks.push(webhook::maistra_webhook(
+                    &rev.name,
+                    &rev.namespace,
+                    inject_selector,
+                ));
+            }
             Family::Sail | Family::Istio => {
                 let default = rev.name == "default" && !has_default_tag;
                 hooks.extend(webhook::chart_webhooks(
-                    &webhook::revision_configuration_name(&rev.name, &rev.namespace),
-                    &rev.name,
+                    &webhook::revision_configuration_name(rev.label_value(), &rev.namespace),
+                    rev.label_value(),
                     &rev.name,
                     Via::Direct,
                     default,

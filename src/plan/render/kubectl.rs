@@ -115,6 +115,20 @@ fn check_commands(check: &Check, plan: &Plan) -> Vec<String> {
             quote("{.spec.version}"),
             quote(version)
         )],
+        // The Sail operator creates the IstioRevision after the version patch
+        // and reports `Ready` once its istiod is (sail-operator
+        // api/v1/istiorevision_types.go `IstioRevisionConditionReady`); only
+        // then can a restart be injected by it. `--for=create` needs kubectl 1.31.
+        Check::RevisionExists { revision } if sail_patch(plan) => vec![
+            format!(
+                "kubectl wait --for=create istiorevision/{} --timeout=5m",
+                quote(revision)
+            ),
+            format!(
+                "kubectl wait --for=condition=Ready istiorevision/{} --timeout=10m",
+                quote(revision)
+            ),
+        ],
         Check::RevisionIdle { revision } => vec![format!(
             "test -z \"$(kubectl get pods -A -o jsonpath={} | grep -xF {})\"",
             quote("{range .items[*]}{.metadata.annotations.istio\\.io/rev}{\"\\n\"}{end}"),
@@ -128,6 +142,13 @@ fn check_commands(check: &Check, plan: &Plan) -> Vec<String> {
         )],
         _ => Vec::new(),
     }
+}
+
+/// Whether the plan patches a Sail `Istio`'s version (so its revisions are
+/// `IstioRevision` objects to wait for).
+fn sail_patch(plan: &Plan) -> bool {
+    plan.steps()
+        .any(|s| matches!(s.action, StepAction::SetIstioVersion { .. }))
 }
 
 /// The pod-template labels of a workload as a `-l` selector: the pods of the
