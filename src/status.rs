@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::labels::{self, Labels};
-use crate::mesh::{Family, Mesh, Revision};
+use crate::mesh::{Family, Mesh, Revision, Version};
 use crate::resolve::Verdict;
 use crate::snapshot::ObjectRef;
 use crate::snapshot::{Pod, PodController, SidecarStatus, WorkloadKind};
@@ -281,8 +281,15 @@ pub struct WorkloadStatus {
     /// revision names, `unknown` for a sidecar with no record, sorted as text).
     pub running: Vec<Running>,
     /// Some live pod runs another revision than the injector (or none, or has a
-    /// sidecar the injector would not add).
+    /// sidecar the injector would not add), or runs the injector's revision with
+    /// an older proxy than that revision's version ([`WorkloadStatus::outdated_proxy`]).
     pub needs_restart: bool,
+    /// The oldest proxy among its live pods that run the injector's revision at an
+    /// older version than the revision's own (after a Sail InPlace `spec.version`
+    /// change the revision keeps its name, but pods keep their proxy until
+    /// restarted). JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outdated_proxy: Option<OutdatedProxy>,
     /// Live pods.
     pub pods: usize,
     /// The workload is not in the snapshot: its pods name it as their controller,
@@ -383,6 +390,47 @@ pub struct PodStatus {
     pub rejected: Option<String>,
     /// The revision that did inject it.
     pub running: Running,
+    /// Its proxy is older than the version of the revision it runs, which is also
+    /// its injector. JSON: present only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outdated_proxy: Option<OutdatedProxy>,
+}
+
+/// A proxy older than its revision's version: the pod needs a restart to get the
+/// proxy its control plane now injects (sail-operator
+/// `docs/update-strategy/update-strategy.adoc`, InPlace).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutdatedProxy {
+    /// The version the pod's `istio-proxy` image tag names.
+    pub proxy: String,
+    /// The revision's version (`spec.version`, or its istiod's).
+    pub revision: String,
+    /// Minor versions the proxy is behind (0 for a patch difference).
+    pub minors_behind: u32,
+}
+
+impl OutdatedProxy {
+    /// The proxy of a pod running `revision` compared with that revision's
+    /// version: `Some` when both are known and the proxy is older. Versions
+    /// compare to the precision both give (Maistra's `v2.6` against a `2.6.4`
+    /// proxy: equal).
+    pub fn of(mesh: &Mesh, pod: &Pod, revision: &str) -> Option<OutdatedProxy> {
+        let want = mesh
+            .revision(revision)?
+            .version
+            .as_deref()
+            .and_then(Version::parse)?;
+        let have = Version::from_image(pod.proxy_image.as_deref()?)?;
+        let key = |v: &Version| match (want.patch, have.patch) {
+            (Some(_), Some(_)) => (v.major, v.minor, v.patch.unwrap_or(0)),
+            _ => (v.major, v.minor, 0),
+        };
+        (key(&have) < key(&want)).then(|| OutdatedProxy {
+            proxy: have.to_string(),
+            revision: want.to_string(),
+            minors_behind: have.minors_behind(&want),
+        })
+    }
 }
 
 /// Pods and workloads running one revision.
@@ -568,12 +616,15 @@ impl NamespacePart {
 
         // Workloads that own pods through a template (ReplicaSets under a
         // Deployment fold into it), then bare pods, by kind then name.
-        let mut workloads: BTreeMap<(String, String), (Injector, Vec<Running>)> = BTreeMap::new();
+        // Per workload: its injector, what its live pods run, and its oldest
+        // outdated proxy.
+        type Entry = (Injector, Vec<Running>, Option<OutdatedProxy>);
+        let mut workloads: BTreeMap<(String, String), Entry> = BTreeMap::new();
         for w in s.workloads_in(ns).filter(|w| s.is_pod_owner(w)) {
             let verdict = mesh.verdict(ns, &ns_labels, Some((&w.template).into()));
             workloads.insert(
                 (w.kind.as_str().to_owned(), w.meta.name.clone()),
-                (Injector::of(&verdict), Vec::new()),
+                (Injector::of(&verdict), Vec::new(), None),
             );
         }
         let mut pods = Vec::new();
@@ -585,8 +636,20 @@ impl NamespacePart {
         for pod in s.pods_in(ns) {
             let (running, _) = running_revision(pod);
             // Without pod rows, a pod's own verdict is only needed for a
-            // workload known from its pods alone (missing, bare).
+            // workload known from its pods alone (missing, bare), and to confirm
+            // an outdated proxy.
             let mut injector = with_pods.then(|| pod_injector(pod));
+            // Running its injector's revision, but an older proxy than that revision's version.
+            let outdated = match &running {
+                Running::Revision(r) => OutdatedProxy::of(mesh, pod, r).filter(|_| {
+                    injector
+                        .get_or_insert_with(|| pod_injector(pod))
+                        .revision
+                        .as_deref()
+                        == Some(r.as_str())
+                }),
+                _ => None,
+            };
             if is_live(pod) {
                 if let Running::Revision(r) = &running {
                     live.push(r.clone());
@@ -599,16 +662,22 @@ impl NamespacePart {
                     }
                     PodController::Bare => ("Pod".to_owned(), pod.meta.name.clone()),
                 };
-                workloads
-                    .entry(k)
-                    .or_insert_with(|| {
-                        (
-                            injector.get_or_insert_with(|| pod_injector(pod)).clone(),
-                            Vec::new(),
-                        )
-                    })
-                    .1
-                    .push(running.clone());
+                let entry = workloads.entry(k).or_insert_with(|| {
+                    (
+                        injector.get_or_insert_with(|| pod_injector(pod)).clone(),
+                        Vec::new(),
+                        None,
+                    )
+                });
+                entry.1.push(running.clone());
+                if let Some(o) = &outdated
+                    && entry
+                        .2
+                        .as_ref()
+                        .is_none_or(|e| o.minors_behind > e.minors_behind)
+                {
+                    entry.2 = Some(o.clone());
+                }
             }
             let Some(injector) = injector.filter(|_| with_pods) else {
                 continue;
@@ -620,16 +689,18 @@ impl NamespacePart {
                 conflict: injector.conflict,
                 rejected: injector.rejected,
                 running,
+                outdated_proxy: outdated,
             });
         }
         let workloads = workloads
             .into_iter()
-            .map(|((kind, name), (injector, running))| {
-                let needs_restart = running.iter().any(|r| match r {
-                    Running::Unknown => false,
-                    Running::Revision(r) => Some(r.as_str()) != injector.revision.as_deref(),
-                    Running::None => injector.revision.is_some(),
-                });
+            .map(|((kind, name), (injector, running, outdated_proxy))| {
+                let needs_restart = outdated_proxy.is_some()
+                    || running.iter().any(|r| match r {
+                        Running::Unknown => false,
+                        Running::Revision(r) => Some(r.as_str()) != injector.revision.as_deref(),
+                        Running::None => injector.revision.is_some(),
+                    });
                 // Each once, in the order of their JSON text (the contract's order).
                 let mut distinct: Vec<Running> = running
                     .iter()
@@ -648,6 +719,7 @@ impl NamespacePart {
                     rejected: injector.rejected,
                     running: distinct,
                     needs_restart,
+                    outdated_proxy,
                     pods: running.len(),
                 }
             })

@@ -132,14 +132,28 @@ spec:
     )
 }
 
+/// The proxy version a pod injected by the revision its annotations name runs:
+/// the version of that revision in [`ISTIOS`] (canary 1.25.0, else 1.24.3), so
+/// that no pod has an outdated proxy unless a test says so.
+fn proxy_tag(annotations: &str) -> &'static str {
+    if annotations.contains("istio.io/rev: canary") {
+        "1.25.0"
+    } else {
+        "1.24.3"
+    }
+}
+
 /// A Deployment, its ReplicaSet and one pod. `labels` is added to the pod
 /// template's (and pod's) labels (start it with `, `); `annotations` are the
 /// pod's; `proxy` adds an `istio-proxy` container to the pod.
 fn deployment(ns: &str, name: &str, labels: &str, annotations: &str, proxy: bool) -> String {
     let proxy = if proxy {
-        ", {name: istio-proxy, image: 'registry.redhat.io/openshift-service-mesh/proxyv2-rhel9:1.24.3'}"
+        format!(
+            ", {{name: istio-proxy, image: 'registry.redhat.io/openshift-service-mesh/proxyv2-rhel9:{}'}}",
+            proxy_tag(annotations)
+        )
     } else {
-        ""
+        String::new()
     };
     format!(
         r#"
@@ -192,9 +206,12 @@ status: {{phase: Running}}
 /// A pod no workload owns.
 fn bare_pod(ns: &str, name: &str, labels: &str, annotations: &str, proxy: bool) -> String {
     let proxy = if proxy {
-        ", {name: istio-proxy, image: 'docker.io/istio/proxyv2:1.24.3'}"
+        format!(
+            ", {{name: istio-proxy, image: 'docker.io/istio/proxyv2:{}'}}",
+            proxy_tag(annotations)
+        )
     } else {
-        ""
+        String::new()
     };
     format!(
         r#"

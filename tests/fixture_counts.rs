@@ -37,6 +37,17 @@ const CANARY_BEFORE_RESTART: &[(&str, usize)] = &[
     ("ConfigMap", 4),
 ];
 
+/// `sail-in-place` 01 to 03, which hold the same counts: patching `spec.version`
+/// and recreating one pod adds or removes no object.
+const SAIL_IN_PLACE: &[(&str, usize)] = &[
+    ("Namespace", 4),
+    ("Pod", 7),
+    ("Deployment", 6),
+    ("ReplicaSet", 6),
+    ("Istio", 1),
+    ("IstioRevision", 1),
+];
+
 /// (file, [(kind, count)]) for the kinds meshrev keeps; zero counts omitted. The
 /// README counts include Sail's `values-<revision>` config maps, which meshrev skips
 /// (only `istio*` config maps are read), so those files list one config map fewer
@@ -181,17 +192,9 @@ const COUNTS: &[(&str, &[(&str, usize)])] = &[
             ("IstioRevisionTag", 1),
         ],
     ),
-    (
-        "sail-in-place/01-before.yaml",
-        &[
-            ("Namespace", 4),
-            ("Pod", 7),
-            ("Deployment", 6),
-            ("ReplicaSet", 6),
-            ("Istio", 1),
-            ("IstioRevision", 1),
-        ],
-    ),
+    ("sail-in-place/01-before.yaml", SAIL_IN_PLACE),
+    ("sail-in-place/02-version-patched.yaml", SAIL_IN_PLACE),
+    ("sail-in-place/03-second-step.yaml", SAIL_IN_PLACE),
     (
         "edge-cases/both-labels.yaml",
         &[

@@ -30,6 +30,11 @@ struct ExpectedNamespace {
 struct ExpectedWorkload {
     injector: Option<String>,
     running: Vec<String>,
+    /// Checked when given.
+    needs_restart: Option<bool>,
+    /// The oldest outdated proxy version (`WorkloadStatus::outdated_proxy`), checked
+    /// when given (`none` for no outdated proxy).
+    outdated_proxy: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -107,6 +112,25 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
                     "workload {ns}/{w}: injector {:?}, expected {:?}",
                     gw.injector, ew.injector
                 ));
+            }
+            if let Some(want) = ew.needs_restart
+                && gw.needs_restart != want
+            {
+                problems.push(format!(
+                    "workload {ns}/{w}: needs_restart {}, expected {want}",
+                    gw.needs_restart
+                ));
+            }
+            if let Some(want) = &ew.outdated_proxy {
+                let got = gw
+                    .outdated_proxy
+                    .as_ref()
+                    .map_or("none".to_owned(), |o| o.proxy.clone());
+                if &got != want {
+                    problems.push(format!(
+                        "workload {ns}/{w}: outdated proxy {got}, expected {want}"
+                    ));
+                }
             }
             let mut want = ew.running.clone();
             want.sort();

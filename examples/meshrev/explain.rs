@@ -303,7 +303,15 @@ pub fn explain(
     if let Some(w) = &status_row {
         let running = running_words(&w.running);
         let _ = writeln!(out, "  running: {running} ({})", words(w.pods, "live pod"));
-        if w.needs_restart {
+        if let Some(o) = w.outdated_proxy.as_ref().filter(|_| w.needs_restart) {
+            let _ = writeln!(
+                out,
+                "  needs a restart: its pods run {running} with proxy {}, but the revision is now at {} \
+                 ({} minor versions behind; an in-place version change keeps the revision name, pods \
+                 keep their proxy until recreated)",
+                o.proxy, o.revision, o.minors_behind
+            );
+        } else if w.needs_restart {
             let _ = writeln!(
                 out,
                 "  needs a restart: its pods run {running}, a new pod would get {}",

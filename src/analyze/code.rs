@@ -70,11 +70,13 @@ pub enum Code {
     PodsRejected,
     /// MR0029 `tag-target-not-found`.
     TagTargetNotFound,
+    /// MR0030 `proxy-version-skew`.
+    ProxyVersionSkew,
 }
 
 impl Code {
     /// Every code, in id order.
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 30] = [
         Code::BothInjectionLabels,
         Code::DanglingRevisionLabel,
         Code::DoubleInjection,
@@ -104,9 +106,10 @@ impl Code {
         Code::EmptySnapshot,
         Code::PodsRejected,
         Code::TagTargetNotFound,
+        Code::ProxyVersionSkew,
     ];
 
-    /// The stable id, `MR0001` to `MR0029`.
+    /// The stable id, `MR0001` to `MR0030`.
     pub fn id(self) -> &'static str {
         match self {
             Code::BothInjectionLabels => "MR0001",
@@ -138,6 +141,7 @@ impl Code {
             Code::EmptySnapshot => "MR0027",
             Code::PodsRejected => "MR0028",
             Code::TagTargetNotFound => "MR0029",
+            Code::ProxyVersionSkew => "MR0030",
         }
     }
 
@@ -173,6 +177,7 @@ impl Code {
             Code::EmptySnapshot => "empty-snapshot",
             Code::PodsRejected => "pods-rejected",
             Code::TagTargetNotFound => "tag-target-not-found",
+            Code::ProxyVersionSkew => "proxy-version-skew",
         }
     }
 
@@ -196,6 +201,7 @@ impl Code {
             Code::BothInjectionLabels
             | Code::WebhookOverlap
             | Code::NeedsRestart
+            | Code::ProxyVersionSkew
             | Code::PodRevisionLabelIgnored
             | Code::MaistraMembershipStale
             | Code::MalformedSidecarStatus
@@ -276,6 +282,9 @@ impl Code {
             }
             Code::TagTargetNotFound => {
                 "IstioRevisionTag targets a revision or Istio that does not exist: nothing installed"
+            }
+            Code::ProxyVersionSkew => {
+                "pods run a proxy more than one minor version older than their revision's control plane"
             }
         }
     }
@@ -545,6 +554,18 @@ impl Code {
                  no event on the pods). Fix: point `spec.targetRef` at an existing revision \
                  or Istio, or relabel the namespaces. Source: istio-ecosystem/sail-operator \
                  `controllers/istiorevisiontag/istiorevisiontag_controller.go` (`validate`)."
+            }
+            Code::ProxyVersionSkew => {
+                "A pod keeps the proxy it was injected with until it is recreated. After an \
+                 InPlace `spec.version` change (Sail) or an in-place upgrade of a revision, the \
+                 revision keeps its name and its webhook now injects the new proxy, but running \
+                 pods still run the old one (meshrev reads the `istio-proxy` image tag). Upgrades \
+                 go one minor version per step and workloads are restarted after each step; a \
+                 proxy more than one minor version behind its control plane missed a whole step \
+                 and runs against an istiod that was not tested with it. Restart the workload \
+                 (`kubectl rollout restart`). Source: istio-ecosystem/sail-operator \
+                 `docs/update-strategy/update-strategy.adoc` (InPlace: restart the pods to get \
+                 the new sidecar version)."
             }
         }
     }

@@ -127,6 +127,9 @@
 //!   `failurePolicy: Fail` calls a service no istiod serves: new pods are refused.
 //! - **MR0029 `tag-target-not-found`** (error). A Sail `IstioRevisionTag` whose
 //!   target does not exist: the operator installs nothing for it.
+//! - **MR0030 `proxy-version-skew`** (warning). Pods run their revision's proxy
+//!   more than one minor version older than the revision's version (InPlace
+//!   `spec.version` changes without restarts in between).
 //!
 //! ## What model discovery found odd
 //!
@@ -295,6 +298,7 @@ pub fn analyze_with_status(mesh: &Mesh, status: &Status) -> Vec<Finding> {
     a.namespaces();
     a.templates();
     a.needs_restart(status);
+    a.proxy_version_skew(status);
     a.pod_records();
     a.discovery_selectors();
     a.tags();

@@ -60,6 +60,29 @@ impl Analyzer<'_> {
                 );
                 continue;
             }
+            // Every pod runs the injector's revision, only with an older proxy.
+            if let Some(o) = &w.outdated_proxy
+                && let Some(rev) = injector
+                && running.iter().all(|r| *r == rev)
+            {
+                let cmd = restart_command(w.kind.as_str(), &ns.name, &w.name);
+                self.push(
+                    Code::NeedsRestart,
+                    object.clone(),
+                    format!(
+                        "{object} runs revision {rev} ({}), which is its injector, but with proxy \
+                         {} while the revision is now at {} (an in-place version change keeps the \
+                         revision name; pods keep their proxy until recreated): a restart gives it \
+                         the {} proxy. `{cmd}`",
+                        pods_words(w.pods),
+                        o.proxy,
+                        o.revision,
+                        o.revision
+                    ),
+                )
+                .revisions([rev]);
+                continue;
+            }
             let (injector_words, effect) = match (&resolution, injector) {
                 (Some(r @ Resolution::Rejected { .. }), _) => (
                     outcome_words(r),
@@ -106,6 +129,58 @@ impl Analyzer<'_> {
                 ),
             )
             .revisions(running.iter().copied().chain(injector));
+        }
+    }
+
+    /// Workloads whose proxies are more than one minor version behind their
+    /// revision's version (MR0030).
+    pub(super) fn proxy_version_skew(&mut self, status: &Status) {
+        for ns in &status.namespaces {
+            for w in &ns.workloads {
+                let Some(o) = w.outdated_proxy.as_ref().filter(|o| o.minors_behind > 1) else {
+                    continue;
+                };
+                let object = ObjectRef::new(w.kind.as_str(), Some(&ns.name), w.name.clone());
+                let behind: Vec<&str> = status
+                    .pods
+                    .iter()
+                    .filter(|p| p.namespace == ns.name)
+                    .filter(|p| {
+                        p.outdated_proxy
+                            .as_ref()
+                            .is_some_and(|po| po.minors_behind > 1)
+                    })
+                    .filter(|p| match w.kind.workload() {
+                        None => p.name == w.name,
+                        Some(_) => self.s.pod(&ns.name, &p.name).is_some_and(|pod| {
+                            matches!(self.s.controller_of(pod),
+                                PodController::Workload(c) if c.meta.name == w.name && c.kind.as_str() == w.kind.as_str())
+                                || matches!(self.s.controller_of(pod),
+                                PodController::Missing { kind, name } if name == w.name && kind == w.kind.as_str())
+                        }),
+                    })
+                    .map(|p| p.name.as_str())
+                    .collect();
+                let rev = w.injector.as_deref().unwrap_or_default();
+                let cmd = restart_command(w.kind.as_str(), &ns.name, &w.name);
+                self.push(
+                    Code::ProxyVersionSkew,
+                    object.clone(),
+                    format!(
+                        "{object} runs proxy {} ({}) while revision {rev} is at {}: {} minor \
+                         versions behind, a whole upgrade step without a restart. `{cmd}`",
+                        o.proxy,
+                        if behind.is_empty() {
+                            "its pods".to_owned()
+                        } else {
+                            behind.join(", ")
+                        },
+                        o.revision,
+                        o.minors_behind
+                    ),
+                )
+                .revisions([rev]);
+            }
         }
     }
 
