@@ -564,3 +564,27 @@ fn status_and_graph_after_a_saved_plan_show_the_mesh_it_leaves() {
         "{err}"
     );
 }
+
+/// After an InPlace `spec.version` change the revision is the same on both
+/// sides, so the table says which proxy is behind; `explain` names both versions
+/// and `analyze --explain` teaches MR0030.
+#[test]
+fn outdated_proxies_are_named_in_status_explain_and_analyze() {
+    let patched = "fixtures/sail-in-place/02-version-patched.yaml";
+    let out = run(&["status", patched]);
+    assert!(out.status.success());
+    let shown = text(&out.stdout);
+    assert!(shown.contains("default (proxy 1.24.3 < 1.25.1)"), "{shown}");
+    let out = run(&["explain", "shop/cart", patched]);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("with proxy 1.24.3, but the revision is now at 1.25.1"),
+        "{shown}"
+    );
+    let out = run(&["analyze", "fixtures/sail-in-place/03-second-step.yaml"]);
+    let shown = text(&out.stdout);
+    assert!(shown.contains("MR0030 proxy-version-skew"), "{shown}");
+    let out = run(&["analyze", "--explain", "MR0030"]);
+    let shown = text(&out.stdout);
+    assert!(shown.contains("update-strategy.adoc"), "{shown}");
+}

@@ -108,8 +108,11 @@ struct Rev {
     /// Control-plane namespace.
     namespace: String,
     policy: Policy,
-    /// `sidecarInjectorWebhook.enableNamespacesByDefault`.
+    /// `sidecarInjectorWebhook.enableNamespacesByDefault` (upstream and Sail).
     auto: bool,
+    /// Maistra: `spec.techPreview.sidecarInjectorWebhook.objectSelector.enabled`
+    /// (only with the policy on the SMCP itself, not from a profile alone).
+    tech_preview: bool,
     /// Representation choices that must not change the outcome:
     /// `0x01` upstream: no injector config map when the policy is the chart
     /// default; Sail: explicit `InPlace`; Maistra: explicit `MultiTenant`.
@@ -311,6 +314,14 @@ fn receivers(mesh: &MeshDesc, ns: &NsView<'_>, pod: Option<&PodDesc>) -> BTreeSe
             && !ns.ignored_by_maistra
             && ns.injection != Some("disabled")
             && app != Some("istiod")
+            // The tech-preview objectSelector (maistra v2.6 chart
+            // `mutatingwebhook.yaml`): autoInject enabled -> the label is not
+            // `false`; else the label is exactly `true`.
+            && (!r.tech_preview
+                || match r.policy {
+                    Policy::Enabled => not_false,
+                    _ => inject_label == Some("true"),
+                })
         {
             receivers.insert(r.name.clone());
         }
@@ -653,6 +664,10 @@ fn documents(case: &Case) -> Vec<Value> {
             Family::MaistraClusterWide | Family::MaistraMultiTenant => {
                 let cw = r.family == Family::MaistraClusterWide;
                 let mut spec = json!({"version": "v2.6"});
+                if r.tech_preview {
+                    spec["techPreview"] =
+                        json!({"sidecarInjectorWebhook": {"objectSelector": {"enabled": true}}});
+                }
                 if cw {
                     spec["mode"] = json!("ClusterWide");
                 } else if bits & 1 != 0 {
@@ -716,7 +731,17 @@ fn documents(case: &Case) -> Vec<Value> {
                                 ("istio-injection", "NotIn", &["disabled"]),
                                 ("istio-env", "DoesNotExist", &[]),
                             ]),
-                            "objectSelector": sel(&[("app", "NotIn", &["istiod"])]),
+                            "objectSelector": match (r.tech_preview, r.policy) {
+                                (false, _) => sel(&[("app", "NotIn", &["istiod"])]),
+                                (true, Policy::Enabled) => sel(&[
+                                    ("app", "NotIn", &["istiod"]),
+                                    ("sidecar.istio.io/inject", "NotIn", &["false"]),
+                                ]),
+                                (true, _) => sel(&[
+                                    ("app", "NotIn", &["istiod"]),
+                                    ("sidecar.istio.io/inject", "In", &["true"]),
+                                ]),
+                            },
                         }],
                     }));
                 }
@@ -927,7 +952,8 @@ fn build_mesh(raw: &[RawRev], raw_tags: &[RawTag]) -> MeshDesc {
             family,
             namespace,
             policy,
-            auto: auto % 10 >= 7,
+            auto: !family.is_maistra() && auto % 10 >= 7,
+            tech_preview: family.is_maistra() && auto % 10 >= 7 && bits & 0x44 != 0x44,
             bits,
         });
     }
@@ -1090,6 +1116,9 @@ impl fmt::Debug for Rev {
         )?;
         if self.auto {
             f.write_str(", enableNamespacesByDefault")?;
+        }
+        if self.tech_preview {
+            f.write_str(", techPreview objectSelector")?;
         }
         write!(f, ", representation bits {:#04x})", self.bits)
     }
@@ -1390,6 +1419,7 @@ fn maistra_default_reads_its_suffixed_injector_config_map() {
         namespace: "istio-system".into(),
         policy: Policy::Enabled,
         auto: false,
+        tech_preview: false,
         bits: 0,
     };
     let docs = vec![

@@ -115,6 +115,11 @@ pub fn status_table(status: &Status) -> String {
                     .join(",")
             };
             let missing = if w.missing { " (not in snapshot)" } else { "" };
+            // Same revision, older proxy (an in-place version change).
+            let running = match &w.outdated_proxy {
+                Some(o) => format!("{running} (proxy {} < {})", o.proxy, o.revision),
+                None => running,
+            };
             vec![
                 format!("{}/{} {}{missing}", n.name, w.kind, w.name),
                 running,

@@ -3,6 +3,18 @@
 //! `Api::list`, addressing every object through meshrev's own resource table
 //! ([`meshrev::exec::resource`]), so no second map of the API lives here.
 //!
+//! The `meshrev-kube-executor` program is [`execute`] over a client from the
+//! kubeconfig or the pod's service account (`kube::Client::try_default`):
+//!
+//! ```text
+//! meshrev plan cluster.yaml --to ossm3 --format json > plan.json
+//! meshrev-kube-executor plan.json --journal run.jsonl            # server-side dry run
+//! meshrev-kube-executor plan.json --journal apply.jsonl --apply  # for real; again to resume
+//! ```
+//!
+//! Events are printed as JSON lines on standard output; each journal entry is
+//! appended to the journal file and synced before the next request is sent.
+//!
 //! It is a separate package in the workspace so that meshrev itself keeps no
 //! cluster client, runtime or TLS stack among its dependencies.
 //!
@@ -11,14 +23,20 @@
 //! observes after the first observation is then that observation with the
 //! accepted changes applied by meshrev's [`SimulatedCluster`].
 
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use kube::Client;
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
-use meshrev::exec::{
-    self, Action, ActionKind, Entry, Event, Executor, NAMESPACE_KINDS, OBSERVED_KINDS, Observation,
-    Outcome, PatchKind, Request, Run, SimulatedCluster, State,
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams,
 };
+use meshrev::exec::{
+    self, Action, ActionKind, Entry, Event, Executor, Limits, NAMESPACE_KINDS, OBSERVED_KINDS,
+    Observation, Outcome, PatchKind, Request, Run, SimulatedCluster, State,
+};
+use meshrev::plan::Plan;
 use meshrev::{ObjectRef, Snapshot, SnapshotBuilder};
 
 /// Performs actions with a kube-rs [`Client`].
@@ -121,6 +139,23 @@ impl KubeExecutor {
                     api.patch(&object.name, &params, &Patch::Merge(body))
                         .await?;
                 }
+            }
+            // A DeploymentConfig's rollout (`oc rollout latest`): the
+            // `DeploymentRequest` posted to its `instantiate` subresource.
+            Request::Post {
+                subresource, body, ..
+            } => {
+                let params = PostParams {
+                    dry_run: self.dry_run,
+                    ..PostParams::default()
+                };
+                api.create_subresource::<_, serde_json::Value>(
+                    subresource,
+                    &object.name,
+                    &params,
+                    body,
+                )
+                .await?;
             }
             Request::Delete { .. } => {
                 let params = DeleteParams {
@@ -303,4 +338,95 @@ pub async fn drive(
         show(&e);
     }
     Ok(run.state().clone())
+}
+
+/// What the program was asked to do (`meshrev-kube-executor --help`).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "meshrev-kube-executor",
+    version,
+    about = "Carries out a saved meshrev plan on the cluster of the current kubeconfig context (or the pod's service account)",
+    long_about = "Carries out a saved meshrev plan (`meshrev plan ... --format json`) on the cluster of the current kubeconfig context, or in a pod with its service account.\n\nWithout --apply every change is sent as a server-side dry run (dryRun=All): validated and admitted by the API server, never persisted; the run then rehearses on what it first observed. With --apply the changes are made. Either way the journal is appended and synced after every outcome, and running the same command again resumes where it ends.\n\nEvents are printed as JSON lines on standard output. Exit codes: 0 finished, 1 stopped (the reason on standard error), 2 could not run."
+)]
+pub struct Options {
+    /// The plan, as `meshrev plan --format json` writes it.
+    #[arg(value_name = "PLAN.json")]
+    pub plan: PathBuf,
+    /// The run's journal (JSON lines): created if missing, resumed if not.
+    #[arg(long, value_name = "FILE")]
+    pub journal: PathBuf,
+    /// Make the changes; without it, every change is a server-side dry run.
+    #[arg(long)]
+    pub apply: bool,
+    /// Observations after a change before unmet postconditions stop the run.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().observations)]
+    pub observations: u32,
+    /// Seconds between observations while a change settles (a rollout runs).
+    #[arg(long, value_name = "S", default_value_t = Limits::default().settle.as_secs())]
+    pub settle_secs: u64,
+}
+
+impl Options {
+    fn limits(&self) -> Limits {
+        Limits {
+            observations: self.observations.max(1),
+            settle: Duration::from_secs(self.settle_secs),
+            ..Limits::default()
+        }
+    }
+}
+
+/// Reads the plan and the journal, runs (or resumes) the plan with `client`,
+/// appends every journal entry to the journal file (synced before the next
+/// request), and writes every event to `events` as a JSON line. `Err` when the
+/// run could not be made (a file, a journal of another plan, the journal could
+/// not be written); a stop is `Ok(State::Stopped)`.
+pub async fn execute(
+    client: Client,
+    options: &Options,
+    clock: impl Fn() -> SystemTime + Send + 'static,
+    events: &mut dyn Write,
+) -> Result<(Run, State), String> {
+    let path = options.plan.display().to_string();
+    let text = std::fs::read_to_string(&options.plan).map_err(|e| format!("{path}: {e}"))?;
+    let plan: Plan =
+        serde_json::from_str(&text).map_err(|e| format!("{path}: not a meshrev plan: {e}"))?;
+    let journal_path = options.journal.display().to_string();
+    let entries = match std::fs::read_to_string(&options.journal) {
+        Ok(t) => exec::journal::parse(&t).map_err(|e| format!("{journal_path}: {e}"))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(format!("{journal_path}: {e}")),
+    };
+    let mut run = if entries.is_empty() {
+        Run::with_limits(plan, options.limits())
+    } else {
+        Run::resume_with_limits(plan, &entries, options.limits())
+            .map_err(|e| format!("{journal_path}: {e}"))?
+    };
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&options.journal)
+        .map_err(|e| format!("{journal_path}: {e}"))?;
+    let mut executor = KubeExecutor::new(client, !options.apply).with_clock(clock);
+    let state = drive(
+        &mut run,
+        &mut executor,
+        &entries,
+        |entry| {
+            writeln!(file, "{}", entry.to_line())?;
+            file.sync_data()
+        },
+        |event| {
+            // Standard output closed (a pipe to `head`): the run goes on.
+            let _ = writeln!(
+                events,
+                "{}",
+                serde_json::to_string(event).unwrap_or_default()
+            );
+        },
+    )
+    .await
+    .map_err(|e| format!("{journal_path}: {e}"))?;
+    Ok((run, state))
 }
