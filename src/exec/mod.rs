@@ -24,6 +24,11 @@
 //!   an absent object succeeds, so sending those again is harmless.
 //! - [`Executor`] and [`run()`] drive a run in one call; [`SimulatedCluster`] is an
 //!   executor over a snapshot, with faults to inject, for rehearsals and tests.
+//! - On a cluster, the repository has two executors built on this module: one
+//!   over `kubectl` (`examples/kubectl_executor.rs`) and the
+//!   `meshrev-kube-executor` program over kube-rs (`examples/kube-executor/`, a
+//!   separate package so this crate needs no cluster client). Both dry-run on
+//!   the server unless told to apply, and resume from their journal file.
 //!
 //! ```
 //! use meshrev::exec::{self, Fault, Run, SimulatedCluster, State, StopReason};
