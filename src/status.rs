@@ -39,8 +39,9 @@ use serde::{Deserialize, Serialize};
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision, Version};
 use crate::resolve::Verdict;
-use crate::snapshot::ObjectRef;
-use crate::snapshot::{Pod, PodController, SidecarStatus, WorkloadKind};
+use crate::resolve::decision::PodView;
+use crate::snapshot::{ControllerRef, ObjectRef, OwnerReference};
+use crate::snapshot::{Pod, SidecarStatus, WorkloadKind};
 
 /// The revision that injected a running pod, from the record the injector left.
 ///
@@ -143,6 +144,39 @@ pub fn running_revision(pod: &Pod) -> (Running, Option<MalformedStatus>) {
         }),
         _ => None,
     };
+    (running_ref(pod).to_owned(), malformed)
+}
+
+/// [`Running`], borrowed from the pod: what status computes with, so that a
+/// pod's record costs no allocation until it is written out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum RunningRef<'a> {
+    Revision(&'a str),
+    Unknown,
+    None,
+}
+
+impl<'a> RunningRef<'a> {
+    fn to_owned(self) -> Running {
+        match self {
+            RunningRef::Revision(r) => Running::Revision(r.to_owned()),
+            RunningRef::Unknown => Running::Unknown,
+            RunningRef::None => Running::None,
+        }
+    }
+
+    /// [`Running::label`].
+    fn label(self) -> Option<&'a str> {
+        match self {
+            RunningRef::Revision(r) => Some(r),
+            RunningRef::Unknown => Some(UNKNOWN_JSON),
+            RunningRef::None => None,
+        }
+    }
+}
+
+/// The rule of [`running_revision`], borrowed.
+fn running_ref(pod: &Pod) -> RunningRef<'_> {
     let annotated = pod
         .meta
         .annotations
@@ -153,12 +187,11 @@ pub fn running_revision(pod: &Pod) -> (Running, Option<MalformedStatus>) {
         .sidecar_status
         .as_ref()
         .and_then(SidecarStatus::revision);
-    let running = match annotated.or(recorded) {
-        Some(rev) => Running::Revision(rev.to_owned()),
-        None if pod.has_proxy() || pod.sidecar_status.is_some() => Running::Unknown,
-        None => Running::None,
-    };
-    (running, malformed)
+    match annotated.or(recorded) {
+        Some(rev) => RunningRef::Revision(rev),
+        None if pod.has_proxy() || pod.sidecar_status.is_some() => RunningRef::Unknown,
+        None => RunningRef::None,
+    }
 }
 
 /// The revision a pod's record names, as [`running_revision`] reads it, without
@@ -453,14 +486,16 @@ impl Status {
         let parts: Vec<NamespacePart> = s
             .namespace_names()
             .into_iter()
-            .map(|n| NamespacePart::of(mesh, n, true))
+            .map(|n| NamespacePart::of(mesh, n))
             .collect();
         let (namespaces, pods, live) = NamespacePart::join(parts);
         let progress = progress(mesh, &live, &namespaces);
-        let revisions = mesh
-            .revisions()
-            .map(|r| {
-                let (in_use, in_use_by) = in_use(mesh, r);
+        let revs: Vec<&Revision> = mesh.revisions().collect();
+        let revisions = revs
+            .iter()
+            .zip(in_use_of(mesh, &revs))
+            .map(|(r, in_use_by)| {
+                let in_use = !in_use_by.is_empty();
                 let ns: Vec<String> = namespaces
                     .iter()
                     .filter(|n| n.injector.as_deref() == Some(&r.name))
@@ -514,7 +549,7 @@ impl Status {
         let names: BTreeSet<&str> = namespaces.into_iter().collect();
         let parts = names
             .into_iter()
-            .map(|n| NamespacePart::of(mesh, n, true))
+            .map(|n| NamespacePart::of(mesh, n))
             .collect();
         let (namespaces, pods, live) = NamespacePart::join(parts);
         let progress = progress(mesh, &live, &namespaces);
@@ -526,9 +561,9 @@ impl Status {
         }
     }
 
-    /// Just the namespaces (with their workloads) of [`Status::of_namespaces`]:
-    /// no pod rows, so no verdict per pod, and `progress` and `revisions` left
-    /// empty. What the planner reads after every namespace it moves.
+    /// Just the namespaces (with their workloads) of [`Status::of_namespaces`],
+    /// with `pods`, `progress` and `revisions` left empty: what the planner reads
+    /// after every namespace it moves.
     pub(crate) fn namespaces_only<'a>(
         mesh: &Mesh,
         namespaces: impl IntoIterator<Item = &'a str>,
@@ -538,7 +573,7 @@ impl Status {
             revisions: Vec::new(),
             namespaces: names
                 .into_iter()
-                .map(|n| NamespacePart::of(mesh, n, false).namespace)
+                .map(|n| NamespacePart::of(mesh, n).namespace)
                 .collect(),
             pods: Vec::new(),
             progress: Vec::new(),
@@ -581,7 +616,6 @@ fn is_own_control_plane_namespace(r: &Revision, namespace: &str) -> bool {
 }
 
 /// A verdict as status reports it: `injector`, `conflict`, `rejected`.
-#[derive(Clone)]
 struct Injector {
     revision: Option<String>,
     conflict: Vec<String>,
@@ -598,131 +632,172 @@ impl Injector {
     }
 }
 
+/// Live pods per revision they run, borrowed from the mesh.
+type LiveCounts<'a> = BTreeMap<&'a str, usize>;
+
 /// One namespace's part of the status: computed from that namespace alone.
-struct NamespacePart {
+struct NamespacePart<'a> {
     namespace: NamespaceStatus,
     pods: Vec<PodStatus>,
-    /// The revisions that injected its live pods.
-    live: Vec<String>,
+    /// Live pods per revision they run.
+    live: LiveCounts<'a>,
 }
 
-impl NamespacePart {
-    /// `with_pods`: also each pod's own row (and verdict); without, only the
-    /// namespace and its workloads (what a planner reads, at a fraction of the cost).
-    fn of(mesh: &Mesh, ns: &str, with_pods: bool) -> NamespacePart {
+/// A workload as its pods are seen, before it is written out. Everything is
+/// borrowed: the per-pod work allocates nothing but the pod's own output.
+struct WorkloadAcc<'a> {
+    verdict: Verdict<'a>,
+    /// What its live pods run, each once: nearly always one, kept inline.
+    running: Option<RunningRef<'a>>,
+    /// Any others (a workload half-way through a restart).
+    more: Vec<RunningRef<'a>>,
+    needs_restart: bool,
+    /// The oldest outdated proxy among its live pods (the first of the oldest).
+    outdated: Option<OutdatedProxy>,
+    pods: usize,
+    missing: bool,
+}
+
+impl<'a> WorkloadAcc<'a> {
+    fn new(verdict: Verdict<'a>, missing: bool) -> Self {
+        WorkloadAcc {
+            verdict,
+            running: None,
+            more: Vec::new(),
+            needs_restart: false,
+            outdated: None,
+            pods: 0,
+            missing,
+        }
+    }
+
+    /// Counts one live pod.
+    fn add(&mut self, running: RunningRef<'a>, outdated: Option<&OutdatedProxy>) {
+        if let Some(o) = outdated
+            && self
+                .outdated
+                .as_ref()
+                .is_none_or(|e| o.minors_behind > e.minors_behind)
+        {
+            self.outdated = Some(o.clone());
+        }
+        let injector = self.verdict.revision();
+        self.needs_restart |= match running {
+            RunningRef::Unknown => false,
+            RunningRef::Revision(r) => Some(r) != injector,
+            RunningRef::None => injector.is_some(),
+        };
+        if running != RunningRef::None {
+            match self.running {
+                None => self.running = Some(running),
+                Some(r) if r == running => {}
+                Some(_) if self.more.contains(&running) => {}
+                Some(_) => self.more.push(running),
+            }
+        }
+        self.pods += 1;
+    }
+
+    fn finish(self, kind: &str, name: &str) -> WorkloadStatus {
+        // Each once, in the order of their JSON text (the contract's order).
+        let mut running: Vec<Running> =
+            Vec::with_capacity(self.running.iter().len() + self.more.len());
+        let mut all: Vec<RunningRef<'a>> = self.running.into_iter().chain(self.more).collect();
+        all.sort_by(|a, b| a.label().cmp(&b.label()).then(a.cmp(b)));
+        running.extend(all.into_iter().map(RunningRef::to_owned));
+        let injector = Injector::of(&self.verdict);
+        WorkloadStatus {
+            missing: self.missing,
+            kind: Kind::from_kind(kind),
+            name: name.to_owned(),
+            injector: injector.revision,
+            conflict: injector.conflict,
+            rejected: injector.rejected,
+            running,
+            needs_restart: self.needs_restart || self.outdated.is_some(),
+            outdated_proxy: self.outdated,
+            pods: self.pods,
+        }
+    }
+}
+
+impl<'a> NamespacePart<'a> {
+    fn of(mesh: &'a Mesh, ns: &'a str) -> NamespacePart<'a> {
         let s = mesh.snapshot();
         let ns_labels = mesh.namespace_labels(ns);
         let resolution = mesh.resolve_labels(ns, &ns_labels, None);
+        // The webhooks that receive pods of this namespace, matched once.
+        let hooks = mesh.namespace_webhooks(&ns_labels);
+        let verdict = |pod: PodView<'_>| mesh.verdict_among(ns, hooks.iter().copied(), Some(pod));
 
         // Workloads that own pods through a template (ReplicaSets under a
         // Deployment fold into it), then bare pods, by kind then name.
-        // Per workload: its injector, what its live pods run, and its oldest
-        // outdated proxy.
-        type Entry = (Injector, Vec<Running>, Option<OutdatedProxy>);
-        let mut workloads: BTreeMap<(String, String), Entry> = BTreeMap::new();
+        // An index by key into a vector: the map's nodes stay small.
+        let mut index: BTreeMap<(&'a str, &'a str), usize> = BTreeMap::new();
+        let mut accs: Vec<WorkloadAcc<'a>> = Vec::new();
         for w in s.workloads_in(ns).filter(|w| s.is_pod_owner(w)) {
-            let verdict = mesh.verdict(ns, &ns_labels, Some((&w.template).into()));
-            workloads.insert(
-                (w.kind.as_str().to_owned(), w.meta.name.clone()),
-                (Injector::of(&verdict), Vec::new(), None),
-            );
+            let verdict = verdict((&w.template).into());
+            index.insert((w.kind.as_str(), &w.meta.name), accs.len());
+            accs.push(WorkloadAcc::new(verdict, false));
         }
-        let mut pods = Vec::new();
-        let mut live = Vec::new();
-        // Controllers the pods name that the snapshot lacks.
-        let mut missing = BTreeSet::new();
-        let pod_injector =
-            |pod: &Pod| Injector::of(&mesh.verdict(ns, &ns_labels, Some(pod.into())));
+        let mut pods = Vec::with_capacity(s.pods.get(ns).map_or(0, |p| p.len()));
+        let mut live = LiveCounts::new();
+        // Pods of one ReplicaSet look alike to the webhooks and name the same
+        // controller: the previous pod's verdict and workload are reused when
+        // everything they are read from is equal.
+        let mut last: Option<(&'a Pod, Verdict<'a>)> = None;
+        let mut last_owner: Option<(&'a OwnerReference, usize)> = None;
         for pod in s.pods_in(ns) {
-            let (running, _) = running_revision(pod);
-            // Without pod rows, a pod's own verdict is only needed for a
-            // workload known from its pods alone (missing, bare), and to confirm
-            // an outdated proxy.
-            let mut injector = with_pods.then(|| pod_injector(pod));
+            let verdict = match &last {
+                Some((p, v)) if same_to_injector(p, pod) => v.clone(),
+                _ => verdict(pod.into()),
+            };
+            let running = running_ref(pod);
             // Running its injector's revision, but an older proxy than that revision's version.
-            let outdated = match &running {
-                Running::Revision(r) => OutdatedProxy::of(mesh, pod, r).filter(|_| {
-                    injector
-                        .get_or_insert_with(|| pod_injector(pod))
-                        .revision
-                        .as_deref()
-                        == Some(r.as_str())
-                }),
+            let outdated = match (running, verdict.revision()) {
+                (RunningRef::Revision(r), Some(i)) if r == i => OutdatedProxy::of(mesh, pod, r),
                 _ => None,
             };
             if is_live(pod) {
-                if let Running::Revision(r) = &running {
-                    live.push(r.clone());
+                if let RunningRef::Revision(r) = running {
+                    *live.entry(r).or_insert(0) += 1;
                 }
-                let k = match s.controller_of(pod) {
-                    PodController::Workload(w) => (w.kind.as_str().to_owned(), w.meta.name.clone()),
-                    PodController::Missing { kind, name } => {
-                        missing.insert((kind.clone(), name.clone()));
-                        (kind, name)
+                let owner = pod.meta.controller();
+                let at = match (owner, last_owner) {
+                    (Some(o), Some((prev, at))) if o.kind == prev.kind && o.name == prev.name => at,
+                    _ => {
+                        let (key, missing) = match s.controller_ref(pod) {
+                            ControllerRef::Workload(w) => {
+                                ((w.kind.as_str(), w.meta.name.as_str()), false)
+                            }
+                            ControllerRef::Missing { kind, name } => ((kind, name), true),
+                            ControllerRef::Bare => (("Pod", pod.meta.name.as_str()), false),
+                        };
+                        let at = *index.entry(key).or_insert_with(|| {
+                            accs.push(WorkloadAcc::new(verdict.clone(), missing));
+                            accs.len() - 1
+                        });
+                        last_owner = owner.map(|o| (o, at));
+                        at
                     }
-                    PodController::Bare => ("Pod".to_owned(), pod.meta.name.clone()),
                 };
-                let entry = workloads.entry(k).or_insert_with(|| {
-                    (
-                        injector.get_or_insert_with(|| pod_injector(pod)).clone(),
-                        Vec::new(),
-                        None,
-                    )
-                });
-                entry.1.push(running.clone());
-                if let Some(o) = &outdated
-                    && entry
-                        .2
-                        .as_ref()
-                        .is_none_or(|e| o.minors_behind > e.minors_behind)
-                {
-                    entry.2 = Some(o.clone());
-                }
+                accs[at].add(running, outdated.as_ref());
             }
-            let Some(injector) = injector.filter(|_| with_pods) else {
-                continue;
-            };
             pods.push(PodStatus {
                 namespace: ns.to_owned(),
                 name: pod.meta.name.clone(),
-                injector: injector.revision,
-                conflict: injector.conflict,
-                rejected: injector.rejected,
-                running,
+                injector: verdict.revision().map(str::to_owned),
+                conflict: verdict.conflict().iter().map(|r| (*r).to_owned()).collect(),
+                rejected: verdict.rejected().map(str::to_owned),
+                running: running.to_owned(),
                 outdated_proxy: outdated,
             });
+            last = Some((pod, verdict));
         }
-        let workloads = workloads
+        let mut accs: Vec<Option<WorkloadAcc<'a>>> = accs.into_iter().map(Some).collect();
+        let workloads = index
             .into_iter()
-            .map(|((kind, name), (injector, running, outdated_proxy))| {
-                let needs_restart = outdated_proxy.is_some()
-                    || running.iter().any(|r| match r {
-                        Running::Unknown => false,
-                        Running::Revision(r) => Some(r.as_str()) != injector.revision.as_deref(),
-                        Running::None => injector.revision.is_some(),
-                    });
-                // Each once, in the order of their JSON text (the contract's order).
-                let mut distinct: Vec<Running> = running
-                    .iter()
-                    .filter(|r| r.has_sidecar())
-                    .cloned()
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                distinct.sort_by(|a, b| a.label().cmp(&b.label()));
-                WorkloadStatus {
-                    missing: missing.contains(&(kind.clone(), name.clone())),
-                    kind: Kind::from_kind(&kind),
-                    name,
-                    injector: injector.revision,
-                    conflict: injector.conflict,
-                    rejected: injector.rejected,
-                    running: distinct,
-                    needs_restart,
-                    outdated_proxy,
-                    pods: running.len(),
-                }
-            })
+            .filter_map(|((kind, name), at)| Some(accs[at].take()?.finish(kind, name)))
             .collect();
         NamespacePart {
             namespace: NamespaceStatus {
@@ -743,40 +818,57 @@ impl NamespacePart {
         }
     }
 
-    /// Namespaces, pods (in namespace order) and live running revisions of parts
-    /// given in namespace order.
-    fn join(parts: Vec<NamespacePart>) -> (Vec<NamespaceStatus>, Vec<PodStatus>, Vec<String>) {
+    /// Namespaces, pods (in namespace order) and live pods per running revision
+    /// of parts given in namespace order.
+    fn join(
+        parts: Vec<NamespacePart<'a>>,
+    ) -> (Vec<NamespaceStatus>, Vec<PodStatus>, LiveCounts<'a>) {
         let mut namespaces = Vec::with_capacity(parts.len());
-        let (mut pods, mut live) = (Vec::new(), Vec::new());
+        let mut pods = Vec::with_capacity(parts.iter().map(|p| p.pods.len()).sum());
+        let mut live = LiveCounts::new();
         for part in parts {
             namespaces.push(part.namespace);
             pods.extend(part.pods);
-            live.extend(part.live);
+            for (r, n) in part.live {
+                *live.entry(r).or_insert(0) += n;
+            }
         }
         (namespaces, pods, live)
     }
 }
 
-fn progress(mesh: &Mesh, live: &[String], namespaces: &[NamespaceStatus]) -> Vec<Progress> {
-    let mut per: BTreeMap<String, usize> = mesh.revisions().map(|r| (r.name.clone(), 0)).collect();
-    let total = live.len();
-    for r in live {
-        *per.entry(r.clone()).or_insert(0) += 1;
+/// Whether two pods of a namespace look the same to the webhooks and to istiod:
+/// what a verdict reads ([`PodView`]) is equal.
+fn same_to_injector(a: &Pod, b: &Pod) -> bool {
+    a.host_network == b.host_network
+        && a.meta.labels == b.meta.labels
+        && a.meta.annotations == b.meta.annotations
+}
+
+fn progress(mesh: &Mesh, live: &LiveCounts<'_>, namespaces: &[NamespaceStatus]) -> Vec<Progress> {
+    let mut per: BTreeMap<&str, usize> = mesh.revisions().map(|r| (r.name.as_str(), 0)).collect();
+    let mut total = 0;
+    for (r, n) in live {
+        *per.entry(r).or_insert(0) += n;
+        total += n;
+    }
+    // Workloads per revision, in one pass over the workloads.
+    let mut workloads: BTreeMap<&str, usize> = BTreeMap::new();
+    for w in namespaces.iter().flat_map(|ns| &ns.workloads) {
+        for r in w.running.iter().filter_map(Running::revision) {
+            *workloads.entry(r).or_insert(0) += 1;
+        }
     }
     per.into_iter()
         .map(|(revision, n)| Progress {
-            workloads: namespaces
-                .iter()
-                .flat_map(|ns| &ns.workloads)
-                .filter(|w| w.running.iter().any(|r| r.revision() == Some(&revision)))
-                .count(),
+            workloads: workloads.get(revision).copied().unwrap_or(0),
             share: if total == 0 {
                 0.0
             } else {
                 n as f64 / total as f64
             },
             pods: n,
-            revision,
+            revision: revision.to_owned(),
         })
         .collect()
 }
@@ -795,29 +887,39 @@ fn progress(mesh: &Mesh, live: &[String], namespaces: &[NamespaceStatus]) -> Vec
 /// not list; a snapshot may simply lack the namespace, so here such a pod counts
 /// as in a namespace that references nothing.
 pub(crate) fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
-    // A second installation of one name (`<namespace>/<name>`) serves every
-    // reference to the name as much as the first does: both webhooks match.
-    let duplicate = rev.name != rev.label_value();
-    let leads_here = |name: &str| {
-        mesh.resolve_name(name).is_some_and(|r| r.name == rev.name)
-            || (duplicate && name == rev.label_value())
-    };
-    let mut by = Vec::new();
-    for t in mesh.tags_of(&rev.name) {
-        by.push(InUse::Tag {
-            tag: t.name.clone(),
-            source: t.source.clone(),
-        });
-    }
+    let by = in_use_of(mesh, &[rev]).pop().unwrap_or_default();
+    (!by.is_empty(), by)
+}
+
+/// [`in_use`] for several revisions in one pass over the namespaces and pods:
+/// what keeps each of `revs` in use, in their order.
+fn in_use_of(mesh: &Mesh, revs: &[&Revision]) -> Vec<Vec<InUse>> {
+    // Revisions are few: a position in `revs` by name is a short scan.
+    let index = |name: &str| revs.iter().position(|r| r.name == name);
+    let leads_to = |name| leads_to(mesh, revs, name);
+    let mut by: Vec<Vec<InUse>> = revs
+        .iter()
+        .map(|rev| {
+            mesh.tags_of(&rev.name)
+                .map(|t| InUse::Tag {
+                    tag: t.name.clone(),
+                    source: t.source.clone(),
+                })
+                .collect()
+        })
+        .collect();
     let s = mesh.snapshot();
     let mut referencing_nothing = BTreeSet::new();
     for ns in s.namespaces() {
         match namespace_reference(&ns.meta.labels) {
-            Some(name) if leads_here(name) => by.push(InUse::Namespace {
-                namespace: ns.name().to_owned(),
-                references: name.to_owned(),
-            }),
-            Some(_) => {}
+            Some(name) => {
+                for i in leads_to(name) {
+                    by[i].push(InUse::Namespace {
+                        namespace: ns.name().to_owned(),
+                        references: name.to_owned(),
+                    });
+                }
+            }
             None => {
                 referencing_nothing.insert(ns.name());
             }
@@ -825,47 +927,71 @@ pub(crate) fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
     }
     // istiorevision_controller.go: `if pod.Status.Phase == corev1.PodSucceeded { continue }`.
     // Pods are grouped per namespace: one entry a pod would swamp the output.
-    let mut injected: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    let mut labelled: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
-    for pod in s.pods().filter(|p| p.phase.as_deref() != Some("Succeeded")) {
-        let ns = pod.namespace();
-        if pod
-            .meta
-            .annotations
-            .get(labels::REV)
-            .is_some_and(|r| r == &rev.name)
-        {
-            injected.entry(ns).or_default().push(pod.meta.name.clone());
-            continue;
-        }
+    type Grouped<'a, K> = Vec<BTreeMap<K, Vec<String>>>;
+    let mut injected: Grouped<'_, &str> = vec![BTreeMap::new(); revs.len()];
+    let mut labelled: Grouped<'_, (&str, &str)> = vec![BTreeMap::new(); revs.len()];
+    for (ns, shard) in s.pods.iter() {
+        let ns = ns.as_str();
         let ns_references_nothing = referencing_nothing.contains(ns) || s.namespace(ns).is_none();
-        if ns_references_nothing
-            && let Some(name) = pod_reference(&pod.meta.labels)
-            && leads_here(name)
+        for pod in shard
+            .values()
+            .filter(|p| p.phase.as_deref() != Some("Succeeded"))
         {
-            labelled
-                .entry((ns, name))
-                .or_default()
-                .push(pod.meta.name.clone());
+            // The annotation names a revision itself (a tag does not count).
+            let annotated = pod.meta.annotations.get(labels::REV).and_then(|r| index(r));
+            if let Some(i) = annotated {
+                injected[i]
+                    .entry(ns)
+                    .or_default()
+                    .push(pod.meta.name.clone());
+            }
+            if ns_references_nothing && let Some(name) = pod_reference(&pod.meta.labels) {
+                for i in leads_to(name).filter(|i| Some(*i) != annotated) {
+                    labelled[i]
+                        .entry((ns, name))
+                        .or_default()
+                        .push(pod.meta.name.clone());
+                }
+            }
         }
     }
-    for (ns, pods) in injected {
-        by.push(InUse::InjectedPods {
-            namespace: ns.to_owned(),
-            pods,
-        });
+    for (i, rev) in revs.iter().enumerate() {
+        for (ns, pods) in std::mem::take(&mut injected[i]) {
+            by[i].push(InUse::InjectedPods {
+                namespace: ns.to_owned(),
+                pods,
+            });
+        }
+        for ((ns, name), pods) in std::mem::take(&mut labelled[i]) {
+            by[i].push(InUse::LabelledPods {
+                namespace: ns.to_owned(),
+                references: name.to_owned(),
+                pods,
+            });
+        }
+        if rev.name == "default" && rev.injector.enable_namespaces_by_default {
+            by[i].push(InUse::EnableNamespacesByDefault);
+        }
     }
-    for ((ns, name), pods) in labelled {
-        by.push(InUse::LabelledPods {
-            namespace: ns.to_owned(),
-            references: name.to_owned(),
-            pods,
-        });
-    }
-    if rev.name == "default" && rev.injector.enable_namespaces_by_default {
-        by.push(InUse::EnableNamespacesByDefault);
-    }
-    (!by.is_empty(), by)
+    by
+}
+
+/// The positions in `revs` of the revisions a reference (a revision or tag name)
+/// leads to: the one it resolves to, and a second installation of one name
+/// (`<namespace>/<name>`), which serves every reference to the name as much as
+/// the first does (both webhooks match).
+fn leads_to<'r>(
+    mesh: &'r Mesh,
+    revs: &'r [&Revision],
+    name: &'r str,
+) -> impl Iterator<Item = usize> + 'r {
+    let resolved = mesh
+        .resolve_name(name)
+        .and_then(|r| revs.iter().position(|x| x.name == r.name));
+    revs.iter().enumerate().filter_map(move |(i, r)| {
+        let duplicate = r.name != r.label_value() && name == r.label_value();
+        (Some(i) == resolved || duplicate).then_some(i)
+    })
 }
 
 /// What keeps a revision in use, by the Sail operator's rules (`RevisionStatus::in_use`), with

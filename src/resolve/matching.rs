@@ -148,31 +148,63 @@ impl Mesh {
         namespace_labels: &Labels,
         pod: Option<PodView<'_>>,
     ) -> Verdict<'_> {
-        let pod_labels = pod.map_or(NO_LABELS, |p| p.labels);
-        let mut revisions: Vec<&str> = Vec::new();
-        for w in self
+        let webhooks = self
             .webhooks()
             .iter()
-            .filter(|w| w.is_effective())
-            .filter(|w| w.matches_namespace(namespace_labels) && w.matches_object(pod_labels))
+            .filter(|w| w.is_effective() && w.matches_namespace(namespace_labels));
+        self.verdict_among(namespace, webhooks, pod)
+    }
+
+    /// The effective webhooks whose namespace selector matches these namespace
+    /// labels, in call order: what [`Mesh::verdict_among`] needs, computed once
+    /// a namespace rather than once a pod.
+    pub(crate) fn namespace_webhooks(&self, namespace_labels: &Labels) -> Vec<&Webhook> {
+        self.webhooks()
+            .iter()
+            .filter(|w| w.is_effective() && w.matches_namespace(namespace_labels))
+            .collect()
+    }
+
+    /// [`Mesh::verdict`] given the namespace's matching webhooks
+    /// ([`Mesh::namespace_webhooks`]). Allocates nothing unless revisions conflict.
+    pub(crate) fn verdict_among<'m>(
+        &'m self,
+        namespace: &str,
+        webhooks: impl IntoIterator<Item = &'m Webhook>,
+        pod: Option<PodView<'_>>,
+    ) -> Verdict<'m> {
+        let pod_labels = pod.map_or(NO_LABELS, |p| p.labels);
+        // The revisions of the matching webhooks, each once: nearly always one.
+        let mut first: Option<&'m str> = None;
+        let mut more: Vec<&'m str> = Vec::new();
+        for w in webhooks
+            .into_iter()
+            .filter(|w| w.matches_object(pod_labels))
         {
             if let Some(service) = w.unserved.as_deref().filter(|_| w.rejects()) {
                 return Verdict::Rejected(service);
             }
-            if !revisions.contains(&w.revision.as_str()) {
-                revisions.push(&w.revision);
+            let r = w.revision.as_str();
+            match first {
+                None => first = Some(r),
+                Some(f) if f == r => {}
+                Some(_) if more.contains(&r) => {}
+                Some(_) => more.push(r),
             }
         }
-        if let Some(p) = pod {
-            revisions.retain(|r| {
+        let injects = |r: &str| {
+            pod.is_none_or(|p| {
                 self.istiod_decision(namespace, p, self.revision(r))
                     .injects()
-            });
-        }
-        match revisions.as_slice() {
-            [] => Verdict::NotInjected,
-            [one] => Verdict::Injected(one),
+            })
+        };
+        let first = first.filter(|r| injects(r));
+        more.retain(|r| injects(r));
+        match (first, more.as_slice()) {
+            (None, []) => Verdict::NotInjected,
+            (Some(one), []) | (None, &[one]) => Verdict::Injected(one),
             _ => {
+                let mut revisions: Vec<&str> = first.into_iter().chain(more).collect();
                 revisions.sort_unstable();
                 Verdict::Conflict(revisions)
             }

@@ -86,6 +86,15 @@ pub enum PodController<'a> {
     Bare,
 }
 
+/// [`PodController`], borrowed from the snapshot (`'s`) and the pod (`'m`):
+/// crate-internal, for status.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ControllerRef<'s, 'm> {
+    Workload(&'s Workload),
+    Missing { kind: &'m str, name: &'m str },
+    Bare,
+}
+
 /// `(namespace, name)`: the key of a namespaced object.
 pub type NamespacedName = (String, String);
 
@@ -160,8 +169,10 @@ impl Snapshot {
 
     /// A workload by namespace, kind and name.
     pub fn workload(&self, namespace: &str, kind: WorkloadKind, name: &str) -> Option<&Workload> {
-        let key: &dyn store::WorkloadKey = &(kind, name);
-        self.workloads.get(namespace)?.get(key)
+        // Looked up by a borrowed key: status follows every pod to its workload.
+        self.workloads
+            .get(namespace)?
+            .get(&(kind, name) as &dyn store::WorkloadKey)
     }
 
     /// All workloads (ReplicaSets included), by namespace, kind, name.
@@ -294,30 +305,42 @@ impl Snapshot {
     /// # Ok::<(), meshrev::Error>(())
     /// ```
     pub fn controller_of(&self, pod: &Pod) -> PodController<'_> {
+        match self.controller_ref(pod) {
+            ControllerRef::Workload(w) => PodController::Workload(w),
+            ControllerRef::Missing { kind, name } => PodController::Missing {
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+            },
+            ControllerRef::Bare => PodController::Bare,
+        }
+    }
+
+    /// [`Snapshot::controller_of`] without allocating: a missing controller's
+    /// kind and name are borrowed from the pod (or its ReplicaSet).
+    pub(crate) fn controller_ref<'s: 'm, 'm>(&'s self, pod: &'m Pod) -> ControllerRef<'s, 'm> {
         let Some(owner) = pod.meta.controller() else {
-            return PodController::Bare;
-        };
-        let missing = || PodController::Missing {
-            kind: owner.kind.clone(),
-            name: owner.name.clone(),
+            return ControllerRef::Bare;
         };
         let ns = pod.namespace();
         let Some(workload) = WorkloadKind::from_kind(&owner.kind)
             .and_then(|kind| self.workload(ns, kind, &owner.name))
         else {
-            return missing();
+            return ControllerRef::Missing {
+                kind: &owner.kind,
+                name: &owner.name,
+            };
         };
         match (workload.kind.parent(), workload.meta.controller()) {
             (Some(parent), Some(p)) if p.kind == parent.as_str() => {
                 match self.workload(ns, parent, &p.name) {
-                    Some(top) => PodController::Workload(top),
-                    None => PodController::Missing {
-                        kind: parent.as_str().to_owned(),
-                        name: p.name.clone(),
+                    Some(top) => ControllerRef::Workload(top),
+                    None => ControllerRef::Missing {
+                        kind: parent.as_str(),
+                        name: &p.name,
                     },
                 }
             }
-            _ => PodController::Workload(workload),
+            _ => ControllerRef::Workload(workload),
         }
     }
 

@@ -6,8 +6,12 @@
 //! own `Arc`: an edit to one namespace copies that namespace's objects and the
 //! outer index (one pointer a namespace), never the whole cluster.
 
+use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use super::WorkloadKind;
 
 /// A map shared between clones; written through [`Arc::make_mut`].
 pub(crate) type Shared<K, V> = Arc<BTreeMap<K, V>>;
@@ -84,31 +88,32 @@ pub(crate) fn values_in<'a, K, V>(
         .flat_map(|shard| shard.values())
 }
 
-/// A workload's key in its namespace's shard, `(kind, name)`, looked up without
-/// allocating the name: the shard's `(WorkloadKind, String)` keys borrow as this
-/// trait object, ordered as the tuple is (kind, then name bytes).
+/// A workload's key, `(kind, name)`, owned or borrowed: the map is keyed by
+/// `(WorkloadKind, String)`, and this lets a lookup by `(kind, &str)` skip
+/// allocating the name (the usual `Borrow` trick for tuple keys).
 pub(crate) trait WorkloadKey {
-    fn key(&self) -> (super::WorkloadKind, &str);
+    fn key(&self) -> (WorkloadKind, &str);
 }
 
-impl WorkloadKey for (super::WorkloadKind, String) {
-    fn key(&self) -> (super::WorkloadKind, &str) {
+impl WorkloadKey for (WorkloadKind, String) {
+    fn key(&self) -> (WorkloadKind, &str) {
         (self.0, &self.1)
     }
 }
 
-impl WorkloadKey for (super::WorkloadKind, &str) {
-    fn key(&self) -> (super::WorkloadKind, &str) {
+impl WorkloadKey for (WorkloadKind, &str) {
+    fn key(&self) -> (WorkloadKind, &str) {
         (self.0, self.1)
     }
 }
 
-impl<'a> std::borrow::Borrow<dyn WorkloadKey + 'a> for (super::WorkloadKind, String) {
+impl<'a> Borrow<dyn WorkloadKey + 'a> for (WorkloadKind, String) {
     fn borrow(&self) -> &(dyn WorkloadKey + 'a) {
         self
     }
 }
 
+// Same order as the tuple's own (kind, then name), so lookups agree with it.
 impl PartialEq for dyn WorkloadKey + '_ {
     fn eq(&self, other: &Self) -> bool {
         self.key() == other.key()
@@ -118,13 +123,13 @@ impl PartialEq for dyn WorkloadKey + '_ {
 impl Eq for dyn WorkloadKey + '_ {}
 
 impl PartialOrd for dyn WorkloadKey + '_ {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
 impl Ord for dyn WorkloadKey + '_ {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+    fn cmp(&self, other: &Self) -> Ordering {
         self.key().cmp(&other.key())
     }
 }
