@@ -615,3 +615,48 @@ fn a_namespace_already_on_the_target_is_skipped_and_said_so() {
         plan.notes
     );
 }
+
+/// After the InPlace version patch (`02-version-patched.yaml`: Istio default at
+/// v1.25.1, pods still on the 1.24.3 proxy), `--to default` with no version is
+/// the restart half of the upgrade: every workload on the revision restarted,
+/// no second patch, and afterwards no outdated proxy is left.
+#[test]
+fn sail_in_place_after_the_patch_restarts_the_outdated_proxies_without_a_version() {
+    let patched = mesh("sail-in-place/02-version-patched.yaml");
+    let plan = plan::plan(&patched, &Request::to("default")).unwrap();
+    assert_eq!(plan.strategy, Strategy::InPlace);
+    assert!(
+        !plan
+            .steps()
+            .any(|s| matches!(s.action, StepAction::SetIstioVersion { .. })),
+        "the Istio is already at v1.25.1"
+    );
+    let restarted: Vec<String> = plan
+        .steps()
+        .filter_map(|s| match &s.action {
+            StepAction::Restart { workload } => {
+                Some(format!("{}/{}", workload.namespace, workload.name))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        restarted,
+        ["api/gateway-api", "shop/cart", "shop/frontend"],
+        "{}",
+        render::kubectl(&plan)
+    );
+    let end = plan::simulate(&patched, &plan).unwrap();
+    let status = meshrev::Status::of(&end);
+    assert!(
+        status
+            .namespaces
+            .iter()
+            .flat_map(|n| &n.workloads)
+            .all(|w| w.outdated_proxy.is_none() && !w.needs_restart)
+    );
+    // Before the patch there is nothing behind: no in-place plan without a version.
+    let before = mesh("sail-in-place/01-before.yaml");
+    let plan = plan::plan(&before, &Request::to("default")).unwrap();
+    assert!(plan.is_empty(), "{}", render::kubectl(&plan));
+}

@@ -131,6 +131,28 @@ pub(crate) fn route(mesh: &Mesh, request: &Request) -> Result<Route, PlanError> 
                 tags: mesh.tags().map(|t| t.name.clone()).collect(),
             })?;
     let istio = sail_istio(mesh, &target_rev);
+    // After a Sail InPlace `spec.version` change the revision keeps its name, but
+    // its pods run the old proxy until restarted (sail-operator
+    // docs/update-strategy/update-strategy.adoc): `--to <that revision>` with no
+    // version is then the restart half of the in-place upgrade, at the version
+    // the Istio already has.
+    let caught_up;
+    let request = match istio.as_ref() {
+        Some(i)
+            if request.strategy.is_none()
+                && request.version.is_none()
+                && i.update_strategy == UpdateStrategy::InPlace
+                && i.version.is_some()
+                && runs_outdated_proxies(mesh, &target_rev.name) =>
+        {
+            caught_up = Request {
+                version: i.version.clone(),
+                ..request.clone()
+            };
+            &caught_up
+        }
+        _ => request,
+    };
     let in_place = request.strategy == Some(Strategy::InPlace)
         || (request.strategy.is_none() && request.version.is_some());
     let source_names: Vec<String> = if !request.from.is_empty() {
@@ -172,6 +194,17 @@ pub(crate) fn route(mesh: &Mesh, request: &Request) -> Result<Route, PlanError> 
     };
     preflight(mesh, request, &route, &target_rev)?;
     Ok(route)
+}
+
+/// Whether live pods injected by `revision` run an older proxy than its version
+/// (and no other revision is left to move from).
+fn runs_outdated_proxies(mesh: &Mesh, revision: &str) -> bool {
+    revisions_in_use(mesh, revision).is_empty()
+        && crate::status::Status::of(mesh)
+            .namespaces
+            .iter()
+            .flat_map(|n| &n.workloads)
+            .any(|w| w.outdated_proxy.is_some() && w.injector.as_deref() == Some(revision))
 }
 
 /// The Sail `Istio` that owns a revision.
