@@ -138,6 +138,10 @@ impl Mesh {
             revision.as_deref().unwrap_or("-"),
             &format!("{:?}", w.template),
         ]);
+        // One record for every new pod (they are injected alike).
+        let record = revision
+            .as_deref()
+            .map(|r| SidecarStatus::parse(&injection_status(r, injected_init)));
         let pods = (0..count)
             .map(|i| {
                 // A StatefulSet's pods keep their ordinal names across restarts.
@@ -154,8 +158,7 @@ impl Mesh {
                 let mut sidecar_status = None;
                 if let Some(r) = &revision {
                     meta.annotations.insert(labels::REV.to_owned(), r.clone());
-                    sidecar_status =
-                        Some(SidecarStatus::parse(&injection_status(r, injected_init)));
+                    sidecar_status = record.clone();
                     containers.push(labels::PROXY_CONTAINER.to_owned());
                     init_containers.push(injected_init.to_owned());
                 }

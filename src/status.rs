@@ -194,6 +194,21 @@ fn running_ref(pod: &Pod) -> RunningRef<'_> {
     }
 }
 
+/// The revision a pod's record names, as [`running_revision`] reads it, without
+/// copying it: for scans over every pod of a cluster.
+pub(crate) fn running_name(pod: &Pod) -> Option<&str> {
+    pod.meta
+        .annotations
+        .get(labels::REV)
+        .filter(|r| !r.is_empty())
+        .map(String::as_str)
+        .or_else(|| {
+            pod.sidecar_status
+                .as_ref()
+                .and_then(SidecarStatus::revision)
+        })
+}
+
 /// Whether a pod still counts (Sail ignores `Succeeded` pods; failed ones run nothing).
 pub fn is_live(pod: &Pod) -> bool {
     !matches!(pod.phase.as_deref(), Some("Succeeded") | Some("Failed"))
@@ -546,6 +561,25 @@ impl Status {
         }
     }
 
+    /// Just the namespaces (with their workloads) of [`Status::of_namespaces`],
+    /// with `pods`, `progress` and `revisions` left empty: what the planner reads
+    /// after every namespace it moves.
+    pub(crate) fn namespaces_only<'a>(
+        mesh: &Mesh,
+        namespaces: impl IntoIterator<Item = &'a str>,
+    ) -> Status {
+        let names: BTreeSet<&str> = namespaces.into_iter().collect();
+        Status {
+            revisions: Vec::new(),
+            namespaces: names
+                .into_iter()
+                .map(|n| NamespacePart::of(mesh, n).namespace)
+                .collect(),
+            pods: Vec::new(),
+            progress: Vec::new(),
+        }
+    }
+
     /// Workloads that need a restart, as `(namespace, workload)`.
     pub fn needs_restart(&self) -> impl Iterator<Item = (&NamespaceStatus, &WorkloadStatus)> {
         self.namespaces.iter().flat_map(|n| {
@@ -556,9 +590,16 @@ impl Status {
         })
     }
 
-    /// A namespace by name.
+    /// A namespace by name (a binary search: [`Status::of`] lists namespaces by
+    /// name; a status put together in another order is searched through).
     pub fn namespace(&self, name: &str) -> Option<&NamespaceStatus> {
-        self.namespaces.iter().find(|n| n.name == name)
+        match self
+            .namespaces
+            .binary_search_by(|n| n.name.as_str().cmp(name))
+        {
+            Ok(i) => self.namespaces.get(i),
+            Err(_) => self.namespaces.iter().find(|n| n.name == name),
+        }
     }
 
     /// A revision by name.
@@ -1075,4 +1116,86 @@ pub(crate) fn pod_reference(pod_labels: &Labels) -> Option<&str> {
         return Some(rev);
     }
     (inject == Some("true")).then_some("default")
+}
+
+#[cfg(test)]
+mod light_tests {
+    use super::*;
+    use crate::SnapshotBuilder;
+
+    /// Every fixture, and the kubectl-made owner kinds (bare pods, missing
+    /// controllers, DeploymentConfigs, Jobs) next to the story.
+    fn meshes() -> Vec<Mesh> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut out = Vec::new();
+        for dir in std::fs::read_dir(root).unwrap() {
+            let dir = dir.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(&dir).unwrap() {
+                let f = f.unwrap().path();
+                let name = f.to_string_lossy().into_owned();
+                if (name.ends_with(".yaml") || name.ends_with(".json"))
+                    && !name.ends_with(".expected.yaml")
+                {
+                    let mut b = SnapshotBuilder::new();
+                    b.add_path(&f).unwrap();
+                    out.push(Mesh::new(b.build()));
+                }
+            }
+        }
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/kubectl");
+        let mut b = SnapshotBuilder::new();
+        b.add_path(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/ossm-2.6-to-3.0/01-before.yaml"
+        ))
+        .unwrap();
+        for f in [
+            "vault.yaml",
+            "ledger-namespace.yaml",
+            "ledger-redis-pod.yaml",
+        ] {
+            b.add_path(format!("{data}/{f}")).unwrap();
+        }
+        out.push(Mesh::new(b.build()));
+        out
+    }
+
+    #[test]
+    fn namespaces_only_gives_the_namespace_rows_of_the_full_status() {
+        for mesh in meshes() {
+            let names = mesh.snapshot().namespace_names();
+            let full = Status::of_namespaces(&mesh, names.iter().copied());
+            let light = Status::namespaces_only(&mesh, names.iter().copied());
+            assert_eq!(light.namespaces, full.namespaces);
+            assert!(light.pods.is_empty() && light.progress.is_empty());
+        }
+    }
+
+    #[test]
+    fn running_name_reads_what_running_revision_reads() {
+        for mesh in meshes() {
+            for pod in mesh.snapshot().pods() {
+                assert_eq!(
+                    running_name(pod),
+                    running_revision(pod).0.revision(),
+                    "{}",
+                    pod.meta.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_namespace_is_found_in_a_status_put_together_out_of_order() {
+        let mesh = meshes().pop().unwrap();
+        let mut status = Status::of(&mesh);
+        assert_eq!(status.namespace("vault").unwrap().name, "vault");
+        status.namespaces.reverse();
+        assert_eq!(status.namespace("vault").unwrap().name, "vault");
+        assert_eq!(status.namespace("mercury").unwrap().name, "mercury");
+        assert!(status.namespace("pluto").is_none());
+    }
 }

@@ -99,6 +99,21 @@ impl Mesh {
         Ok(())
     }
 
+    /// [`Mesh::apply`] of an edit the caller owns: a rollout's new pods are
+    /// moved into the snapshot, not copied (they change nothing the mesh
+    /// discovers, so nothing else is redone).
+    pub(crate) fn apply_owned(
+        &mut self,
+        edit: crate::snapshot::Edit,
+    ) -> Result<(), crate::snapshot::EditError> {
+        match edit {
+            Edit::ReplacePods { workload, pods } => {
+                self.snapshot.replace_pods_owned(&workload, pods)
+            }
+            other => self.apply(&other),
+        }
+    }
+
     fn has_maistra(&self) -> bool {
         self.revisions().any(|r| r.family == Family::Maistra)
     }

@@ -23,7 +23,7 @@ use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh, Revision, Via};
 use crate::resolve::Resolution;
 use crate::snapshot::{Restart, TagTargetKind, WorkloadId, WorkloadKind};
-use crate::status::{Kind, Running, Status, WorkloadStatus, is_live, running_revision};
+use crate::status::{Kind, Running, Status, WorkloadStatus, is_live, running_name};
 
 /// Plans a migration: target, sources and strategy from the request and the mesh,
 /// then waves of steps, each proven on a copy of the mesh.
@@ -68,7 +68,7 @@ pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
         notes: Vec::new(),
     };
     let in_scope = b.scope_namespaces(request);
-    let before = Status::of_namespaces(mesh, in_scope.iter().map(String::as_str));
+    let before = Status::namespaces_only(mesh, in_scope.iter().map(String::as_str));
     b.preflight_namespaces(&in_scope)?;
 
     b.prepare()?;
@@ -190,9 +190,8 @@ fn before_workloads(
     disposition: WorkloadDisposition,
 ) -> Vec<WorkloadScope> {
     before
-        .namespaces
-        .iter()
-        .filter(|n| n.name == ns)
+        .namespace(ns)
+        .into_iter()
         .flat_map(|n| &n.workloads)
         .filter_map(|w| {
             let kind = w.kind.workload();
@@ -273,7 +272,7 @@ impl Builder<'_> {
             }
         }
         for pod in s.pods().filter(|p| is_live(p)) {
-            if let Some(r) = running_revision(pod).0.revision()
+            if let Some(r) = running_name(pod)
                 && self.is_source(r)
                 && !target::is_own_namespace(self.mesh, r, pod.namespace())
             {
@@ -305,7 +304,7 @@ impl Builder<'_> {
                 .mesh
                 .snapshot()
                 .pods_in(ns)
-                .any(|p| is_live(p) && running_revision(p).0.revision() == Some(self.target()));
+                .any(|p| is_live(p) && running_name(p) == Some(self.target()));
         }
         let (set, remove) = self.first_pass_labels(ns);
         let labels = self
@@ -317,13 +316,11 @@ impl Builder<'_> {
         let relabel = set.iter().any(|(k, v)| labels.get(k) != Some(v))
             || remove.iter().any(|k| labels.contains_key(k));
         relabel
-            || self.mesh.snapshot().pods_in(ns).any(|p| {
-                is_live(p)
-                    && running_revision(p)
-                        .0
-                        .revision()
-                        .is_some_and(|r| r != self.target())
-            })
+            || self
+                .mesh
+                .snapshot()
+                .pods_in(ns)
+                .any(|p| is_live(p) && running_name(p).is_some_and(|r| r != self.target()))
             || self.mesh.resolve_namespace(ns).revision() != Some(self.target())
     }
 
@@ -541,7 +538,7 @@ impl Builder<'_> {
                 ],
             )?;
         }
-        let now = Status::of_namespaces(self.sim.mesh(), [ns]);
+        let now = Status::namespaces_only(self.sim.mesh(), [ns]);
         let mut out = Vec::new();
         let mut others = Vec::new();
         let mut moved = Vec::new();

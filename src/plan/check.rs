@@ -10,7 +10,7 @@ use crate::labels;
 use crate::mesh::{Family, Mesh};
 use crate::snapshot::ObjectRef;
 use crate::snapshot::{Snapshot, WorkloadId, WorkloadKind};
-use crate::status::{Running, is_live, running_revision};
+use crate::status::{Running, is_live, running_name, running_revision};
 
 /// One statement about the cluster that must hold before or after a step.
 #[non_exhaustive]
@@ -282,7 +282,7 @@ pub(crate) fn revision_users(mesh: &Mesh, revision: &str) -> Vec<String> {
         .collect();
     let pods = snapshot
         .pods()
-        .filter(|p| is_live(p) && running_revision(p).0.revision() == Some(revision))
+        .filter(|p| is_live(p) && running_name(p) == Some(revision))
         .count();
     if pods > 0 {
         users.push(format!("{pods} live pod(s) run its sidecar"));

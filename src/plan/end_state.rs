@@ -54,15 +54,24 @@ pub struct RevisionEnd {
 }
 
 impl EndState {
-    /// Reads the end state of these namespaces off a (simulated) mesh.
+    /// Reads the end state of these namespaces off a (simulated) mesh: the
+    /// status of those namespaces alone ([`Status::of_namespaces`]), so the cost
+    /// grows with the namespaces in scope, not with the cluster.
     pub fn of<'a>(mesh: &Mesh, namespaces: impl IntoIterator<Item = &'a str>) -> EndState {
-        let names: Vec<&str> = namespaces.into_iter().collect();
-        let status = Status::of(mesh);
         let snapshot = mesh.snapshot();
+        // Only namespaces the cluster still holds anything of, as `Status::of` has them.
+        let names: Vec<&str> = namespaces
+            .into_iter()
+            .filter(|n| {
+                snapshot.namespace(n).is_some()
+                    || snapshot.pods_in(n).next().is_some()
+                    || snapshot.workloads_in(n).next().is_some()
+            })
+            .collect();
+        let status = Status::namespaces_only(mesh, names);
         let namespaces: Vec<NamespaceEnd> = status
             .namespaces
             .iter()
-            .filter(|n| names.contains(&n.name.as_str()))
             .map(|n| NamespaceEnd {
                 name: n.name.clone(),
                 labels: snapshot

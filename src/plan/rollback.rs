@@ -242,22 +242,30 @@ impl Plan {
             }
         }
         // Then every workload the prefix restarted, once, onto what injects it now.
+        // (Sets beside the lists keep this linear in the plan's length.)
         let mut restarted: Vec<WorkloadId> = Vec::new();
+        let mut seen: BTreeSet<&WorkloadId> = BTreeSet::new();
         for step in &prefix {
             if let StepAction::Restart { workload } | StepAction::LabelTemplate { workload, .. } =
                 &step.action
-                && !restarted.contains(workload)
+                && seen.insert(workload)
             {
                 restarted.push(workload.clone());
             }
         }
+        // A template patch already rolled the pods back.
+        let patched: BTreeSet<&WorkloadId> = changes
+            .iter()
+            .filter_map(|s| match &s.action {
+                StepAction::LabelTemplate { workload, .. } => Some(workload),
+                _ => None,
+            })
+            .collect();
         let mut restarts = Vec::new();
         let mut namespaces: Vec<String> = Vec::new();
+        let mut namespace_seen: BTreeSet<String> = BTreeSet::new();
         for workload in restarted {
-            // A template patch already rolled the pods back.
-            let already = changes.iter().any(|s| {
-                matches!(&s.action, StepAction::LabelTemplate { workload: w, .. } if *w == workload)
-            });
+            let already = patched.contains(&workload);
             let injector = back
                 .mesh()
                 .snapshot()
@@ -268,7 +276,7 @@ impl Plan {
                         .revision()
                         .map(str::to_owned)
                 });
-            if !namespaces.contains(&workload.namespace) {
+            if namespace_seen.insert(workload.namespace.clone()) {
                 namespaces.push(workload.namespace.clone());
             }
             if already {

@@ -18,9 +18,16 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// A namespace's entry.
+    /// A namespace's entry (a binary search: the planner lists namespaces by
+    /// name; a scope read from a file in another order is searched through).
     pub fn namespace(&self, name: &str) -> Option<&NamespaceScope> {
-        self.namespaces.iter().find(|n| n.name == name)
+        match self
+            .namespaces
+            .binary_search_by(|n| n.name.as_str().cmp(name))
+        {
+            Ok(i) => self.namespaces.get(i),
+            Err(_) => self.namespaces.iter().find(|n| n.name == name),
+        }
     }
 }
 

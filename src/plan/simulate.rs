@@ -13,8 +13,6 @@
 //!   it (its sidecars would get no configuration);
 //! - every step's postconditions hold once it ran.
 
-use std::collections::BTreeMap;
-
 use super::Plan;
 use super::check::{INJECTION_KEYS, revision_users};
 use super::error::{PlanError, Violation};
@@ -54,11 +52,11 @@ impl StepAction {
                     remove: remove.clone(),
                 })?;
                 let rollout = mesh.restart(workload)?;
-                mesh.apply(&rollout)
+                mesh.apply_owned(rollout)
             }
             StepAction::Restart { workload } => {
                 let rollout = mesh.restart(workload)?;
-                mesh.apply(&rollout)
+                mesh.apply_owned(rollout)
             }
             StepAction::MoveTag { tag, revision } => mesh.apply(&Edit::RetargetTag {
                 tag: tag.clone(),
@@ -83,19 +81,15 @@ impl StepAction {
     }
 }
 
-/// What a namespace looked like before the plan, for the invariants.
-#[derive(Debug, Clone)]
-struct Baseline {
-    injector: Option<String>,
-    labels: Labels,
-}
-
 /// A mesh being walked through a plan, step by step, with the invariants checked
 /// after each one.
 #[derive(Debug, Clone)]
 pub struct Simulation {
     mesh: Mesh,
-    baseline: BTreeMap<String, Baseline>,
+    /// The mesh before the first step (a cheap copy): what each namespace's
+    /// labels and injector were, read when a step touches the namespace, so that
+    /// starting a simulation costs nothing per namespace.
+    baseline: Mesh,
     /// Label keys a step may change besides the injection keys (a target's
     /// discovery label).
     allowed_keys: Vec<String>,
@@ -107,25 +101,9 @@ impl Simulation {
     /// Starts from a mesh; `allowed_keys` are label keys the plan may change
     /// besides the injection keys.
     pub fn new(mesh: &Mesh, allowed_keys: impl IntoIterator<Item = String>) -> Simulation {
-        let baseline = mesh
-            .snapshot()
-            .namespaces()
-            .map(|n| {
-                (
-                    n.name().to_owned(),
-                    Baseline {
-                        injector: mesh
-                            .resolve_namespace(n.name())
-                            .revision()
-                            .map(str::to_owned),
-                        labels: n.meta.labels.clone(),
-                    },
-                )
-            })
-            .collect();
         Simulation {
             mesh: mesh.clone(),
-            baseline,
+            baseline: mesh.clone(),
             allowed_keys: allowed_keys.into_iter().collect(),
             removed: Vec::new(),
         }
@@ -183,9 +161,8 @@ impl Simulation {
         match step.action.namespace() {
             Some(ns) => self.check_namespace(ns).map_err(unsafe_step)?,
             None => {
-                let all: Vec<String> = self.baseline.keys().cloned().collect();
-                for ns in &all {
-                    self.check_namespace(ns).map_err(unsafe_step)?;
+                for ns in self.baseline.snapshot().namespaces() {
+                    self.check_namespace(ns.name()).map_err(unsafe_step)?;
                 }
             }
         }
@@ -203,17 +180,18 @@ impl Simulation {
 
     /// The invariants for one namespace.
     fn check_namespace(&self, namespace: &str) -> Result<(), Violation> {
-        let Some(base) = self.baseline.get(namespace) else {
+        let Some(base) = self.baseline.snapshot().namespace(namespace) else {
             return Ok(());
         };
+        let base_labels = &base.meta.labels;
+        let no_labels = Labels::new();
         let labels_now = self
             .mesh
             .snapshot()
             .namespace(namespace)
-            .map(|n| n.meta.labels.clone())
-            .unwrap_or_default();
-        for key in base.labels.keys().chain(labels_now.keys()) {
-            if base.labels.get(key) != labels_now.get(key)
+            .map_or(&no_labels, |n| &n.meta.labels);
+        for key in base_labels.keys().chain(labels_now.keys()) {
+            if base_labels.get(key) != labels_now.get(key)
                 && !INJECTION_KEYS.contains(&key.as_str())
                 && key != labels::MAISTRA_MEMBER_OF
                 && !self.allowed_keys.contains(key)
@@ -254,20 +232,22 @@ impl Simulation {
                     })
                 }
             }
-            Resolution::NotInjected { .. } => match &base.injector {
-                Some(before)
-                    if !self
-                        .removed
-                        .iter()
-                        .any(|(rev, ns)| rev == before && ns == namespace) =>
-                {
-                    Err(Violation::InjectorLost {
-                        namespace: namespace.to_owned(),
-                        before: before.clone(),
-                    })
+            Resolution::NotInjected { .. } => {
+                match self.baseline.resolve_namespace(namespace).revision() {
+                    Some(before)
+                        if !self
+                            .removed
+                            .iter()
+                            .any(|(rev, ns)| rev == before && ns == namespace) =>
+                    {
+                        Err(Violation::InjectorLost {
+                            namespace: namespace.to_owned(),
+                            before: before.to_owned(),
+                        })
+                    }
+                    _ => Ok(()),
                 }
-                _ => Ok(()),
-            },
+            }
         }
     }
 }

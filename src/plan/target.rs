@@ -1,6 +1,8 @@
 //! Where a plan goes and from where: the target revision, the source revisions,
 //! the strategy, and the refusals that come before any step is planned.
 
+use std::collections::BTreeSet;
+
 use super::error::PlanError;
 use super::request::Request;
 use super::strategy::Strategy;
@@ -10,7 +12,7 @@ use crate::mesh::{Family, Mesh, Revision, Via};
 use crate::resolve::Resolution;
 use crate::snapshot::ObjectRef;
 use crate::snapshot::{ControlPlaneMode, Istio, UpdateStrategy};
-use crate::status::{is_live, running_revision};
+use crate::status::{is_live, running_name};
 
 /// The decisions taken before any step: target, sources, strategy.
 #[derive(Debug, Clone)]
@@ -72,26 +74,26 @@ pub(crate) fn is_own_namespace(mesh: &Mesh, revision: &str, namespace: &str) -> 
 /// Revisions other than the target that inject a namespace or run a live pod.
 fn revisions_in_use(mesh: &Mesh, target: &str) -> Vec<String> {
     let s = mesh.snapshot();
-    let mut used: Vec<String> = Vec::new();
+    let mut used: BTreeSet<String> = BTreeSet::new();
     for ns in s.namespaces() {
         if let Some(r) = mesh.resolve_namespace(ns.name()).revision()
             && r != target
+            && !used.contains(r)
             && !is_own_namespace(mesh, r, ns.name())
         {
-            used.push(r.to_owned());
+            used.insert(r.to_owned());
         }
     }
     for pod in s.pods().filter(|p| is_live(p)) {
-        if let Some(r) = running_revision(pod).0.revision()
+        if let Some(r) = running_name(pod)
             && r != target
+            && !used.contains(r)
             && mesh.revision(r).is_some()
         {
-            used.push(r.to_owned());
+            used.insert(r.to_owned());
         }
     }
-    used.sort();
-    used.dedup();
-    used
+    used.into_iter().collect()
 }
 
 fn source(r: &Revision) -> SourceRevision {

@@ -21,6 +21,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -249,7 +250,9 @@ impl Snapshot {
                     change(&mut t.annotations, set, remove)
                 })
             }
-            Edit::ReplacePods { workload, pods } => self.replace_pods(workload, pods, target),
+            Edit::ReplacePods { workload, pods } => {
+                self.replace_pods(workload, Cow::Borrowed(pods), target)
+            }
             Edit::RetargetTag { tag, revision } => self.retarget_tag(tag, revision, target),
             Edit::RetargetSailTag { tag, kind, name } => {
                 check_name(&target, "targetRef.name", name)?;
@@ -300,10 +303,21 @@ impl Snapshot {
         Ok(())
     }
 
+    /// [`Edit::ReplacePods`] with the new pods owned: they are moved into the
+    /// snapshot rather than copied (the planner's simulation builds them only
+    /// to apply them).
+    pub(crate) fn replace_pods_owned(
+        &mut self,
+        id: &WorkloadId,
+        pods: Vec<Pod>,
+    ) -> Result<(), EditError> {
+        self.replace_pods(id, Cow::Owned(pods), id.object_ref())
+    }
+
     fn replace_pods(
         &mut self,
         id: &WorkloadId,
-        pods: &[Pod],
+        pods: Cow<'_, [Pod]>,
         target: ObjectRef,
     ) -> Result<(), EditError> {
         if self.workload(&id.namespace, id.kind, &id.name).is_none() {
@@ -318,7 +332,7 @@ impl Snapshot {
             .map(|p| p.meta.name.as_str())
             .collect();
         let mut names = BTreeSet::new();
-        for pod in pods {
+        for pod in pods.iter() {
             let at = ObjectRef::new("Pod", Some(&id.namespace), pod.meta.name.clone());
             check_name(&at, "metadata.name", &pod.meta.name)?;
             if pod.meta.namespace.as_deref() != Some(id.namespace.as_str()) {
@@ -351,8 +365,8 @@ impl Snapshot {
         for name in owned {
             shard.remove(&name);
         }
-        for pod in pods {
-            shard.insert(pod.meta.name.clone(), pod.clone());
+        for pod in pods.into_owned() {
+            shard.insert(pod.meta.name.clone(), pod);
         }
         store::prune(&mut self.pods, &id.namespace);
         Ok(())
