@@ -1,9 +1,11 @@
-//! `status --format table`.
+//! `status --format table`, written line by line to the output.
+
+use std::io::{self, Write};
 
 use meshrev::Status;
 
 /// Rows of cells printed as left-aligned columns, each as wide as its widest cell.
-fn table(out: &mut String, header: &[&str], rows: Vec<Vec<String>>) {
+fn table(out: &mut impl Write, header: &[&str], rows: Vec<Vec<String>>) -> io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -17,10 +19,9 @@ fn table(out: &mut String, header: &[&str], rows: Vec<Vec<String>>) {
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        out.push_str("  ");
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
+        writeln!(out, "  {}", line.join("  ").trim_end())?;
     }
+    Ok(())
 }
 
 fn list_or_dash(items: &[String]) -> String {
@@ -46,12 +47,11 @@ pub fn injector_cell(
     }
 }
 
-pub fn status_table(status: &Status) -> String {
-    let mut out = String::new();
+pub fn status_table(out: &mut impl Write, status: &Status) -> io::Result<()> {
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
-    out.push_str("REVISIONS\n");
+    out.write_all("REVISIONS\n".as_bytes())?;
     table(
-        &mut out,
+        out,
         &[
             "NAME",
             "FAMILY",
@@ -76,10 +76,10 @@ pub fn status_table(status: &Status) -> String {
                 ]
             })
             .collect(),
-    );
-    out.push_str("NAMESPACES\n");
+    )?;
+    out.write_all("NAMESPACES\n".as_bytes())?;
     table(
-        &mut out,
+        out,
         &["NAME", "INJECTOR", "WORKLOADS", "NEEDS RESTART"],
         status
             .namespaces
@@ -100,8 +100,8 @@ pub fn status_table(status: &Status) -> String {
                 ]
             })
             .collect(),
-    );
-    out.push_str("NEEDS RESTART\n");
+    )?;
+    out.write_all("NEEDS RESTART\n".as_bytes())?;
     let restarts: Vec<Vec<String>> = status
         .needs_restart()
         .map(|(n, w)| {
@@ -128,13 +128,13 @@ pub fn status_table(status: &Status) -> String {
         })
         .collect();
     if restarts.is_empty() {
-        out.push_str("  (none)\n");
+        out.write_all("  (none)\n".as_bytes())?;
     } else {
-        table(&mut out, &["WORKLOAD", "RUNNING", "INJECTOR"], restarts);
+        table(out, &["WORKLOAD", "RUNNING", "INJECTOR"], restarts)?;
     }
-    out.push_str("PROGRESS (live injected pods per running revision)\n");
+    out.write_all("PROGRESS (live injected pods per running revision)\n".as_bytes())?;
     table(
-        &mut out,
+        out,
         &["REVISION", "PODS", "SHARE", "WORKLOADS"],
         status
             .progress
@@ -148,6 +148,5 @@ pub fn status_table(status: &Status) -> String {
                 ]
             })
             .collect(),
-    );
-    out
+    )
 }
