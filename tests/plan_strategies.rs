@@ -518,6 +518,52 @@ fn refuses_an_istio_outside_the_smcp_namespace() {
     );
 }
 
+/// The OSSM 2.6 -> 3.0 guide's prerequisites: gateways, addons, tracing and
+/// network-policy management disabled in the SMCP first. The story's SMCP
+/// states them all disabled; one turned back on refuses the plan, naming it.
+#[test]
+fn refuses_an_smcp_that_still_enables_gateways_or_addons() {
+    let text = std::fs::read_to_string("fixtures/ossm-2.6-to-3.0/01-before.yaml").unwrap();
+    assert!(
+        plan::plan(
+            &Mesh::new(Snapshot::from_yaml(&text).unwrap()),
+            &Request::to("ossm3")
+        )
+        .is_ok()
+    );
+    for (from, to, feature) in [
+        (
+            "kiali:
+        enabled: false",
+            "kiali:
+        enabled: true",
+            "addons.kiali",
+        ),
+        ("type: None", "type: Jaeger", "tracing (Jaeger)"),
+        (
+            "manageNetworkPolicy: false",
+            "manageNetworkPolicy: true",
+            "security.manageNetworkPolicy",
+        ),
+    ] {
+        // The first occurrence is in `spec` (the second in the SMCP's status).
+        assert!(text.contains(from), "{from:?}");
+        let mesh = Mesh::new(Snapshot::from_yaml(&text.replacen(from, to, 1)).unwrap());
+        let err = plan::plan(&mesh, &Request::to("ossm3")).unwrap_err();
+        match &err {
+            PlanError::SmcpFeaturesEnabled { smcp, features } => {
+                assert_eq!(smcp.name, "basic");
+                assert_eq!(features, &[feature.to_owned()]);
+            }
+            other => panic!("{feature}: {other}"),
+        }
+        assert!(
+            err.to_string().contains("disabled in the SMCP first"),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn refuses_smcp_managed_gateways() {
     let text = format!(

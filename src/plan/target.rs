@@ -486,6 +486,18 @@ fn ossm_preflight(mesh: &Mesh, route: &Route, target_rev: &Revision) -> Result<(
         }
         _ => {}
     }
+    // What 3.0 does not take over must be disabled in the SMCP first (the
+    // migration guide's prerequisites); only what the SMCP states is known.
+    if let Some(object) = mesh.snapshot().control_planes().find(|c| {
+        c.meta.name == smcp.control_plane.name
+            && c.meta.namespace.as_deref() == smcp.control_plane.namespace.as_deref()
+    }) && !object.enabled_features.is_empty()
+    {
+        return Err(PlanError::SmcpFeaturesEnabled {
+            smcp: smcp.control_plane.clone(),
+            features: object.enabled_features.clone(),
+        });
+    }
     // Gateways the SMCP deploys itself must be disabled first.
     let owner_ns = smcp.namespace.as_str();
     if let Some(gw) = mesh.snapshot().workloads().find(|w| {

@@ -694,6 +694,48 @@ struct RawSmcpSpec {
     mesh_config: Option<RawSmcpMeshConfig>,
     proxy: Option<RawSmcpProxy>,
     tech_preview: Option<Value>,
+    gateways: Option<Value>,
+    addons: Option<Value>,
+    tracing: Option<Value>,
+    security: Option<Value>,
+}
+
+/// What the SMCP explicitly enables that the OSSM 2.6 -> 3.0 migration guide
+/// requires disabled first (gateways, addons, tracing, network-policy
+/// management): only `true` or a tracing type other than `None` count, since
+/// an absent field's default depends on the SMCP profile, which is not read.
+fn smcp_enabled_features(spec: &RawSmcpSpec) -> Vec<String> {
+    let on = |v: &Option<Value>, pointer: &str| {
+        v.as_ref().and_then(|v| v.pointer(pointer)) == Some(&Value::Bool(true))
+    };
+    let mut features = Vec::new();
+    for (pointer, name) in [
+        ("/enabled", "gateways"),
+        ("/ingress/enabled", "gateways.ingress"),
+        ("/egress/enabled", "gateways.egress"),
+    ] {
+        if on(&spec.gateways, pointer) {
+            features.push(name.to_owned());
+        }
+    }
+    for addon in ["prometheus", "grafana", "kiali", "jaeger"] {
+        if on(&spec.addons, &format!("/{addon}/enabled")) {
+            features.push(format!("addons.{addon}"));
+        }
+    }
+    if let Some(kind) = spec
+        .tracing
+        .as_ref()
+        .and_then(|t| t.pointer("/type"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty() && *t != "None")
+    {
+        features.push(format!("tracing ({kind})"));
+    }
+    if on(&spec.security, "/manageNetworkPolicy") {
+        features.push("security.manageNetworkPolicy".to_owned());
+    }
+    features
 }
 
 #[derive(Deserialize, Default)]
@@ -720,6 +762,7 @@ struct RawSmcpInjection {
 fn control_plane(ctx: &Ctx, raw: RawCr<RawSmcpSpec>) -> Result<ServiceMeshControlPlane> {
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = raw.spec.unwrap_or_default();
+    let enabled_features = smcp_enabled_features(&spec);
     let mode = match spec.mode.as_deref() {
         None | Some("") | Some("MultiTenant") => ControlPlaneMode::MultiTenant,
         Some("ClusterWide") => ControlPlaneMode::ClusterWide,
@@ -757,6 +800,7 @@ fn control_plane(ctx: &Ctx, raw: RawCr<RawSmcpSpec>) -> Result<ServiceMeshContro
                 ));
             }
         },
+        enabled_features,
     })
 }
 

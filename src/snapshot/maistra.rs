@@ -43,6 +43,12 @@ pub struct ServiceMeshControlPlane {
     /// only pods *labelled* `true` reach istiod). Absent: `false`, the chart default.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub inject_object_selector: bool,
+    /// What it explicitly enables that the OSSM 3 migration requires disabled
+    /// first: `gateways`, `gateways.ingress`, `addons.kiali`, `tracing (Jaeger)`,
+    /// `security.manageNetworkPolicy`, ... (only explicit settings: an absent
+    /// field's default depends on the profile).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enabled_features: Vec<String>,
 }
 
 /// A `ServiceMeshMemberRoll` (named `default`, in the control-plane namespace).
