@@ -347,7 +347,7 @@ fn main() -> ExitCode {
 }
 
 fn main_() -> Result<bool, String> {
-    let o = parse_args()?;
+    let mut o = parse_args()?;
     let text = std::fs::read_to_string(&o.plan).map_err(|e| format!("{}: {e}", o.plan))?;
     let plan: Plan = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", o.plan))?;
     let entries = match &o.journal {
@@ -358,6 +358,8 @@ fn main_() -> Result<bool, String> {
         },
         None => Vec::new(),
     };
+    // A dry run's journal says so, and a run that applies refuses it.
+    o.limits.dry_run = !o.apply;
     if !o.apply && !entries.is_empty() {
         return Err("a dry run keeps its changes in memory only: resume a journal with --apply, or start a new journal".into());
     }

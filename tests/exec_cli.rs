@@ -343,6 +343,7 @@ fn kubectl_executor_applies_stops_unverified_and_resumes_from_its_journal() {
         Entry::Begin {
             plan: exec::fingerprint(&plan_value),
             steps: plan_value.len(),
+            dry_run: false,
         },
         Entry::Sent {
             step: 1,

@@ -716,3 +716,48 @@ fn a_restart_of_a_workload_the_cluster_lacks_stops_instead_of_passing_vacuously(
         other => panic!("{other:?}"),
     }
 }
+
+/// A rehearsal's journal (dry run: nothing changed on any cluster) records that
+/// it was one, and a run that applies refuses to take its steps as done; the
+/// reverse too. Without this, `--apply` resumed from a dry run's journal would
+/// skip every step the rehearsal "applied".
+#[test]
+fn a_dry_run_journal_is_refused_by_a_run_that_applies_and_the_reverse() {
+    let plan = story_plan();
+    let mesh = before();
+    let dry = Limits {
+        dry_run: true,
+        ..limits()
+    };
+    let mut cluster = SimulatedCluster::from_mesh(mesh.clone()).with_fault(Fault::Fail { step: 3 });
+    let mut run = Run::with_limits(plan.clone(), dry);
+    assert!(matches!(
+        exec::run(&mut run, &mut cluster).unwrap(),
+        State::Stopped(_)
+    ));
+    let journal = cluster.journal().to_vec();
+    assert!(matches!(journal[0], Entry::Begin { dry_run: true, .. }));
+    let err = Run::resume_with_limits(plan.clone(), &journal, limits()).unwrap_err();
+    assert_eq!(
+        err,
+        JournalError::OtherMode {
+            journal_dry_run: true
+        }
+    );
+    assert!(err.to_string().contains("start a new journal"), "{err}");
+    // The same mode resumes.
+    assert!(Run::resume_with_limits(plan.clone(), &journal, dry).is_ok());
+    // An applying run's journal is refused by a dry run.
+    let mut cluster = SimulatedCluster::from_mesh(mesh).with_fault(Fault::Fail { step: 3 });
+    let mut run = Run::with_limits(plan.clone(), limits());
+    exec::run(&mut run, &mut cluster).unwrap();
+    let journal = cluster.journal().to_vec();
+    let line = serde_json::to_string(&journal[0]).unwrap();
+    assert!(!line.contains("dry_run"), "the default is left out: {line}");
+    assert!(matches!(
+        Run::resume_with_limits(plan, &journal, dry),
+        Err(JournalError::OtherMode {
+            journal_dry_run: false
+        })
+    ));
+}

@@ -5,7 +5,7 @@
 use std::fs::OpenOptions;
 use std::io::{IsTerminal, Write};
 
-use meshrev::exec::{self, Entry, Event, Executor, Fault, Run, SimulatedCluster, State};
+use meshrev::exec::{self, Entry, Event, Executor, Fault, Limits, Run, SimulatedCluster, State};
 use meshrev::plan::Plan;
 use meshrev::{Mesh, Snapshot};
 
@@ -128,10 +128,16 @@ pub fn exec(
         None => Vec::new(),
     };
     let mut cluster = SimulatedCluster::from_mesh(mesh);
+    // A rehearsal changes no cluster: its journal says so, so that no executor
+    // that applies takes its steps as done.
+    let limits = Limits {
+        dry_run: true,
+        ..Limits::default()
+    };
     let mut run = if entries.is_empty() {
-        Run::new(plan.clone())
+        Run::with_limits(plan.clone(), limits)
     } else {
-        let run = Run::resume(plan.clone(), &entries)
+        let run = Run::resume_with_limits(plan.clone(), &entries, limits)
             .map_err(|e| format!("{}: {e}", journal.unwrap_or_default()))?;
         // The simulated cluster lives in memory only: bring it to where the
         // journal says the last run left it.

@@ -20,6 +20,9 @@ pub enum Entry {
         plan: String,
         /// How many steps the plan has.
         steps: usize,
+        /// The run's changes were dry runs ([`Limits::dry_run`](super::Limits::dry_run)).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dry_run: bool,
     },
     /// A step's change is about to be sent. Written before the request, so a
     /// crash between the two leaves the step in flight, to be re-observed.
@@ -123,6 +126,17 @@ pub enum JournalError {
         expected: String,
         /// The journal's.
         found: String,
+    },
+    /// A dry run's journal resumed by a run that applies, or the reverse: the
+    /// steps one records as done are not done for the other.
+    #[error(
+        "the journal was written by {}, and this run {}: its steps recorded as done are not done here; start a new journal",
+        if *journal_dry_run { "a dry run" } else { "a run that applied its changes" },
+        if *journal_dry_run { "applies" } else { "is a dry run" }
+    )]
+    OtherMode {
+        /// Whether the journal's run was a dry run.
+        journal_dry_run: bool,
     },
     /// An entry names a step the plan does not have.
     #[error("journal line {line}: step {step} is not in the plan (it has {steps} steps)")]

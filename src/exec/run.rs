@@ -38,6 +38,12 @@ pub struct Limits {
     pub retry_after: Duration,
     /// Wait between observations while a change settles (a rollout runs).
     pub settle: Duration,
+    /// The caller's changes are dry runs (`kubectl --dry-run=server`, kube's
+    /// `dryRun=All`, a simulated cluster): they change nothing. Recorded in the
+    /// journal's `begin` entry, because a dry run's "applied" steps must never
+    /// count as done for a run that applies, nor the reverse.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 impl Default for Limits {
@@ -49,6 +55,7 @@ impl Default for Limits {
             observations: 30,
             retry_after: Duration::from_secs(5),
             settle: Duration::from_secs(10),
+            dry_run: false,
         }
     }
 }
@@ -422,6 +429,7 @@ impl Run {
         run.journal.push_back(Entry::Begin {
             plan: run.fingerprint.clone(),
             steps: run.steps.len(),
+            dry_run: limits.dry_run,
         });
         run
     }
@@ -451,11 +459,16 @@ impl Run {
         let mut restarted_at: BTreeMap<StepId, String> = BTreeMap::new();
         for (i, entry) in journal.iter().enumerate() {
             let step = match entry {
-                Entry::Begin { plan, .. } => {
+                Entry::Begin { plan, dry_run, .. } => {
                     if *plan != run.fingerprint {
                         return Err(JournalError::OtherPlan {
                             expected: run.fingerprint.clone(),
                             found: plan.clone(),
+                        });
+                    }
+                    if *dry_run != limits.dry_run {
+                        return Err(JournalError::OtherMode {
+                            journal_dry_run: *dry_run,
                         });
                     }
                     continue;

@@ -371,6 +371,8 @@ impl Options {
         Limits {
             observations: self.observations.max(1),
             settle: Duration::from_secs(self.settle_secs),
+            // A dry run's journal says so, and a run that applies refuses it.
+            dry_run: !self.apply,
             ..Limits::default()
         }
     }
