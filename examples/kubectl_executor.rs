@@ -28,9 +28,11 @@ use meshrev::plan::{Plan, StepAction};
 use meshrev::{Snapshot, SnapshotBuilder};
 
 /// Kinds read in one `kubectl get -A`: every cluster has them.
-const CORE: &str = "namespaces,pods,deployments,statefulsets,daemonsets,replicasets,mutatingwebhookconfigurations,configmaps";
-/// The mesh's own kinds, read one by one: a cluster without a CRD refuses its name.
-const MESH_KINDS: [&str; 6] = [
+const CORE: &str = "namespaces,pods,deployments,statefulsets,daemonsets,replicasets,replicationcontrollers,jobs,cronjobs,mutatingwebhookconfigurations,configmaps";
+/// The mesh's own kinds and OpenShift's, read one by one: a cluster without
+/// the CRD or API group refuses its name.
+const MESH_KINDS: [&str; 7] = [
+    "deploymentconfigs.apps.openshift.io",
     "servicemeshcontrolplanes.maistra.io",
     "servicemeshmemberrolls.maistra.io",
     "servicemeshmembers.maistra.io",

@@ -231,6 +231,24 @@ fn kubectl_executor_dry_runs_the_story_with_the_seed_commands() {
             _ => None,
         })
         .collect();
+    // The first observation reads every owner kind the plan may act on or
+    // report: OpenShift's DeploymentConfigs on their own (a cluster without the
+    // API group refuses the name), Jobs, CronJobs and ReplicationControllers.
+    let gets: Vec<String> = calls(&dir)
+        .into_iter()
+        .filter(|c| c[0] == "get")
+        .map(|c| c[1].clone())
+        .collect();
+    assert!(
+        gets.iter()
+            .any(|g| g.contains("replicationcontrollers,jobs,cronjobs")),
+        "{gets:?}"
+    );
+    assert!(
+        gets.iter()
+            .any(|g| g == "deploymentconfigs.apps.openshift.io"),
+        "{gets:?}"
+    );
     let mutating: Vec<Vec<String>> = calls(&dir).into_iter().filter(|c| c[0] != "get").collect();
     // Every change is a server-side dry run.
     for c in &mutating {

@@ -118,13 +118,20 @@ pub const OBSERVED_KINDS: [&str; 8] = [
 ];
 
 /// The kinds an observation reads in each of its namespaces, besides the
-/// `Namespace` itself: pods, and the workloads that own them.
-pub const NAMESPACE_KINDS: [&str; 5] = [
+/// `Namespace` itself: pods, and every owner kind the snapshot reads, so that a
+/// plan's steps on OpenShift `DeploymentConfig`s (and its reports of Jobs and
+/// CronJobs) verify against what the cluster shows. A kind the cluster does not
+/// serve (`DeploymentConfig` outside OpenShift) reads as none.
+pub const NAMESPACE_KINDS: [&str; 9] = [
     "Pod",
     "Deployment",
     "StatefulSet",
     "DaemonSet",
     "ReplicaSet",
+    "ReplicationController",
+    "DeploymentConfig",
+    "Job",
+    "CronJob",
 ];
 
 /// What happened when the caller performed an action.
