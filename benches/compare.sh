@@ -6,14 +6,17 @@
 #   - the one-pass floor (examples/floor.rs: read items once, keep names and
 #     labels, count)
 #   - `jq '.items|length'` and Python's `json.load`, when installed
-# printing wall time, peak RSS (/usr/bin/time -f %M) and ratios; then the same
-# for the YAML List form of the cluster at 10k pods.
+# printing wall time, CPU time (user + system: what a shared machine's load does
+# not inflate), peak RSS (/usr/bin/time -f %M) and ratios; then the same for the
+# YAML List form of the cluster at 10k pods.
 #
 #   benches/compare.sh                 # 100k pods JSON, 10k pods YAML
 #   PODS=20000 YAML_PODS=2000 benches/compare.sh   # smaller, quicker
 #   RUNS=3 benches/compare.sh          # repeat each measurement (ranges)
 #
-# Needs /usr/bin/time (Debian package `time`); jq and python3 are optional.
+# Needs /usr/bin/time (Debian package `time`) and bc; jq and python3 are
+# optional. The dumps stay under target/compare (DIR): delete them afterwards
+# (the 100k-pod JSON is about 0.9 GiB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,18 +38,21 @@ yaml="$DIR/cluster-$YAML_PODS.yaml"
 
 size_mib() { echo "scale=1; $(stat -c %s "$1") / 1048576" | bc; }
 
-# measure NAME CMD...: runs CMD $RUNS times, prints "NAME seconds KiB" per run
-# and remembers the best time and its peak RSS.
-declare -A best_s best_kib
+# measure NAME CMD...: runs CMD $RUNS times, prints wall seconds, CPU seconds
+# and peak RSS per run, and remembers the best wall time with its CPU time and
+# peak RSS.
+declare -A best_s best_cpu best_kib
 measure() {
   local name=$1; shift
   for _ in $(seq "$RUNS"); do
-    local out
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
-    local s=${out% *} kib=${out#* }
-    printf '  %-28s %7.2f s %9d KiB\n' "$name" "$s" "$kib"
+    local out s kib user sys cpu
+    # -o: the command's own standard error is discarded, time's report is not.
+    /usr/bin/time -o "$DIR/time.out" -f '%e %M %U %S' "$@" >/dev/null 2>/dev/null || true
+    read -r s kib user sys < <(tail -1 "$DIR/time.out")
+    cpu=$(echo "$user + $sys" | bc)
+    printf '  %-28s %7.2f s wall %7.2f s CPU %9d KiB\n' "$name" "$s" "$cpu" "$kib"
     if [ -z "${best_s[$name]:-}" ] || (( $(echo "$s < ${best_s[$name]}" | bc) )); then
-      best_s[$name]=$s; best_kib[$name]=$kib
+      best_s[$name]=$s; best_cpu[$name]=$cpu; best_kib[$name]=$kib
     fi
   done
 }
@@ -56,12 +62,13 @@ ratio() { echo "scale=2; $1 / $2" | bc; }
 report() {
   local file=$1 base=$2; shift 2
   local file_kib=$(( $(stat -c %s "$file") / 1024 ))
-  echo "  --- best of $RUNS; time relative to '$base', peak RSS relative to the file"
+  echo "  --- best of $RUNS; times relative to '$base', peak RSS relative to the file"
   for name in "$@"; do
     [ -n "${best_s[$name]:-}" ] || continue
-    printf '  %-28s %7.2f s  x%-6s  RSS %4d MiB = %s of the file\n' "$name" "${best_s[$name]}" \
-      "$(ratio "${best_s[$name]}" "${best_s[$base]}")" $(( ${best_kib[$name]} / 1024 )) \
-      "$(ratio "${best_kib[$name]}" "$file_kib")"
+    printf '  %-28s %7.2f s x%-6s CPU %7.2f s x%-6s RSS %5d MiB = %s of the file\n' "$name" \
+      "${best_s[$name]}" "$(ratio "${best_s[$name]}" "${best_s[$base]}")" \
+      "${best_cpu[$name]}" "$(ratio "${best_cpu[$name]}" "${best_cpu[$base]}")" \
+      $(( ${best_kib[$name]} / 1024 )) "$(ratio "${best_kib[$name]}" "$file_kib")"
   done
 }
 
