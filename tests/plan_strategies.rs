@@ -19,6 +19,16 @@ fn actions(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
+/// The namespaces a plan relabels, in order.
+fn relabelled(plan: &Plan) -> Vec<&str> {
+    plan.steps()
+        .filter_map(|s| match &s.action {
+            StepAction::LabelNamespace { namespace, .. } => Some(namespace.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Every in-scope workload the plan moves runs the target at the end.
 fn assert_moved(mesh: &Mesh, plan: &Plan) {
     let end = plan::simulate(mesh, plan).unwrap();
@@ -180,13 +190,7 @@ fn sail_revision_based_from_one_revision_patches_the_version_first() {
         assert_eq!(ids, (1..=plan.len()).collect::<Vec<_>>());
         let numbers: Vec<usize> = plan.waves.iter().map(|w| w.number).collect();
         assert_eq!(numbers, (1..=plan.waves.len()).collect::<Vec<_>>());
-        let labels: Vec<_> = plan
-            .steps()
-            .filter_map(|s| match &s.action {
-                StepAction::LabelNamespace { namespace, .. } => Some(namespace.as_str()),
-                _ => None,
-            })
-            .collect();
+        let labels = relabelled(&plan);
         assert_eq!(
             labels,
             ["legacy"],
@@ -231,13 +235,7 @@ fn sail_revision_based_relabels_only_pinned_namespaces_and_awaits_the_prune() {
     let mesh = mesh("sail-revision-based/02-v1-25-1-added.yaml");
     let plan = plan::plan(&mesh, &Request::to("default-v1-25-1")).unwrap();
     assert_eq!(plan.strategy, Strategy::RevisionBased);
-    let labels: Vec<_> = plan
-        .steps()
-        .filter_map(|s| match &s.action {
-            StepAction::LabelNamespace { namespace, .. } => Some(namespace.as_str()),
-            _ => None,
-        })
-        .collect();
+    let labels = relabelled(&plan);
     assert_eq!(
         labels,
         ["legacy"],
@@ -705,4 +703,9 @@ fn sail_in_place_after_the_patch_restarts_the_outdated_proxies_without_a_version
     let before = mesh("sail-in-place/01-before.yaml");
     let plan = plan::plan(&before, &Request::to("default")).unwrap();
     assert!(plan.is_empty(), "{}", render::kubectl(&plan));
+    assert!(
+        plan.notes.iter().any(|n| n.starts_with("nothing to do:")),
+        "an empty plan says why: {:?}",
+        plan.notes
+    );
 }

@@ -142,6 +142,14 @@ pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
     // A namespace moved twice (the default-tag variant) reports its workloads once.
     let mut seen = BTreeSet::new();
     notes.retain(|n| seen.insert(n.clone()));
+    // An empty plan says why, so that "0 steps" is never mistaken for a failure
+    // to plan.
+    if built.is_empty() && notes.is_empty() {
+        notes.push(format!(
+            "nothing to do: no namespace in scope is injected by, or runs pods of, a revision other than {}",
+            route.target.revision
+        ));
+    }
     let end_state = EndState::of(sim.mesh(), in_scope.iter().map(String::as_str));
     Ok(Plan {
         target: route.target.clone(),
