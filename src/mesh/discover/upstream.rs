@@ -45,6 +45,9 @@ pub(super) fn istiod_image_version(w: &Workload) -> Option<String> {
     crate::mesh::Version::from_image(image).map(|v| v.to_string())
 }
 
+/// Records an upstream installation; returns the key of the revision it is
+/// (new, or found earlier), `None` when its name belongs to a tag or to
+/// another family's revision.
 fn add(
     s: &Snapshot,
     d: &mut Discovered,
@@ -52,7 +55,7 @@ fn add(
     namespace: String,
     istiod: String,
     object: ObjectRef,
-) {
+) -> Option<String> {
     // One revision name installed by helm in two namespaces: two istiods, two
     // webhook configurations (the chart suffixes the second with its namespace,
     // istio-discovery `templates/mutatingwebhook.yaml`), both matching
@@ -61,15 +64,14 @@ fn add(
     // pods record; each other installation becomes `<namespace>/<name>`, so that
     // its webhooks route to its own istiod and a pod both match is a conflict.
     let key = match d.revisions.get(&name) {
-        Some(r) if r.family == Family::Istio && r.namespace != namespace => {
-            format!("{namespace}/{name}")
-        }
-        Some(_) => return,
-        None if d.tags.contains_key(&name) => return,
+        Some(r) if r.family != Family::Istio => return None,
+        Some(r) if r.namespace != namespace => format!("{namespace}/{name}"),
+        Some(_) => return Some(name),
+        None if d.tags.contains_key(&name) => return None,
         None => name.clone(),
     };
     if d.revisions.contains_key(&key) {
-        return;
+        return Some(key);
     }
     let injector = injector_from_config_map(
         s,
@@ -91,7 +93,8 @@ fn add(
         injector,
     );
     rev.discovery_selectors = discovery_selectors;
-    d.revisions.insert(key, rev);
+    d.revisions.insert(key.clone(), rev);
+    Some(key)
 }
 
 pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
@@ -109,20 +112,15 @@ pub(super) fn discover(s: &Snapshot, d: &mut Discovered) {
             .get("operator.istio.io/version")
             .cloned()
             .or_else(|| istiod_image_version(w));
-        add(
+        let key = add(
             s,
             d,
-            name.clone(),
+            name,
             w.namespace().to_owned(),
             w.meta.name.clone(),
             w.meta.object_ref("Deployment"),
         );
-        let key = match d.revisions.get(&name) {
-            Some(r) if r.namespace != w.namespace() => format!("{}/{name}", w.namespace()),
-            _ => name,
-        };
-        if let Some(rev) = d.revisions.get_mut(&key)
-            && rev.family == Family::Istio
+        if let Some(rev) = key.and_then(|k| d.revisions.get_mut(&k))
             && rev.version.is_none()
         {
             rev.version = version;
