@@ -292,7 +292,7 @@ fn edit(mesh: &Mesh, pick: &Pick) -> Option<Edit> {
             let (set, remove) = changes(set, remove);
             Edit::LabelNamespace {
                 namespace: names.get(i % names.len().max(1))?.clone(),
-                set,
+                set: set.into(),
                 remove,
             }
         }
@@ -300,7 +300,7 @@ fn edit(mesh: &Mesh, pick: &Pick) -> Option<Edit> {
             let (set, remove) = changes(set, remove);
             Edit::LabelTemplate {
                 workload: nth_workload(*i)?,
-                set,
+                set: set.into(),
                 remove,
             }
         }
@@ -308,7 +308,7 @@ fn edit(mesh: &Mesh, pick: &Pick) -> Option<Edit> {
             let (set, remove) = changes(set, remove);
             Edit::AnnotateTemplate {
                 workload: nth_workload(*i)?,
-                set,
+                set: set.into(),
                 remove,
             }
         }
