@@ -290,3 +290,89 @@ spec: {{replicas: 2, template: {{metadata: {{labels: {{app: web}}}}}}}}
     assert_eq!(images.len(), 2);
     assert!(images.iter().all(|(_, i)| i.is_none()), "{images:?}");
 }
+
+#[test]
+fn an_in_place_restart_is_carried_out_and_verified_by_the_proxy_version() {
+    // The pods run `default` before the restart as after it: only their proxy
+    // tells the restart is still to make, and that its rollout finished.
+    let (mesh, _) = load("02-version-patched");
+    let plan = meshrev::plan::plan(&mesh, &meshrev::plan::Request::to("default")).unwrap();
+    let restarts: Vec<usize> = plan
+        .steps()
+        .filter(|s| s.action.kind() == "restart")
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(restarts.len(), 3);
+    for step in plan.steps().filter(|s| restarts.contains(&s.id)) {
+        assert!(
+            step.postconditions
+                .iter()
+                .any(|c| matches!(c, meshrev::plan::Check::ProxyCurrent { revision, .. } if revision == "default")),
+            "{:?}",
+            step.postconditions
+        );
+    }
+    let mut cluster = meshrev::exec::SimulatedCluster::from_mesh(mesh.clone());
+    let mut run = meshrev::exec::Run::new(plan.clone());
+    assert_eq!(
+        meshrev::exec::run(&mut run, &mut cluster).unwrap(),
+        meshrev::exec::State::Finished
+    );
+    // Every restart was made (none found "already done"), once.
+    let already: Vec<usize> = cluster
+        .journal()
+        .iter()
+        .filter_map(|e| match e {
+            meshrev::exec::Entry::Done {
+                step,
+                already: true,
+            } => Some(*step),
+            _ => None,
+        })
+        .collect();
+    assert!(restarts.iter().all(|k| !already.contains(k)), "{already:?}");
+    assert!(cluster.restart_counts().values().all(|n| *n == 1));
+    assert_eq!(cluster.restart_counts().len(), 3);
+    let images = proxy_images(cluster.mesh(), "default");
+    assert_eq!(images.len(), 4, "{images:?}");
+    assert!(
+        images
+            .iter()
+            .all(|(_, i)| i.as_deref() == Some("docker.io/istio/proxyv2:1.25.1")),
+        "{images:?}"
+    );
+    assert_eq!(Status::of(cluster.mesh()).needs_restart().count(), 0);
+
+    // A rollout held back: the pods still on the old proxy are named, and the
+    // run continues once it finishes.
+    let first = restarts[0];
+    let mut cluster = meshrev::exec::SimulatedCluster::from_mesh(mesh).with_fault(
+        meshrev::exec::Fault::PartialRollout {
+            step: first,
+            held: 1,
+            observations: 4,
+        },
+    );
+    let limits = meshrev::exec::Limits {
+        observations: 2,
+        ..meshrev::exec::Limits::default()
+    };
+    let mut run = meshrev::exec::Run::with_limits(plan, limits);
+    match meshrev::exec::run(&mut run, &mut cluster).unwrap() {
+        meshrev::exec::State::Stopped(reason) => {
+            let text = reason.to_string();
+            assert_eq!(reason.step(), first);
+            assert!(
+                text.contains("gateway-api-7c9f8d6b5-ax0q runs proxy 1.24.3, not 1.25.1"),
+                "{text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    run.retry();
+    assert_eq!(
+        meshrev::exec::run(&mut run, &mut cluster).unwrap(),
+        meshrev::exec::State::Finished
+    );
+    assert!(cluster.restart_counts().values().all(|n| *n == 1));
+}

@@ -1062,7 +1062,9 @@ pub(crate) fn observation(step: &Step) -> Observation {
             | Check::NamespaceInjector { namespace, .. } => {
                 namespaces.insert(namespace.clone());
             }
-            Check::WorkloadInjector { workload, .. } | Check::WorkloadRunning { workload, .. } => {
+            Check::WorkloadInjector { workload, .. }
+            | Check::WorkloadRunning { workload, .. }
+            | Check::ProxyCurrent { workload, .. } => {
                 namespaces.insert(workload.namespace.clone());
             }
             Check::ObjectPresent { object } | Check::ObjectAbsent { object } => {
