@@ -265,6 +265,46 @@ struct Script {
     crash_after: Option<usize>,
     /// This change is lost on its way (not made), and the executor dies.
     crash_before: Option<usize>,
+    /// From this change on, the server cannot be reached: the client gets a
+    /// connection error with its causes under it, as hyper-util's would be.
+    unreachable_from: Option<usize>,
+}
+
+/// A connection failure as a client stack reports it: the top-level error
+/// says what failed, its sources why (hyper-util's legacy client error over
+/// its connector's, over the socket's `io::Error`).
+#[derive(Debug)]
+struct Unreachable {
+    layer: &'static str,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Unreachable {
+    fn new() -> Unreachable {
+        Unreachable {
+            layer: "client error (Connect)",
+            source: Some(Box::new(Unreachable {
+                layer: "tcp connect error",
+                source: Some(Box::new(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionRefused,
+                ))),
+            })),
+        }
+    }
+}
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.layer)
+    }
+}
+
+impl std::error::Error for Unreachable {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 /// Serves until the client is dropped: lists from the cluster (404 for a kind
@@ -328,6 +368,10 @@ async fn serve(
             continue;
         }
         changes += 1;
+        if script.unreachable_from.is_some_and(|k| changes >= k) {
+            send.send_error(Unreachable::new());
+            continue;
+        }
         if Some(changes) == script.fail {
             send.send_response(status(
                 StatusCode::FORBIDDEN,
@@ -653,4 +697,73 @@ async fn a_crash_between_sending_a_change_and_recording_it_sends_nothing_twice()
                 .any(|e| matches!(e, Entry::Done { step: d, .. } if *d == step))
         );
     }
+}
+
+#[tokio::test]
+async fn a_connection_error_stops_the_run_with_every_cause_in_the_reason() {
+    let (dir, plan_path) = scratch("unreachable");
+    let cluster = Cluster::new();
+    // A dry run, so that the retries do not wait.
+    let script = Script {
+        unreachable_from: Some(1),
+        ..Script::default()
+    };
+    let s = session(&dir, &plan_path, false, &cluster, script, 0).await;
+    let Some(State::Stopped(reason)) = &s.state else {
+        panic!("{:?}", s.state)
+    };
+    let text = reason.to_string();
+    // The top-level error alone says only "ServiceError: client error (Connect)".
+    assert!(
+        text.contains("client error (Connect): tcp connect error: connection refused"),
+        "{text}"
+    );
+    // Retryable: the same change was tried as often as the limits allow.
+    assert!(text.contains("after 3 attempt(s)"), "{text}");
+    assert_eq!(s.changes.len(), 3);
+    assert!(s.changes.iter().all(|c| c == &s.changes[0]));
+    // The journal keeps the whole message too.
+    let failed: Vec<&Entry> = s
+        .journal
+        .iter()
+        .filter(|e| matches!(e, Entry::Failed { .. }))
+        .collect();
+    assert_eq!(failed.len(), 3);
+    for e in failed {
+        let Entry::Failed {
+            message, retryable, ..
+        } = e
+        else {
+            unreachable!()
+        };
+        assert!(*retryable);
+        assert!(message.ends_with("connection refused"), "{message}");
+    }
+}
+
+#[test]
+fn a_cause_already_in_its_parents_text_is_not_repeated() {
+    use meshrev_kube_executor::error_chain;
+    let e = Unreachable::new();
+    assert_eq!(
+        error_chain(&e),
+        "client error (Connect): tcp connect error: connection refused"
+    );
+    // A Display that prints its source (thiserror's `{0}`) already says it.
+    #[derive(Debug)]
+    struct Wraps(Unreachable);
+    impl std::fmt::Display for Wraps {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "ServiceError: {}", self.0)
+        }
+    }
+    impl std::error::Error for Wraps {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+    assert_eq!(
+        error_chain(&Wraps(Unreachable::new())),
+        "ServiceError: client error (Connect): tcp connect error: connection refused"
+    );
 }
