@@ -1148,7 +1148,7 @@ fn split_pods(
         })
         .map(|p| {
             let on = match (running_revision(p).0, revision) {
-                (Running::Revision(r), Some(want)) => r == want,
+                (Running::Revision(r), Some(want)) => *r == *want,
                 (Running::None, None) => true,
                 _ => false,
             };
