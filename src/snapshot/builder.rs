@@ -15,6 +15,7 @@ use super::k8s::to_value;
 use super::object_ref::ObjectRef;
 use super::parse;
 use crate::error::{Error, Location, Result};
+use crate::labels::Labels;
 
 /// Collects objects from text, files, directories, readers and typed values
 /// into a [`Snapshot`]. Every method chains:
@@ -66,9 +67,8 @@ pub struct SnapshotBuilder {
     keep_newest: bool,
     files: usize,
     ignored_files: usize,
-    /// One copy of the labels, and of the annotations, siblings share.
+    /// One copy of each distinct label (or annotation) map of pods and workloads.
     labels: crate::labels::Interner,
-    annotations: crate::labels::Interner,
 }
 
 /// Where an object was first read, small: a snapshot of 100,000 pods keeps
@@ -401,12 +401,18 @@ impl SnapshotBuilder {
         // With `replace`, the newer copy is kept and its place reported from now on.
         self.remember(id, at, replace);
         let mut object = *object;
-        if let Object::Pod(pod) = &mut object {
-            let meta = &mut pod.meta;
-            meta.labels = self.labels.intern(std::mem::take(&mut meta.labels));
-            meta.annotations = self
-                .annotations
-                .intern(std::mem::take(&mut meta.annotations));
+        let mut intern = |l: &mut Labels| *l = self.labels.intern(std::mem::take(l));
+        match &mut object {
+            Object::Pod(pod) => {
+                intern(&mut pod.meta.labels);
+                intern(&mut pod.meta.annotations);
+            }
+            Object::Workload(w) => {
+                intern(&mut w.meta.labels);
+                intern(&mut w.template.labels);
+                intern(&mut w.template.annotations);
+            }
+            _ => {}
         }
         insert(&mut self.snapshot, object, replace);
         Ok(())
