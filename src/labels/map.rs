@@ -11,8 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The map every empty [`Labels`] reads as: `BTreeMap::new` allocates nothing.
 static EMPTY: BTreeMap<String, String> = BTreeMap::new();
 
-/// Labels (or annotations) of a Kubernetes object: a sorted map, so output is
-/// deterministic, behind a shared pointer.
+/// Labels (or annotations, or another string map such as a pod template's
+/// images) of a Kubernetes object: a sorted map, so output is deterministic,
+/// behind a shared pointer.
 ///
 /// Why shared: in a real cluster most pods carry exactly the labels of their
 /// siblings (every pod of a ReplicaSet has its template's labels and one

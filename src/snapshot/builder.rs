@@ -411,6 +411,7 @@ impl SnapshotBuilder {
                 intern(&mut w.meta.labels);
                 intern(&mut w.template.labels);
                 intern(&mut w.template.annotations);
+                intern(&mut w.template.images);
             }
             _ => {}
         }

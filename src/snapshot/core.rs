@@ -360,9 +360,10 @@ pub struct PodTemplate {
     /// `spec.template.spec.hostNetwork`.
     pub host_network: bool,
     /// `spec.template.spec.containers[].image` by container name (those that
-    /// name an image): an istiod's image tag is its version.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub images: BTreeMap<String, String>,
+    /// name an image): an istiod's image tag is its version. A string map like
+    /// labels, and shared like them: the same images run in many namespaces.
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub images: Labels,
 }
 
 /// A `v1/ConfigMap` holding injector (`istio-sidecar-injector*`) or mesh

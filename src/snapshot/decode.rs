@@ -485,6 +485,8 @@ fn images(spec: Option<&RawPodSpec>) -> BTreeMap<String, String> {
 
 fn pod(ctx: &Ctx, raw: RawPod) -> Result<Pod> {
     let mut meta = meta(ctx, raw.metadata, true, false)?;
+    // Read only to order Sail objects (see `ObjectMeta::creation_timestamp`).
+    meta.creation_timestamp = None;
     // The injection record is parsed here, once (see `SidecarStatus`).
     let sidecar_status = SidecarStatus::take(&mut meta.annotations);
     let spec = ctx.required(raw.spec, "spec")?;
@@ -549,7 +551,8 @@ struct RawTemplateMeta {
 }
 
 fn workload(ctx: &Ctx, kind: WorkloadKind, raw: RawWorkload) -> Result<Workload> {
-    let meta = meta(ctx, raw.metadata, true, false)?;
+    let mut meta = meta(ctx, raw.metadata, true, false)?;
+    meta.creation_timestamp = None;
     let spec = ctx.required(raw.spec, "spec")?;
     let template = ctx.required(spec.template, "spec.template")?;
     let tmeta = template.metadata.unwrap_or_default();
@@ -584,7 +587,7 @@ fn workload(ctx: &Ctx, kind: WorkloadKind, raw: RawWorkload) -> Result<Workload>
         template: PodTemplate {
             labels: labels.into(),
             annotations: annotations.into(),
-            images: images(template.spec.as_ref()),
+            images: images(template.spec.as_ref()).into(),
             host_network: template.spec.and_then(|s| s.host_network).unwrap_or(false),
         },
     })
@@ -1824,7 +1827,8 @@ struct RawCronJobTemplate {
 /// A CronJob: a workload whose pod template is one level deeper, in
 /// `spec.jobTemplate.spec.template` (what its next Job's pods look like).
 fn cron_job(ctx: &Ctx, raw: RawCronJob) -> Result<Workload> {
-    let meta = meta(ctx, raw.metadata, true, false)?;
+    let mut meta = meta(ctx, raw.metadata, true, false)?;
+    meta.creation_timestamp = None;
     let spec = ctx.required(raw.spec, "spec")?;
     let job = ctx.required(spec.job_template, "spec.jobTemplate")?;
     let job_spec = ctx.required(job.spec, "spec.jobTemplate.spec")?;
@@ -1843,7 +1847,7 @@ fn cron_job(ctx: &Ctx, raw: RawCronJob) -> Result<Workload> {
         template: PodTemplate {
             labels: labels.into(),
             annotations: annotations.into(),
-            images: images(template.spec.as_ref()),
+            images: images(template.spec.as_ref()).into(),
             host_network: template.spec.and_then(|s| s.host_network).unwrap_or(false),
         },
     })
