@@ -79,11 +79,7 @@ impl Mesh {
             });
         }
         let old: Vec<&Pod> = s
-            .pods_in(&workload.namespace)
-            .filter(|p| {
-                s.owner_of(p)
-                    .is_some_and(|o| o.kind == w.kind && o.meta.name == w.meta.name)
-            })
+            .pods_owned_by(&workload.namespace, w.kind, &w.meta.name)
             .collect();
         let count = if old.is_empty() {
             usize::try_from(w.replicas.unwrap_or(0)).unwrap_or(0)
@@ -139,9 +135,7 @@ impl Mesh {
             &format!("{:?}", w.template),
         ]);
         // One record for every new pod (they are injected alike).
-        let record = revision
-            .as_deref()
-            .map(|r| SidecarStatus::parse(&injection_status(r, injected_init)));
+        let record = revision.as_deref().map(record_of);
         let pods = (0..count)
             .map(|i| {
                 // A StatefulSet's pods keep their ordinal names across restarts.
@@ -181,17 +175,14 @@ impl Mesh {
     }
 }
 
-/// The `sidecar.istio.io/status` record istio's webhook writes (`pkg/kube/inject/webhook.go`).
-fn injection_status(revision: &str, init: &str) -> String {
-    serde_json::json!({
-        "initContainers": [init],
-        "containers": [labels::PROXY_CONTAINER],
-        "volumes": ["workload-socket", "credential-socket", "workload-certs", "istio-envoy",
-                    "istio-data", "istio-podinfo", "istio-token", "istiod-ca-cert"],
-        "imagePullSecrets": null,
-        "revision": revision,
-    })
-    .to_string()
+/// What the model keeps of the `sidecar.istio.io/status` record istio's webhook
+/// writes on a pod it injects (`pkg/kube/inject/webhook.go`): the revision. Built
+/// directly rather than by writing the record's JSON and parsing it back, once a
+/// restart; the test below holds it to the parse of the full record.
+fn record_of(revision: &str) -> SidecarStatus {
+    SidecarStatus::Recorded {
+        revision: Some(revision.to_owned()).filter(|r| !r.is_empty()),
+    }
 }
 
 /// Ten lower-case hex digits of FNV-1a: a stable stand-in for a pod-template hash.
@@ -204,4 +195,36 @@ fn short_hash(parts: &[&str]) -> String {
         }
     }
     format!("{:010x}", h & 0xff_ffff_ffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `sidecar.istio.io/status` record istio's webhook writes
+    /// (`pkg/kube/inject/webhook.go`), with the fields it has for a sidecar.
+    fn injection_status(revision: &str, init: &str) -> String {
+        serde_json::json!({
+            "initContainers": [init],
+            "containers": [labels::PROXY_CONTAINER],
+            "volumes": ["workload-socket", "credential-socket", "workload-certs", "istio-envoy",
+                        "istio-data", "istio-podinfo", "istio-token", "istiod-ca-cert"],
+            "imagePullSecrets": null,
+            "revision": revision,
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_restarted_pod_s_record_is_istio_s_annotation_as_parsed_at_ingest() {
+        for revision in ["ossm3", "default", "1-24-0", "default-v1-25-1", ""] {
+            for init in INJECTED_INIT {
+                assert_eq!(
+                    record_of(revision),
+                    SidecarStatus::parse(&injection_status(revision, init)),
+                    "{revision:?} {init}"
+                );
+            }
+        }
+    }
 }

@@ -486,7 +486,7 @@ impl Status {
         let parts: Vec<NamespacePart> = s
             .namespace_names()
             .into_iter()
-            .map(|n| NamespacePart::of(mesh, n))
+            .map(|n| NamespacePart::of(mesh, n, true))
             .collect();
         let (namespaces, pods, live) = NamespacePart::join(parts);
         let progress = progress(mesh, &live, &namespaces);
@@ -549,7 +549,7 @@ impl Status {
         let names: BTreeSet<&str> = namespaces.into_iter().collect();
         let parts = names
             .into_iter()
-            .map(|n| NamespacePart::of(mesh, n))
+            .map(|n| NamespacePart::of(mesh, n, true))
             .collect();
         let (namespaces, pods, live) = NamespacePart::join(parts);
         let progress = progress(mesh, &live, &namespaces);
@@ -563,7 +563,8 @@ impl Status {
 
     /// Just the namespaces (with their workloads) of [`Status::of_namespaces`],
     /// with `pods`, `progress` and `revisions` left empty: what the planner reads
-    /// after every namespace it moves.
+    /// after every namespace it moves. No per-pod row is built (nor freed), which
+    /// is most of what a namespace's status costs.
     pub(crate) fn namespaces_only<'a>(
         mesh: &Mesh,
         namespaces: impl IntoIterator<Item = &'a str>,
@@ -573,7 +574,7 @@ impl Status {
             revisions: Vec::new(),
             namespaces: names
                 .into_iter()
-                .map(|n| NamespacePart::of(mesh, n).namespace)
+                .map(|n| NamespacePart::of(mesh, n, false).namespace)
                 .collect(),
             pods: Vec::new(),
             progress: Vec::new(),
@@ -722,7 +723,9 @@ impl<'a> WorkloadAcc<'a> {
 }
 
 impl<'a> NamespacePart<'a> {
-    fn of(mesh: &'a Mesh, ns: &'a str) -> NamespacePart<'a> {
+    /// One namespace's rows; `with_pods: false` leaves `pods` empty (the
+    /// workloads, which count and read every pod, are the same either way).
+    fn of(mesh: &'a Mesh, ns: &'a str, with_pods: bool) -> NamespacePart<'a> {
         let s = mesh.snapshot();
         let ns_labels = mesh.namespace_labels(ns);
         let resolution = mesh.resolve_labels(ns, &ns_labels, None);
@@ -740,7 +743,11 @@ impl<'a> NamespacePart<'a> {
             index.insert((w.kind.as_str(), &w.meta.name), accs.len());
             accs.push(WorkloadAcc::new(verdict, false));
         }
-        let mut pods = Vec::with_capacity(s.pods.get(ns).map_or(0, |p| p.len()));
+        let mut pods = if with_pods {
+            Vec::with_capacity(s.pods.get(ns).map_or(0, |p| p.len()))
+        } else {
+            Vec::new()
+        };
         let mut live = LiveCounts::new();
         // Pods of one ReplicaSet look alike to the webhooks and name the same
         // controller: the previous pod's verdict and workload are reused when
@@ -783,15 +790,17 @@ impl<'a> NamespacePart<'a> {
                 };
                 accs[at].add(running, outdated.as_ref());
             }
-            pods.push(PodStatus {
-                namespace: ns.to_owned(),
-                name: pod.meta.name.clone(),
-                injector: verdict.revision().map(str::to_owned),
-                conflict: verdict.conflict().iter().map(|r| (*r).to_owned()).collect(),
-                rejected: verdict.rejected().map(str::to_owned),
-                running: running.to_owned(),
-                outdated_proxy: outdated,
-            });
+            if with_pods {
+                pods.push(PodStatus {
+                    namespace: ns.to_owned(),
+                    name: pod.meta.name.clone(),
+                    injector: verdict.revision().map(str::to_owned),
+                    conflict: verdict.conflict().iter().map(|r| (*r).to_owned()).collect(),
+                    rejected: verdict.rejected().map(str::to_owned),
+                    running: running.to_owned(),
+                    outdated_proxy: outdated,
+                });
+            }
             last = Some((pod, verdict));
         }
         let mut accs: Vec<Option<WorkloadAcc<'a>>> = accs.into_iter().map(Some).collect();
