@@ -5,15 +5,16 @@
 //! sends each new pod through the injection webhooks, and the revision that
 //! resolves at that moment leaves its record on it (domain.md section 3: the
 //! `istio.io/rev` annotation, `sidecar.istio.io/status`, an `istio-proxy`
-//! container). The planner's simulation and the executor's simulated cluster both
+//! container whose image is the revision's version). The planner's simulation and the executor's simulated cluster both
 //! restart through [`Mesh::restart`], so there is one statement of this rule.
 
 use crate::labels;
-use crate::mesh::Mesh;
+use crate::mesh::{Mesh, Version};
 use crate::snapshot::{
     Edit, EditError, ObjectMeta, OwnerReference, Pod, Restart, SidecarStatus, WorkloadId,
     WorkloadKind,
 };
+use crate::status::{is_live, running_revision};
 
 /// Init containers the injector adds (`istio-validation` with the CNI plugin).
 const INJECTED_INIT: [&str; 2] = ["istio-init", "istio-validation"];
@@ -22,7 +23,10 @@ impl Mesh {
     /// The [`Edit::ReplacePods`] a finished rollout restart of `workload` amounts
     /// to: as many pods as it runs now (its `replicas` when it runs none), built
     /// from its template, each injected by the revision that resolves for the
-    /// template now, or without a sidecar when none does.
+    /// template now, or without a sidecar when none does. An injected pod's
+    /// `istio-proxy` image is tagged with that revision's version, so the
+    /// status reads its proxy as current (and as outdated after a later
+    /// version change), see `injected_proxy_image`.
     ///
     /// The pod names are derived from the workload and the injecting revision
     /// (a StatefulSet's keep their ordinals), so restarting twice under the same
@@ -134,8 +138,11 @@ impl Mesh {
             revision.as_deref().unwrap_or("-"),
             &format!("{:?}", w.template),
         ]);
-        // One record for every new pod (they are injected alike).
+        // One record for every new pod (they are injected alike), and one proxy.
         let record = revision.as_deref().map(record_of);
+        let proxy_image = revision
+            .as_deref()
+            .and_then(|r| self.injected_proxy_image(r, &workload.namespace, &old));
         let pods = (0..count)
             .map(|i| {
                 // A StatefulSet's pods keep their ordinal names across restarts.
@@ -162,9 +169,8 @@ impl Mesh {
                     containers,
                     init_containers,
                     phase: Some("Running".to_owned()),
+                    proxy_image: sidecar_status.as_ref().and(proxy_image.clone()),
                     sidecar_status,
-                    // The image the injector would use is not modelled.
-                    proxy_image: None,
                 }
             })
             .collect();
@@ -182,6 +188,46 @@ impl Mesh {
 fn record_of(revision: &str) -> SidecarStatus {
     SidecarStatus::Recorded {
         revision: Some(revision.to_owned()).filter(|r| !r.is_empty()),
+    }
+}
+
+impl Mesh {
+    /// The `istio-proxy` image `revision` injects now, as far as the model
+    /// knows it: the revision's version as the tag (what the status reads a
+    /// proxy's version from, [`Version::from_image`]), on the repository its
+    /// pods in `namespace` already run, else the one the workload's old pods
+    /// ran, else the charts' image name `proxyv2` (istio
+    /// `manifests/charts/istio-control/istio-discovery/values.yaml`,
+    /// `global.proxy.image`; the hub is not known). `None` when the
+    /// revision's version is unknown or unreadable: the proxy's version is
+    /// then unknown too, rather than guessed.
+    fn injected_proxy_image(
+        &self,
+        revision: &str,
+        namespace: &str,
+        old: &[&Pod],
+    ) -> Option<String> {
+        let version = Version::parse(self.revision(revision)?.version.as_deref()?)?;
+        let s = self.snapshot();
+        let own = s
+            .pods_in(namespace)
+            .filter(|p| is_live(p) && running_revision(p).0.revision() == Some(revision));
+        let repository = own
+            .chain(old.iter().copied())
+            .find_map(|p| p.proxy_image.as_deref().map(image_repository))
+            .unwrap_or("proxyv2");
+        Some(format!("{repository}:{version}"))
+    }
+}
+
+/// An image reference without its tag or digest (`docker.io/istio/proxyv2`
+/// of `docker.io/istio/proxyv2:1.24.3`; a registry's port is kept).
+fn image_repository(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    let name_start = image.rfind('/').map_or(0, |i| i + 1);
+    match image[name_start..].rfind(':') {
+        Some(i) => &image[..name_start + i],
+        None => image,
     }
 }
 
@@ -226,5 +272,23 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_image_repository_keeps_its_registry_port_and_drops_tag_and_digest() {
+        assert_eq!(
+            image_repository("docker.io/istio/proxyv2:1.24.3"),
+            "docker.io/istio/proxyv2"
+        );
+        assert_eq!(
+            image_repository("localhost:5000/istio/proxyv2:1.24.3@sha256:00"),
+            "localhost:5000/istio/proxyv2"
+        );
+        assert_eq!(
+            image_repository("localhost:5000/istio/proxyv2"),
+            "localhost:5000/istio/proxyv2"
+        );
+        assert_eq!(image_repository("proxyv2@sha256:00"), "proxyv2");
+        assert_eq!(image_repository("proxyv2"), "proxyv2");
     }
 }

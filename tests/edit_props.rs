@@ -122,6 +122,11 @@ fn delete(objects: &mut Vec<Value>, namespace: &str, kind: &str, name: &str) {
 /// A pod as `kubectl get -o json` would print it (the injection record back in
 /// its annotation).
 fn pod_json(p: &Pod) -> Value {
+    // The proxy's image (a restart tags it with its revision's version).
+    let container = |c: &String| match &p.proxy_image {
+        Some(image) if c == "istio-proxy" => json!({"name": c, "image": image}),
+        _ => json!({"name": c}),
+    };
     let mut annotations = p.meta.annotations.clone();
     if let Some(record) = &p.sidecar_status {
         annotations.insert("sidecar.istio.io/status".into(), record.to_annotation());
@@ -142,8 +147,8 @@ fn pod_json(p: &Pod) -> Value {
         },
         "spec": {
             "hostNetwork": p.host_network,
-            "containers": p.containers.iter().map(|c| json!({"name": c})).collect::<Vec<_>>(),
-            "initContainers": p.init_containers.iter().map(|c| json!({"name": c})).collect::<Vec<_>>(),
+            "containers": p.containers.iter().map(container).collect::<Vec<_>>(),
+            "initContainers": p.init_containers.iter().map(container).collect::<Vec<_>>(),
         },
         "status": {"phase": p.phase},
     })

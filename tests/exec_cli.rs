@@ -367,6 +367,7 @@ fn kubectl_executor_applies_stops_unverified_and_resumes_from_its_journal() {
             step: 1,
             attempt: 1,
             restarted_at: None,
+            latest_version: None,
         },
         Entry::Applied { step: 1 },
     ];
@@ -553,4 +554,186 @@ fn real_kubectl_local_agrees_with_the_simulated_labels_and_patches() {
         out["spec"]["template"]["metadata"]["annotations"][exec::RESTARTED_AT],
         "2026-12-02T01:00:00Z"
     );
+}
+
+const VAULT: &str = "tests/data/kubectl/vault.yaml";
+
+/// The objects of a YAML file: a `List`'s items, or each document.
+fn yaml_objects(path: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let v: serde_json::Value = serde::Deserialize::deserialize(doc).unwrap();
+        match v["items"].as_array() {
+            Some(items) if v["kind"] == "List" => out.extend(items.iter().cloned()),
+            _ => out.push(v),
+        }
+    }
+    out
+}
+
+/// A stand-in `kubectl` over the story and the `vault` namespace (its
+/// DeploymentConfig `ledger` at `latestVersion` 3), as a run that already
+/// relabelled `vault` and restarted its Deployment left them. It answers a
+/// DeploymentConfig's `instantiate` (`create --raw`) as the API server does:
+/// `latestVersion` goes up by one; the rollout it starts replaces the
+/// DeploymentConfig's pod by one of `ossm3` only at the second look at the
+/// namespace's pods after it. With `$KUBECTL_CRASH` set it kills its caller
+/// (the executor) once the instantiate is made, before the answer.
+fn dc_stand_in(dir: &Path) -> PathBuf {
+    let mesh = {
+        let mut b = meshrev::SnapshotBuilder::new();
+        b.add_path(BEFORE).unwrap().add_path(VAULT).unwrap();
+        Mesh::new(b.build())
+    };
+    let plan = plan::plan(&mesh, &plan::Request::to("ossm3").namespaces(["vault"])).unwrap();
+    let labels = plan::simulate(&mesh, &plan)
+        .unwrap()
+        .snapshot()
+        .namespace("vault")
+        .unwrap()
+        .meta
+        .labels
+        .clone();
+    let mut objects = yaml_objects(BEFORE);
+    objects.extend(yaml_objects(VAULT));
+    let (dc, mut objects): (Vec<_>, Vec<_>) = objects
+        .into_iter()
+        .partition(|o| o["kind"] == "DeploymentConfig");
+    assert_eq!(dc[0]["status"]["latestVersion"], 3);
+    let on_ossm3 = |objects: &mut Vec<serde_json::Value>, pod: &str| {
+        let p = objects
+            .iter_mut()
+            .find(|o| o["kind"] == "Pod" && o["metadata"]["name"] == pod)
+            .unwrap();
+        p["metadata"]["annotations"]["istio.io/rev"] = "ossm3".into();
+    };
+    for o in &mut objects {
+        if o["kind"] == "Namespace" && o["metadata"]["name"] == "vault" {
+            o["metadata"]["labels"] = serde_json::to_value(&labels).unwrap();
+        }
+    }
+    on_ossm3(&mut objects, "api-6b8f9-k2x7d");
+    let list = |items: &[serde_json::Value]| {
+        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()
+    };
+    std::fs::write(dir.join("before.json"), list(&objects)).unwrap();
+    on_ossm3(&mut objects, "ledger-3-x7k2p");
+    std::fs::write(dir.join("after.json"), list(&objects)).unwrap();
+    std::fs::write(dir.join("dc.json"), list(&dc)).unwrap();
+    std::fs::write(
+        dir.join("plan.json"),
+        serde_json::to_string_pretty(&plan).unwrap(),
+    )
+    .unwrap();
+
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("kubectl");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/usr/bin/env bash
+d="{dir}"
+printf '%s\x1f' "$@" >> "$d/calls.log"; printf '\n' >> "$d/calls.log"
+if [[ "$1" == create && "$2" == --raw ]]; then
+  cat > "$d/body.json"
+  echo made >> "$d/instantiated"
+  if [[ -n "${{KUBECTL_CRASH:-}}" ]]; then kill -9 "$PPID"; exit 1; fi
+  echo '{{}}'; exit 0
+fi
+n=$(cat "$d/instantiated" 2>/dev/null | wc -l)
+if [[ "$1" == get && "$2" == namespaces,* ]]; then
+  (( n > 0 )) && echo look >> "$d/looks"
+  looks=$(cat "$d/looks" 2>/dev/null | wc -l)
+  if (( looks >= 2 )); then cat "$d/after.json"; else cat "$d/before.json"; fi
+  exit 0
+fi
+if [[ "$1" == get && "$2" == deploymentconfigs.apps.openshift.io ]]; then
+  sed "s/\"latestVersion\":3/\"latestVersion\":$((3 + n))/" "$d/dc.json"; exit 0
+fi
+if [[ "$1" == get ]]; then echo '{{"apiVersion":"v1","kind":"List","items":[]}}'; exit 0; fi
+echo ok
+"#,
+            dir = dir.display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bin
+}
+
+#[test]
+fn kubectl_executor_killed_after_an_instantiate_resumes_without_sending_it_again() {
+    let dir = scratch("kubectl-dc-crash");
+    let bin = dc_stand_in(&dir);
+    let journal = dir.join("run.jsonl");
+    let run = |crash: bool| {
+        let mut cmd = example("kubectl_executor");
+        cmd.arg(dir.join("plan.json"))
+            .args(["--apply", "--observations", "3", "--settle-secs", "0"])
+            .arg("--journal")
+            .arg(&journal);
+        if crash {
+            cmd.env("KUBECTL_CRASH", "1");
+        }
+        with_path(&mut cmd, &bin);
+        cmd.output().unwrap()
+    };
+    let instantiates = || {
+        calls(&dir)
+            .into_iter()
+            .filter(|c| c[0] == "create")
+            .collect::<Vec<_>>()
+    };
+    // The relabel and the Deployment's restart are found done (nothing is
+    // sent for them); the DeploymentConfig's instantiate is made, and the
+    // executor dies before it hears back.
+    let out = run(true);
+    assert_eq!(out.status.code(), None, "{}", text(&out.stderr));
+    let posted = instantiates();
+    assert_eq!(
+        posted,
+        [vec![
+            "create".to_owned(),
+            "--raw".into(),
+            "/apis/apps.openshift.io/v1/namespaces/vault/deploymentconfigs/ledger/instantiate"
+                .into(),
+            "-f".into(),
+            "-".into(),
+        ]]
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("body.json")).unwrap()).unwrap();
+    assert_eq!(body, exec::instantiate_body("ledger"));
+    let entries = exec::journal::parse(&std::fs::read_to_string(&journal).unwrap()).unwrap();
+    let Some(Entry::Sent {
+        step,
+        latest_version,
+        ..
+    }) = entries.last().cloned()
+    else {
+        panic!("{:?}", entries.last())
+    };
+    assert_eq!(latest_version, Some(3));
+    // The same command again: the DeploymentConfig shows latestVersion 4,
+    // so the instantiate was made; its rollout (still under way at the first
+    // look) is awaited, not requested again.
+    let out = run(false);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(instantiates().len(), 1);
+    assert!(
+        calls(&dir)
+            .iter()
+            .all(|c| c[0] == "get" || c[0] == "create"),
+        "{:?}",
+        calls(&dir)
+    );
+    let entries = exec::journal::parse(&std::fs::read_to_string(&journal).unwrap()).unwrap();
+    assert!(entries.contains(&Entry::Applied { step }));
+    assert_eq!(entries.last(), Some(&Entry::Finished));
 }

@@ -350,7 +350,8 @@ fn a_journal_written_before_restart_values_were_recorded_still_resumes() {
         Some(&Entry::Sent {
             step: restart.id,
             attempt: 1,
-            restarted_at: None
+            restarted_at: None,
+            latest_version: None,
         })
     );
     // The cluster is already at the end: the step is found done.

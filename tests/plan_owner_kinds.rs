@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use meshrev::exec::{self, Limits, Request, Run, SimulatedCluster, State};
+use meshrev::exec::{self, Entry, Fault, Limits, Request, Run, SimulatedCluster, State};
 use meshrev::plan::{self, Check, Plan, StepAction, WorkloadDisposition, render};
 use meshrev::snapshot::{EditError, WorkloadKind};
 use meshrev::status::{Running, is_live, running_revision};
@@ -521,4 +521,292 @@ fn a_workload_missing_from_the_snapshot_is_reported_with_what_to_collect() {
     let end = &plan.end_state.namespaces[0].workloads[0];
     assert_eq!(end.running, [Running::Revision("basic".into())]);
     assert!(end.needs_restart);
+}
+
+// --- A DeploymentConfig's rollout is never requested twice by surprise.
+//
+// `oc rollout latest` posts a `DeploymentRequest` with `force` to the
+// `instantiate` subresource; the API server then raises the DeploymentConfig's
+// `status.latestVersion` by one and its controller starts deployment
+// `<name>-<latestVersion>` (openshift-apiserver
+// `pkg/apps/apiserver/registry/instantiate/rest.go`, `REST.Create`). Posting it
+// again is another rollout, so the run journals the latestVersion it saw before
+// sending and, when it cannot know the outcome (a crash, a timeout), observes
+// before sending again.
+
+fn ledger() -> WorkloadId {
+    id(WorkloadKind::DeploymentConfig, "ledger")
+}
+
+fn ledger_step(plan: &Plan) -> usize {
+    plan.steps()
+        .find(|s| s.action == StepAction::Restart { workload: ledger() })
+        .expect("the plan restarts ledger")
+        .id
+}
+
+fn latest_version(mesh: &Mesh) -> Option<i64> {
+    mesh.snapshot()
+        .workload("vault", WorkloadKind::DeploymentConfig, "ledger")
+        .and_then(|w| w.latest_version)
+}
+
+fn quick() -> Limits {
+    Limits {
+        observations: 3,
+        ..Limits::default()
+    }
+}
+
+/// The `sent` entries of a step: (latest_version) each.
+fn sent(journal: &[Entry], step: usize) -> Vec<Option<i64>> {
+    journal
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Sent {
+                step: s,
+                latest_version,
+                ..
+            } if *s == step => Some(*latest_version),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_snapshot_reads_a_deploymentconfigs_latest_version_and_the_simulation_raises_it() {
+    let mesh = vault();
+    // tests/data/kubectl/vault.yaml: `status: {latestVersion: 3}`, as `ledger-3` is its latest.
+    assert_eq!(latest_version(&mesh), Some(3));
+    // Other kinds have none, whatever their status says.
+    let api = mesh
+        .snapshot()
+        .workload("vault", WorkloadKind::Deployment, "api")
+        .unwrap();
+    assert_eq!(api.latest_version, None);
+    // The plan's simulation instantiates once: the end shows deployment 4.
+    let plan = vault_plan(&mesh);
+    assert_eq!(
+        latest_version(&plan::simulate(&mesh, &plan).unwrap()),
+        Some(4)
+    );
+    // Bad input is refused naming the object and the field.
+    let yaml = |status: &str| {
+        format!(
+            "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {{name: ledger, namespace: vault}}\nspec: {{template: {{metadata: {{labels: {{app: ledger}}}}}}}}\nstatus: {status}\n"
+        )
+    };
+    for (status, words) in [
+        ("{latestVersion: -1}", "is negative"),
+        ("{latestVersion: three}", "latestVersion"),
+    ] {
+        let err = meshrev::Snapshot::from_yaml(&yaml(status)).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("ledger") && text.contains(words),
+            "{status}: {text}"
+        );
+    }
+    // No status at all: unknown, not zero.
+    let s = meshrev::Snapshot::from_yaml(&yaml("{}")).unwrap();
+    let dc = s
+        .workload("vault", WorkloadKind::DeploymentConfig, "ledger")
+        .unwrap();
+    assert_eq!(dc.latest_version, None);
+    // The edit is for DeploymentConfigs only.
+    let mut s = mesh.snapshot().clone();
+    let err = s
+        .apply(&meshrev::Edit::Instantiate {
+            workload: id(WorkloadKind::Deployment, "api"),
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("only a DeploymentConfig"), "{err}");
+    s.apply(&meshrev::Edit::Instantiate { workload: ledger() })
+        .unwrap();
+    assert_eq!(
+        s.workload("vault", WorkloadKind::DeploymentConfig, "ledger")
+            .unwrap()
+            .latest_version,
+        Some(4)
+    );
+}
+
+#[test]
+fn a_crash_around_a_deploymentconfigs_instantiate_rolls_it_out_once() {
+    let mesh = vault();
+    let plan = vault_plan(&mesh);
+    let k = ledger_step(&plan);
+    let end = plan::simulate(&mesh, &plan).unwrap();
+    // Died before the request left; after it, with the rollout done; after it,
+    // with the rollout still under way when the run resumes (its pods still
+    // on basic, so the step's postconditions do not hold yet).
+    let schedules = [
+        vec![Fault::CrashBefore { step: k }],
+        vec![Fault::CrashAfter { step: k }],
+        vec![
+            Fault::CrashAfter { step: k },
+            Fault::PartialRollout {
+                step: k,
+                held: 1,
+                observations: 2,
+            },
+        ],
+    ];
+    for faults in schedules {
+        let mut cluster = SimulatedCluster::from_mesh(mesh.clone());
+        for f in &faults {
+            cluster.inject(f.clone());
+        }
+        let mut run = Run::with_limits(plan.clone(), quick());
+        assert_eq!(exec::run(&mut run, &mut cluster).unwrap_err().step, k);
+        // The latestVersion seen before the instantiate was journaled with it.
+        assert_eq!(sent(cluster.journal(), k), vec![Some(3)], "{faults:?}");
+        let journal = cluster.journal().to_vec();
+        let mut run = Run::resume_with_limits(plan.clone(), &journal, quick()).unwrap();
+        assert_eq!(
+            exec::run(&mut run, &mut cluster).unwrap(),
+            State::Finished,
+            "{faults:?}"
+        );
+        // One rollout, whatever happened: sent again only when it never arrived.
+        assert_eq!(cluster.restarts(&ledger()), 1, "{faults:?}");
+        assert_eq!(latest_version(cluster.mesh()), Some(4), "{faults:?}");
+        let again = sent(&cluster.journal()[journal.len()..], k);
+        if matches!(faults[0], Fault::CrashBefore { .. }) {
+            assert_eq!(again, vec![Some(3)], "{faults:?}");
+        } else {
+            assert!(again.is_empty(), "{faults:?}: sent again");
+            assert!(cluster.journal()[journal.len()..].contains(&Entry::Applied { step: k }));
+        }
+        assert_eq!(
+            workload_runs(cluster.mesh(), &ledger()),
+            workload_runs(&end, &ledger())
+        );
+    }
+}
+
+#[test]
+fn without_the_journaled_latest_version_a_crashed_instantiate_would_roll_twice() {
+    // What the journaled value prevents (and what a journal written before
+    // meshrev recorded it still does): the resumed run sees the rollout under
+    // way, the step's postconditions unmet and its preconditions holding, and
+    // has nothing that tells it the instantiate was made.
+    let mesh = vault();
+    let plan = vault_plan(&mesh);
+    let k = ledger_step(&plan);
+    let mut cluster = SimulatedCluster::from_mesh(mesh.clone())
+        .with_fault(Fault::CrashAfter { step: k })
+        .with_fault(Fault::PartialRollout {
+            step: k,
+            held: 1,
+            observations: 2,
+        });
+    let mut run = Run::with_limits(plan.clone(), quick());
+    assert!(exec::run(&mut run, &mut cluster).is_err());
+    let old: Vec<Entry> = cluster
+        .journal()
+        .iter()
+        .map(|e| match e {
+            Entry::Sent {
+                step,
+                attempt,
+                restarted_at,
+                ..
+            } => Entry::Sent {
+                step: *step,
+                attempt: *attempt,
+                restarted_at: restarted_at.clone(),
+                latest_version: None,
+            },
+            other => other.clone(),
+        })
+        .collect();
+    let mut run = Run::resume_with_limits(plan.clone(), &old, quick()).unwrap();
+    assert_eq!(exec::run(&mut run, &mut cluster).unwrap(), State::Finished);
+    assert_eq!(cluster.restarts(&ledger()), 2);
+    assert_eq!(latest_version(cluster.mesh()), Some(5));
+}
+
+/// A simulated cluster whose answer to one step's change is lost: the change
+/// is made, and the client reports a timeout (retryable).
+struct LostAnswer {
+    cluster: SimulatedCluster,
+    step: usize,
+    lost: bool,
+}
+
+impl exec::Executor for LostAnswer {
+    type Error = exec::Crashed;
+
+    fn perform(&mut self, action: &exec::Action) -> Result<exec::Outcome, exec::Crashed> {
+        let outcome = self.cluster.perform(action)?;
+        if action.step == self.step
+            && !self.lost
+            && matches!(action.kind, exec::ActionKind::Change { .. })
+        {
+            self.lost = true;
+            return Ok(exec::Outcome::Failed {
+                message: "context deadline exceeded".into(),
+                retryable: true,
+            });
+        }
+        Ok(outcome)
+    }
+
+    fn wait(&mut self, _: std::time::Duration) {}
+
+    fn now(&mut self) -> std::time::SystemTime {
+        self.cluster.now()
+    }
+
+    fn record(&mut self, entry: &Entry) -> Result<(), exec::Crashed> {
+        self.cluster.record(entry)
+    }
+}
+
+#[test]
+fn a_timed_out_instantiate_is_observed_before_it_is_sent_again() {
+    let mesh = vault();
+    let plan = vault_plan(&mesh);
+    let k = ledger_step(&plan);
+    // The timeout hides a made instantiate: the retry observes, sees
+    // latestVersion 4, and only waits for the rollout.
+    let mut lost = LostAnswer {
+        cluster: SimulatedCluster::from_mesh(mesh.clone()),
+        step: k,
+        lost: false,
+    };
+    let mut run = Run::with_limits(plan.clone(), quick());
+    assert_eq!(exec::run(&mut run, &mut lost).unwrap(), State::Finished);
+    assert_eq!(lost.cluster.restarts(&ledger()), 1);
+    assert_eq!(sent(lost.cluster.journal(), k), vec![Some(3)]);
+    assert!(lost.cluster.journal().contains(&Entry::Applied { step: k }));
+    // A timeout that hid nothing (the request never arrived) is sent again
+    // after the observation, still counted as the step's second attempt.
+    let mut cluster = SimulatedCluster::from_mesh(mesh.clone())
+        .with_fault(Fault::FailTimes { step: k, times: 2 });
+    let mut run = Run::with_limits(plan.clone(), quick());
+    assert_eq!(exec::run(&mut run, &mut cluster).unwrap(), State::Finished);
+    assert_eq!(cluster.restarts(&ledger()), 1);
+    assert_eq!(sent(cluster.journal(), k), vec![Some(3); 3]);
+    let attempts: Vec<u32> = cluster
+        .journal()
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Sent { step, attempt, .. } if *step == k => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, [1, 2, 3]);
+    // The limit still holds: three timeouts stop the run.
+    let mut cluster =
+        SimulatedCluster::from_mesh(mesh).with_fault(Fault::FailTimes { step: k, times: 3 });
+    let mut run = Run::with_limits(plan, quick());
+    match exec::run(&mut run, &mut cluster).unwrap() {
+        State::Stopped(exec::StopReason::Failed { step, attempts, .. }) => {
+            assert_eq!((step, attempts), (k, 3))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(cluster.restarts(&ledger()), 0);
 }

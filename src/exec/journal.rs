@@ -41,6 +41,17 @@ pub enum Entry {
         /// again with a new value).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         restarted_at: Option<String>,
+        /// For a DeploymentConfig's rollout (an `instantiate`, which is not
+        /// idempotent: each one is a new deployment): its `status.latestVersion`
+        /// as the run observed it just before sending. Each instantiate raises it
+        /// by one, so a resumed run (or a retry after a timeout, which
+        /// re-observes first) that observes a greater value knows the request
+        /// took effect and does not send it again. Absent for other steps, when
+        /// the observed DeploymentConfig did not show its `latestVersion`, and in
+        /// journals written before meshrev recorded it (then, as for those, the
+        /// step is re-observed and sent again unless its postconditions hold).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latest_version: Option<i64>,
     },
     /// The cluster accepted the step's change, or a resumed run saw on the
     /// cluster that a change in flight had reached it.

@@ -21,7 +21,12 @@
 //!   run. A resumed run that finds the value on the workload's template knows
 //!   the restart was made; otherwise it sends the same value again, which rolls
 //!   nothing if it did arrive. Label patches are merge patches and a delete of
-//!   an absent object succeeds, so sending those again is harmless.
+//!   an absent object succeeds, so sending those again is harmless. A
+//!   DeploymentConfig's `instantiate` is not: the DeploymentConfig's
+//!   `status.latestVersion`, which each one raises, is journaled as observed
+//!   just before the request, and a greater value observed on resume (or
+//!   after a timeout, which is observed before anything is sent again) means
+//!   it was made.
 //! - [`Executor`] and [`run()`] drive a run in one call; [`SimulatedCluster`] is an
 //!   executor over a snapshot, with faults to inject, for rehearsals and tests.
 //! - On a cluster, the repository has two executors built on this module: one

@@ -43,7 +43,10 @@ pub enum Request {
     /// `POST path/subresource` with `body` as JSON: a subresource that acts on
     /// the object. The one meshrev sends is a DeploymentConfig's `instantiate`
     /// with a `DeploymentRequest` ([`instantiate_body`]), which is what
-    /// `oc rollout latest dc/NAME` does.
+    /// `oc rollout latest dc/NAME` does. It is not idempotent (each one is a
+    /// new deployment): the run journals the DeploymentConfig's
+    /// `status.latestVersion` before sending it, and observes before sending
+    /// it again ([`Entry::Sent`](super::Entry)).
     Post {
         /// The object acted on.
         object: ObjectRef,

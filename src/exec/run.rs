@@ -389,6 +389,13 @@ pub struct Run {
     /// checked: the chosen value must differ, or the patch would roll nothing
     /// (a rollback's restart in the same second as the run's own).
     restarted_before: Option<String>,
+    /// For a DeploymentConfig's rollout: its `status.latestVersion` observed
+    /// just before the `instantiate` was sent (or read back from the journal).
+    /// A greater value observed later means the instantiate was made.
+    latest_before: Option<i64>,
+    /// The attempts at the current step's change, kept while a retry of a
+    /// DeploymentConfig's instantiate re-observes the cluster first.
+    resend_attempts: Option<u32>,
     namespaces_done: usize,
     namespaces_total: usize,
     state: State,
@@ -426,6 +433,8 @@ impl Run {
             applied: BTreeSet::new(),
             restarted_at: None,
             restarted_before: None,
+            latest_before: None,
+            resend_attempts: None,
             namespaces_done: 0,
             namespaces_total,
             state: State::Running,
@@ -462,8 +471,10 @@ impl Run {
         let mut done = BTreeSet::new();
         // Where each step would be picked up, by its last entry.
         let mut resume_at: BTreeMap<StepId, ResumeAt> = BTreeMap::new();
-        // The restartedAt value each restart was sent with, by its last `sent`.
+        // The restartedAt value each restart was sent with, by its last `sent`;
+        // the latestVersion each DeploymentConfig was seen at before its instantiate.
         let mut restarted_at: BTreeMap<StepId, String> = BTreeMap::new();
+        let mut latest_before: BTreeMap<StepId, i64> = BTreeMap::new();
         for (i, entry) in journal.iter().enumerate() {
             let step = match entry {
                 Entry::Begin { plan, dry_run, .. } => {
@@ -484,12 +495,17 @@ impl Run {
                 Entry::Sent {
                     step,
                     restarted_at: at,
+                    latest_version,
                     ..
                 } => {
                     resume_at.insert(*step, ResumeAt::Check);
                     if let Some(at) = at {
                         restarted_at.insert(*step, at.clone());
                     }
+                    match latest_version {
+                        Some(v) => latest_before.insert(*step, *v),
+                        None => latest_before.remove(step),
+                    };
                     *step
                 }
                 Entry::Failed { step, .. } => {
@@ -532,12 +548,15 @@ impl Run {
             .sum();
         // A change the cluster accepted is verified, not sent again; one in
         // flight (sent, no answer) is re-observed from its check, where a
-        // restart whose restartedAt value the workload shows counts as accepted.
+        // restart whose restartedAt value the workload shows counts as
+        // accepted, and so does an instantiate whose DeploymentConfig shows a
+        // greater latestVersion than was seen before it was sent.
         if let Some((_, step)) = run.steps.get(run.index) {
             if resume_at.get(&step.id) == Some(&ResumeAt::Verify) {
                 run.phase = Phase::Verify;
             }
             run.restarted_at = restarted_at.remove(&step.id);
+            run.latest_before = latest_before.remove(&step.id);
         }
         Ok(run)
     }
@@ -651,10 +670,17 @@ impl Run {
                     }
                     restarted_at = Some(at);
                 }
+                // An instantiate's baseline, observed at the step's check.
+                let latest_version = requests
+                    .iter()
+                    .any(is_instantiate)
+                    .then_some(self.latest_before)
+                    .flatten();
                 self.journal.push_back(Entry::Sent {
                     step: step.id,
                     attempt: self.attempts + 1,
                     restarted_at,
+                    latest_version,
                 });
                 ActionKind::Change { requests }
             }
@@ -723,6 +749,7 @@ impl Run {
             };
             self.state = State::Running;
             self.attempts = 0;
+            self.resend_attempts = None;
             self.announced = false;
         }
     }
@@ -745,6 +772,16 @@ impl Run {
                 wait_ms: millis(self.wait),
                 message,
             });
+            // A DeploymentConfig's instantiate is not idempotent, and a timeout
+            // may have reached the server: observe again before sending again
+            // (the step's check sees whether its latestVersion went up).
+            if let Phase::Change(requests) = &self.phase
+                && requests.iter().any(is_instantiate)
+            {
+                self.resend_attempts = Some(self.attempts);
+                self.attempts = 0;
+                self.phase = Phase::Check;
+            }
         } else {
             self.stop(StopReason::Failed {
                 step: step.id,
@@ -782,12 +819,14 @@ impl Run {
                 }
                 // A restart sent before (a crash before its outcome, a timeout
                 // that did reach the server, an earlier stop): if the template
-                // carries its value, it was made; only its rollout is awaited.
+                // carries its value, or the DeploymentConfig's latestVersion
+                // went up since, it was made; only its rollout is awaited.
                 if self.restart_seen(step, mesh.snapshot()) {
                     self.journal.push_back(Entry::Applied { step: step.id });
                     self.applied.insert(step.id);
                     self.phase = Phase::Verify;
                     self.attempts = 0;
+                    self.resend_attempts = None;
                     return self.verify(step, &mesh, post_failures);
                 }
                 if !post.is_empty() && post_failures.is_empty() {
@@ -801,15 +840,22 @@ impl Run {
                     });
                 }
                 if let StepAction::Restart { workload } = &step.action {
-                    self.restarted_before = mesh
-                        .snapshot()
-                        .workload(&workload.namespace, workload.kind, &workload.name)
-                        .and_then(|w| w.template.annotations.get(RESTARTED_AT).cloned());
+                    let w = mesh.snapshot().workload(
+                        &workload.namespace,
+                        workload.kind,
+                        &workload.name,
+                    );
+                    self.restarted_before =
+                        w.and_then(|w| w.template.annotations.get(RESTARTED_AT).cloned());
+                    // The baseline an instantiate is judged by: what the
+                    // cluster shows now, just before it is sent.
+                    self.latest_before = w.and_then(|w| w.latest_version);
                 }
                 match request::render(&step.action, mesh.snapshot()) {
                     Ok(requests) => {
                         self.phase = Phase::Change(requests);
-                        self.attempts = 0;
+                        // A retry that re-observed first keeps its count.
+                        self.attempts = self.resend_attempts.take().unwrap_or(0);
                     }
                     Err(error) => self.stop(StopReason::Render {
                         step: step.id,
@@ -823,16 +869,26 @@ impl Run {
         }
     }
 
-    /// Whether `step` is a restart whose chosen `restartedAt` value the observed
-    /// workload's pod template carries.
+    /// Whether `step` is a restart that the observed workload shows was made:
+    /// its pod template carries the chosen `restartedAt` value, or (a
+    /// DeploymentConfig) its `status.latestVersion` is greater than it was
+    /// just before the `instantiate` was sent.
     fn restart_seen(&self, step: &Step, observed: &Snapshot) -> bool {
-        let (StepAction::Restart { workload }, Some(at)) = (&step.action, &self.restarted_at)
-        else {
+        let StepAction::Restart { workload } = &step.action else {
             return false;
         };
-        observed
-            .workload(&workload.namespace, workload.kind, &workload.name)
-            .is_some_and(|w| w.template.annotations.get(RESTARTED_AT) == Some(at))
+        let Some(w) = observed.workload(&workload.namespace, workload.kind, &workload.name) else {
+            return false;
+        };
+        let stamped = self
+            .restarted_at
+            .as_ref()
+            .is_some_and(|at| w.template.annotations.get(RESTARTED_AT) == Some(at));
+        let instantiated = matches!(
+            (self.latest_before, w.latest_version),
+            (Some(before), Some(now)) if now > before
+        );
+        stamped || instantiated
     }
 
     /// Verification of a change on an observation: done, observe again after a
@@ -892,6 +948,8 @@ impl Run {
         self.index += 1;
         self.restarted_at = None;
         self.restarted_before = None;
+        self.latest_before = None;
+        self.resend_attempts = None;
         self.phase = Phase::Check;
         self.attempts = 0;
         self.announced = false;
@@ -960,6 +1018,11 @@ pub(crate) fn rfc3339(now: SystemTime) -> String {
     )
 }
 
+/// A DeploymentConfig's `instantiate`: each one is a new deployment.
+fn is_instantiate(r: &Request) -> bool {
+    matches!(r, Request::Post { subresource, .. } if subresource == "instantiate")
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -999,7 +1062,9 @@ pub(crate) fn observation(step: &Step) -> Observation {
             | Check::NamespaceInjector { namespace, .. } => {
                 namespaces.insert(namespace.clone());
             }
-            Check::WorkloadInjector { workload, .. } | Check::WorkloadRunning { workload, .. } => {
+            Check::WorkloadInjector { workload, .. }
+            | Check::WorkloadRunning { workload, .. }
+            | Check::ProxyCurrent { workload, .. } => {
                 namespaces.insert(workload.namespace.clone());
             }
             Check::ObjectPresent { object } | Check::ObjectAbsent { object } => {

@@ -9,8 +9,12 @@
 //! A restart is the request's `kubectl.kubernetes.io/restartedAt` merge patch,
 //! as the API server and the workload controller take it: a new value changes
 //! the pod template and rolls the pods; the value the template already carries
-//! changes nothing. [`SimulatedCluster::restarts`] counts the rollouts, so tests
-//! can prove that no workload is restarted twice by a retry or a resume.
+//! changes nothing. A DeploymentConfig's restart is an `instantiate`, as the
+//! API server takes it: every one is a new rollout, and raises the
+//! DeploymentConfig's `status.latestVersion` by one (when the snapshot shows
+//! it), which is how a resumed run tells that it was made.
+//! [`SimulatedCluster::restarts`] counts the rollouts, so tests can prove that no
+//! workload is restarted twice by a retry or a resume.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -278,6 +282,7 @@ impl SimulatedCluster {
             ) if rolls => self
                 .stamp(workload, restarted_at)
                 .and_then(|()| self.partial_restart(workload, held))
+                .and_then(|()| self.instantiate(workload))
                 .map(|()| {
                     *self.restarts.entry(workload.clone()).or_insert(0) += 1;
                     self.held = Some(Held {
@@ -378,6 +383,18 @@ impl SimulatedCluster {
             workload: workload.clone(),
             set: [(RESTARTED_AT.to_owned(), restarted_at.to_owned())].into(),
             remove: Default::default(),
+        })
+    }
+
+    /// A DeploymentConfig's `instantiate` raises its `status.latestVersion`
+    /// ([`Edit::Instantiate`]; [`StepAction::apply`](crate::plan::StepAction)
+    /// does it for a whole rollout, this is for one a fault holds back).
+    fn instantiate(&mut self, workload: &WorkloadId) -> Result<(), crate::EditError> {
+        if workload.kind.restart() != Restart::RolloutLatest {
+            return Ok(());
+        }
+        self.mesh.apply(&Edit::Instantiate {
+            workload: workload.clone(),
         })
     }
 

@@ -831,10 +831,21 @@ impl Builder<'_> {
                         workload: id.clone(),
                         revision: Some(target.clone()),
                     }],
-                    vec![Check::WorkloadRunning {
-                        workload: id.clone(),
-                        revision: Some(target.clone()),
-                    }],
+                    {
+                        let mut post = vec![Check::WorkloadRunning {
+                            workload: id.clone(),
+                            revision: Some(target.clone()),
+                        }];
+                        // In place, the pods run the target before the restart
+                        // too: only their proxy tells the restart was made.
+                        if self.route.strategy == Strategy::InPlace {
+                            post.push(Check::ProxyCurrent {
+                                workload: id.clone(),
+                                revision: target.clone(),
+                            });
+                        }
+                        post
+                    },
                 )?;
                 Ok(WorkloadDisposition::Restart)
             }

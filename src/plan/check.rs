@@ -10,7 +10,7 @@ use crate::labels;
 use crate::mesh::{Family, Mesh};
 use crate::snapshot::ObjectRef;
 use crate::snapshot::{Snapshot, WorkloadId, WorkloadKind};
-use crate::status::{Running, is_live, running_name, running_revision};
+use crate::status::{OutdatedProxy, Running, is_live, running_name, running_revision};
 
 /// One statement about the cluster that must hold before or after a step.
 #[non_exhaustive]
@@ -56,6 +56,19 @@ pub enum Check {
         workload: WorkloadId,
         /// The expected revision.
         revision: Option<String>,
+    },
+    /// No live pod of the workload that runs this revision's sidecar has a
+    /// proxy older than the revision's version (as its `istio-proxy` image tag
+    /// tells, [`OutdatedProxy`](crate::status::OutdatedProxy); an image without
+    /// a readable version counts as current). What an InPlace upgrade's
+    /// restart is for: the pods run the revision before it as after, only
+    /// their proxy changes (sail-operator
+    /// `docs/update-strategy/update-strategy.adoc`).
+    ProxyCurrent {
+        /// The workload.
+        workload: WorkloadId,
+        /// The revision whose version the proxies must have.
+        revision: String,
     },
     /// The tag leads to this revision.
     TagTarget {
@@ -202,6 +215,24 @@ impl Check {
                     Ok(())
                 } else {
                     fail(wrong.join(", "))
+                }
+            }
+            Check::ProxyCurrent { workload, revision } => {
+                let old: Vec<String> = pods_of(snapshot, workload)
+                    .filter(|pod| running_revision(pod).0.revision() == Some(revision.as_str()))
+                    .filter_map(|pod| {
+                        OutdatedProxy::of(mesh, pod, revision).map(|o| {
+                            format!(
+                                "pod {} runs proxy {}, not {}",
+                                pod.meta.name, o.proxy, o.revision
+                            )
+                        })
+                    })
+                    .collect();
+                if old.is_empty() {
+                    Ok(())
+                } else {
+                    fail(old.join(", "))
                 }
             }
             Check::TagTarget { tag, revision } => {
@@ -353,6 +384,10 @@ impl std::fmt::Display for Check {
                 f,
                 "every pod of {workload} runs {}",
                 or_none(revision.as_deref())
+            ),
+            Check::ProxyCurrent { workload, revision } => write!(
+                f,
+                "every pod of {workload} on {revision} runs its current proxy"
             ),
             Check::TagTarget { tag, revision } => {
                 write!(f, "tag {tag} leads to {}", or_none(revision.as_deref()))

@@ -20,7 +20,7 @@ use super::step::{Step, StepAction};
 use crate::labels::{self, Labels};
 use crate::mesh::{Family, Mesh};
 use crate::resolve::Resolution;
-use crate::snapshot::{Edit, EditError};
+use crate::snapshot::{Edit, EditError, Restart};
 
 impl StepAction {
     /// Performs the action on a mesh, with the snapshot's edits: the same
@@ -28,7 +28,8 @@ impl StepAction {
     /// cluster. A restart (and a template patch, which rolls the pods too) ends
     /// with the finished rollout, [`Mesh::restart`]; the `restartedAt` annotation a
     /// real restart sets is the executor's to stamp, it changes nothing about
-    /// injection. `await_gone` stands for the operator's prune; `verify` changes
+    /// injection. A DeploymentConfig's restart is its `instantiate`, which
+    /// raises its `status.latestVersion` ([`Edit::Instantiate`]) before the rollout. `await_gone` stands for the operator's prune; `verify` changes
     /// nothing.
     pub fn apply(&self, mesh: &mut Mesh) -> Result<(), EditError> {
         match self {
@@ -56,6 +57,12 @@ impl StepAction {
             }
             StepAction::Restart { workload } => {
                 let rollout = mesh.restart(workload)?;
+                // `oc rollout latest`: the instantiate raises latestVersion first.
+                if workload.kind.restart() == Restart::RolloutLatest {
+                    mesh.apply(&Edit::Instantiate {
+                        workload: workload.clone(),
+                    })?;
+                }
                 mesh.apply_owned(rollout)
             }
             StepAction::MoveTag { tag, revision } => mesh.apply(&Edit::RetargetTag {

@@ -287,6 +287,13 @@ pub struct Workload {
     /// `spec.replicas` (absent for DaemonSets, Jobs and CronJobs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
+    /// A DeploymentConfig's `status.latestVersion`: the number of its latest
+    /// deployment (ReplicationController `<name>-<n>`), which the API server
+    /// raises by one with each `instantiate` (`oc rollout latest`), so that an
+    /// executor can tell whether a rollout it requested was made. `None` for
+    /// other kinds, and when the snapshot does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_version: Option<i64>,
     /// `spec.template` (a CronJob's `spec.jobTemplate.spec.template`): what a
     /// new pod would look like.
     pub template: PodTemplate,

@@ -513,6 +513,16 @@ fn pod(ctx: &Ctx, raw: RawPod) -> Result<Pod> {
 struct RawWorkload {
     metadata: Option<RawMeta>,
     spec: Option<RawWorkloadSpec>,
+    status: Option<RawWorkloadStatus>,
+}
+
+/// The slice of a workload's `status` meshrev reads: a DeploymentConfig's
+/// `latestVersion` (other kinds' status is ignored).
+#[derive(Deserialize, Default)]
+#[serde(expecting = "a mapping")]
+#[serde(default, rename_all = "camelCase")]
+struct RawWorkloadStatus {
+    latest_version: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -555,10 +565,25 @@ fn workload(ctx: &Ctx, kind: WorkloadKind, raw: RawWorkload) -> Result<Workload>
         &annotations,
         false,
     )?;
+    // What each `instantiate` raises (openshift-apiserver
+    // `pkg/apps/apiserver/registry/instantiate/rest.go`); a count, never negative.
+    let latest_version = match raw.status.and_then(|s| s.latest_version) {
+        Some(v) if kind == WorkloadKind::DeploymentConfig => {
+            if v < 0 {
+                return Err(ctx.invalid(
+                    "status.latestVersion",
+                    format!("{v} is negative: it counts the DeploymentConfig's deployments"),
+                ));
+            }
+            Some(v)
+        }
+        _ => None,
+    };
     Ok(Workload {
         kind,
         meta,
         replicas: spec.replicas,
+        latest_version,
         template: PodTemplate {
             labels,
             annotations,
@@ -1768,6 +1793,7 @@ fn cron_job(ctx: &Ctx, raw: RawCronJob) -> Result<Workload> {
         kind: WorkloadKind::CronJob,
         meta,
         replicas: None,
+        latest_version: None,
         template: PodTemplate {
             labels,
             annotations,

@@ -79,6 +79,16 @@ pub enum Edit {
         /// Its new pods, all in its namespace.
         pods: Vec<Pod>,
     },
+    /// An OpenShift DeploymentConfig's `instantiate` (`oc rollout latest
+    /// dc/NAME`), as the API server takes it: its `status.latestVersion` goes up
+    /// by one, in the same update that records the request (openshift-apiserver
+    /// `pkg/apps/apiserver/registry/instantiate/rest.go`, `REST.Create`); the
+    /// rollout that follows is [`Edit::ReplacePods`]. A `latestVersion` the
+    /// snapshot does not show stays unknown. Refused for other kinds.
+    Instantiate {
+        /// The DeploymentConfig.
+        workload: WorkloadId,
+    },
     /// `istioctl tag set TAG --revision REV --overwrite`: the tag's webhook
     /// configurations (labelled `istio.io/tag=TAG`) get `istio.io/rev=REV`, and
     /// their webhooks call `istiod-REV` (`istiod` for `default`) in the same
@@ -145,7 +155,8 @@ impl Edit {
             }
             Edit::LabelTemplate { workload, .. }
             | Edit::AnnotateTemplate { workload, .. }
-            | Edit::ReplacePods { workload, .. } => workload.object_ref(),
+            | Edit::ReplacePods { workload, .. }
+            | Edit::Instantiate { workload } => workload.object_ref(),
             Edit::RetargetTag { tag, .. } => ObjectRef::new(
                 "MutatingWebhookConfiguration",
                 None,
@@ -163,7 +174,9 @@ impl Edit {
     /// webhooks, injector configuration), as opposed to only namespaces and pods.
     pub fn touches_control_planes(&self) -> bool {
         match self {
-            Edit::LabelNamespace { .. } | Edit::ReplacePods { .. } => false,
+            Edit::LabelNamespace { .. } | Edit::ReplacePods { .. } | Edit::Instantiate { .. } => {
+                false
+            }
             // An istiod Deployment's template says nothing discovery reads.
             Edit::LabelTemplate { .. } | Edit::AnnotateTemplate { .. } => false,
             Edit::Delete { object } => !matches!(object.kind.as_str(), "Pod" | "ReplicaSet"),
@@ -252,6 +265,21 @@ impl Snapshot {
             }
             Edit::ReplacePods { workload, pods } => {
                 self.replace_pods(workload, Cow::Borrowed(pods), target)
+            }
+            Edit::Instantiate { workload } => {
+                if workload.kind != super::WorkloadKind::DeploymentConfig {
+                    return Err(EditError::Conflict {
+                        object: target,
+                        message: "only a DeploymentConfig is instantiated (`oc rollout latest`); \
+                                  other kinds roll out when their template changes"
+                            .to_owned(),
+                    });
+                }
+                let w = store::shard_mut(&mut self.workloads, &workload.namespace)
+                    .and_then(|shard| shard.get_mut(&(workload.kind, workload.name.clone())))
+                    .ok_or(EditError::NotFound { object: target })?;
+                w.latest_version = w.latest_version.map(|v| v.saturating_add(1));
+                Ok(())
             }
             Edit::RetargetTag { tag, revision } => self.retarget_tag(tag, revision, target),
             Edit::RetargetSailTag { tag, kind, name } => {

@@ -65,10 +65,37 @@ impl From<kube::Error> for Failure {
             _ => true,
         };
         Failure {
-            message: e.to_string(),
+            message: error_chain(&e),
             retryable,
         }
     }
+}
+
+/// An error with every cause under it, `top: cause: cause`, following
+/// [`std::error::Error::source`]: a connection failure's top-level error
+/// (`ServiceError: client error (Connect)`) says nothing of why, its sources do
+/// (`tcp connect error: Connection refused (os error 111)`). A cause whose text
+/// is already in what precedes it (a `Display` that prints its source) is not
+/// repeated.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    // Bounded, should a faulty `source` lead back to an error already seen.
+    let mut depth = 0;
+    while let Some(cause) = source {
+        depth += 1;
+        if depth > 32 {
+            message.push_str(": ...");
+            break;
+        }
+        let text = cause.to_string();
+        if !text.is_empty() && !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 impl KubeExecutor {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use meshrev::exec::State;
-use meshrev_kube_executor::{Options, execute};
+use meshrev_kube_executor::{Options, error_chain, execute};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -14,7 +14,8 @@ async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!(
-                "meshrev-kube-executor: no cluster: {e} (set KUBECONFIG or a current context, or run in a pod)"
+                "meshrev-kube-executor: no cluster: {} (set KUBECONFIG or a current context, or run in a pod)",
+                error_chain(&e)
             );
             return ExitCode::from(2);
         }

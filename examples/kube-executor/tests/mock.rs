@@ -8,11 +8,14 @@
 //! recording its outcome, after which nothing is sent twice.
 //!
 //! With `--apply` the mock keeps the objects and changes them as the API server
-//! would (RFC 7386 merge patches, RFC 6902 JSON patches, deletes), and plays the
-//! Deployment controller and the injector: a template whose
-//! `kubectl.kubernetes.io/restartedAt` value changes rolls its pods onto the
-//! revision that injects their namespace (meshrev's own resolution), and is
-//! counted, so a test can prove that no workload was rolled twice.
+//! would (RFC 7386 merge patches, RFC 6902 JSON patches, deletes, a
+//! DeploymentConfig's `instantiate`, which raises its `status.latestVersion`),
+//! and plays the Deployment and DeploymentConfig controllers and the injector: a
+//! template whose `kubectl.kubernetes.io/restartedAt` value changes, or an
+//! instantiate, rolls the workload's pods onto the revision that injects their
+//! namespace (meshrev's own resolution), and is counted, so a test can prove
+//! that no workload was rolled twice. A connection error with its causes under
+//! it checks that a stop reason carries them all.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -89,9 +92,9 @@ struct Cluster {
     objects: Vec<Value>,
     /// Rollouts per `namespace/name` of a workload.
     rollouts: BTreeMap<String, u32>,
-    /// Rollouts under way: (namespace, Deployment, pod lists of the namespace
-    /// still to answer before the pods are replaced).
-    under_way: Vec<(String, String, u32)>,
+    /// Rollouts under way: (namespace, workload kind, name, pod lists of the
+    /// namespace still to answer before the pods are replaced).
+    under_way: Vec<(String, String, String, u32)>,
     /// Pod lists a new rollout takes (0: at once).
     rollout_lists: u32,
 }
@@ -124,19 +127,20 @@ impl Cluster {
             .map(str::to_owned)
     }
 
-    /// A rollout of `deployment` begins: counted now, its pods replaced at once
-    /// or after `rollout_lists` lists of the namespace's pods.
-    fn roll(&mut self, namespace: &str, deployment: &str) {
+    /// A rollout of a Deployment or DeploymentConfig begins: counted now, its
+    /// pods replaced at once or after `rollout_lists` lists of the namespace's pods.
+    fn roll(&mut self, namespace: &str, kind: &str, name: &str) {
         *self
             .rollouts
-            .entry(format!("{namespace}/{deployment}"))
+            .entry(format!("{namespace}/{name}"))
             .or_insert(0) += 1;
         if self.rollout_lists == 0 {
-            self.replace_pods(namespace, deployment);
+            self.replace_pods(namespace, kind, name);
         } else {
             self.under_way.push((
                 namespace.to_owned(),
-                deployment.to_owned(),
+                kind.to_owned(),
+                name.to_owned(),
                 self.rollout_lists,
             ));
         }
@@ -145,23 +149,29 @@ impl Cluster {
     /// The namespace's pods are listed: rollouts under way there progress.
     fn pods_listed(&mut self, namespace: &str) {
         let mut finished = Vec::new();
-        for (ns, deployment, lists) in &mut self.under_way {
+        for (ns, kind, name, lists) in &mut self.under_way {
             if ns == namespace {
                 *lists -= 1;
                 if *lists == 0 {
-                    finished.push(deployment.clone());
+                    finished.push((kind.clone(), name.clone()));
                 }
             }
         }
-        self.under_way.retain(|(_, _, lists)| *lists > 0);
-        for deployment in finished {
-            self.replace_pods(namespace, &deployment);
+        self.under_way.retain(|(_, _, _, lists)| *lists > 0);
+        for (kind, name) in finished {
+            self.replace_pods(namespace, &kind, &name);
         }
     }
 
-    /// The Deployment controller and the injector: `deployment`'s pods (through
-    /// its ReplicaSets) are replaced by pods of the injecting revision.
-    fn replace_pods(&mut self, namespace: &str, deployment: &str) {
+    /// The Deployment (or DeploymentConfig) controller and the injector: the
+    /// workload's pods (through its ReplicaSets, or ReplicationControllers) are
+    /// replaced by pods of the injecting revision.
+    fn replace_pods(&mut self, namespace: &str, kind: &str, deployment: &str) {
+        let child = if kind == "DeploymentConfig" {
+            "ReplicationController"
+        } else {
+            "ReplicaSet"
+        };
         let Some(revision) = self.injector(namespace) else {
             return;
         };
@@ -174,16 +184,16 @@ impl Cluster {
             .objects
             .iter()
             .filter(|o| {
-                o["kind"] == "ReplicaSet"
+                o["kind"] == child
                     && o["metadata"]["namespace"] == namespace
-                    && owned_by(o, "Deployment", deployment)
+                    && owned_by(o, kind, deployment)
             })
             .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_owned))
             .collect();
         for pod in self.objects.iter_mut().filter(|o| {
             o["kind"] == "Pod"
                 && o["metadata"]["namespace"] == namespace
-                && sets.iter().any(|s| owned_by(o, "ReplicaSet", s))
+                && sets.iter().any(|s| owned_by(o, child, s))
         }) {
             let annotations = &mut pod["metadata"]["annotations"];
             annotations["istio.io/rev"] = revision.clone().into();
@@ -213,6 +223,19 @@ impl Cluster {
                 Err(StatusCode::NOT_FOUND)
             };
         }
+        // `oc rollout latest`: the instantiate raises the DeploymentConfig's
+        // latestVersion and starts a deployment (openshift-apiserver
+        // `pkg/apps/apiserver/registry/instantiate/rest.go`).
+        if let Some(dc) = path.strip_suffix("/instantiate") {
+            let object = self.find(dc).ok_or(StatusCode::NOT_FOUND)?;
+            let latest = object["status"]["latestVersion"].as_i64().unwrap_or(0) + 1;
+            object["status"]["latestVersion"] = latest.into();
+            let after = object.clone();
+            let ns = after["metadata"]["namespace"].as_str().unwrap_or_default();
+            let name = after["metadata"]["name"].as_str().unwrap_or_default();
+            self.roll(ns, "DeploymentConfig", name);
+            return Ok(after);
+        }
         let object = self.find(path).ok_or(StatusCode::NOT_FOUND)?;
         let restarted = |o: &Value| {
             o["spec"]["template"]["metadata"]["annotations"][exec::RESTARTED_AT].clone()
@@ -235,7 +258,7 @@ impl Cluster {
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            self.roll(&ns, &name);
+            self.roll(&ns, "Deployment", &name);
         }
         Ok(after)
     }
@@ -265,6 +288,46 @@ struct Script {
     crash_after: Option<usize>,
     /// This change is lost on its way (not made), and the executor dies.
     crash_before: Option<usize>,
+    /// From this change on, the server cannot be reached: the client gets a
+    /// connection error with its causes under it, as hyper-util's would be.
+    unreachable_from: Option<usize>,
+}
+
+/// A connection failure as a client stack reports it: the top-level error
+/// says what failed, its sources why (hyper-util's legacy client error over
+/// its connector's, over the socket's `io::Error`).
+#[derive(Debug)]
+struct Unreachable {
+    layer: &'static str,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Unreachable {
+    fn new() -> Unreachable {
+        Unreachable {
+            layer: "client error (Connect)",
+            source: Some(Box::new(Unreachable {
+                layer: "tcp connect error",
+                source: Some(Box::new(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionRefused,
+                ))),
+            })),
+        }
+    }
+}
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.layer)
+    }
+}
+
+impl std::error::Error for Unreachable {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 /// Serves until the client is dropped: lists from the cluster (404 for a kind
@@ -328,6 +391,10 @@ async fn serve(
             continue;
         }
         changes += 1;
+        if script.unreachable_from.is_some_and(|k| changes >= k) {
+            send.send_error(Unreachable::new());
+            continue;
+        }
         if Some(changes) == script.fail {
             send.send_response(status(
                 StatusCode::FORBIDDEN,
@@ -653,4 +720,140 @@ async fn a_crash_between_sending_a_change_and_recording_it_sends_nothing_twice()
                 .any(|e| matches!(e, Entry::Done { step: d, .. } if *d == step))
         );
     }
+}
+
+#[tokio::test]
+async fn a_connection_error_stops_the_run_with_every_cause_in_the_reason() {
+    let (dir, plan_path) = scratch("unreachable");
+    let cluster = Cluster::new();
+    // A dry run, so that the retries do not wait.
+    let script = Script {
+        unreachable_from: Some(1),
+        ..Script::default()
+    };
+    let s = session(&dir, &plan_path, false, &cluster, script, 0).await;
+    let Some(State::Stopped(reason)) = &s.state else {
+        panic!("{:?}", s.state)
+    };
+    let text = reason.to_string();
+    // The top-level error alone says only "ServiceError: client error (Connect)".
+    assert!(
+        text.contains("client error (Connect): tcp connect error: connection refused"),
+        "{text}"
+    );
+    // Retryable: the same change was tried as often as the limits allow.
+    assert!(text.contains("after 3 attempt(s)"), "{text}");
+    assert_eq!(s.changes.len(), 3);
+    assert!(s.changes.iter().all(|c| c == &s.changes[0]));
+    // The journal keeps the whole message too.
+    let failed: Vec<&Entry> = s
+        .journal
+        .iter()
+        .filter(|e| matches!(e, Entry::Failed { .. }))
+        .collect();
+    assert_eq!(failed.len(), 3);
+    for e in failed {
+        let Entry::Failed {
+            message, retryable, ..
+        } = e
+        else {
+            unreachable!()
+        };
+        assert!(*retryable);
+        assert!(message.ends_with("connection refused"), "{message}");
+    }
+}
+
+#[test]
+fn a_cause_already_in_its_parents_text_is_not_repeated() {
+    use meshrev_kube_executor::error_chain;
+    let e = Unreachable::new();
+    assert_eq!(
+        error_chain(&e),
+        "client error (Connect): tcp connect error: connection refused"
+    );
+    // A Display that prints its source (thiserror's `{0}`) already says it.
+    #[derive(Debug)]
+    struct Wraps(Unreachable);
+    impl std::fmt::Display for Wraps {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "ServiceError: {}", self.0)
+        }
+    }
+    impl std::error::Error for Wraps {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+    assert_eq!(
+        error_chain(&Wraps(Unreachable::new())),
+        "ServiceError: client error (Connect): tcp connect error: connection refused"
+    );
+}
+
+/// The story's cluster with the `vault` namespace beside it
+/// (`tests/data/kubectl/vault.yaml`: a DeploymentConfig `ledger` at
+/// `latestVersion` 3, its pod under ReplicationController `ledger-3`).
+fn with_vault(cluster: &Arc<Mutex<Cluster>>) -> Plan {
+    const VAULT: &str = "../../tests/data/kubectl/vault.yaml";
+    let text = std::fs::read_to_string(VAULT).unwrap();
+    let mut c = cluster.lock().unwrap();
+    for doc in text.split("\n---\n") {
+        c.objects.push(serde_yaml::from_str(doc).unwrap());
+    }
+    let mut b = SnapshotBuilder::new();
+    b.add_path(FIXTURE).unwrap().add_path(VAULT).unwrap();
+    let mesh = Mesh::new(b.build());
+    plan::plan(&mesh, &Request::to("ossm3").namespaces(["vault"])).unwrap()
+}
+
+#[tokio::test]
+async fn a_crash_after_a_deploymentconfigs_instantiate_posts_it_once() {
+    let (dir, plan_path) = scratch("dc-crash");
+    let cluster = Cluster::new();
+    let plan = with_vault(&cluster);
+    std::fs::write(&plan_path, serde_json::to_string(&plan).unwrap()).unwrap();
+    // The rollout is still under way when the run resumes.
+    cluster.lock().unwrap().rollout_lists = 2;
+    let posts = |changes: &[Seen]| changes.iter().filter(|c| c.method == "POST").count();
+    // The relabel, the Deployment's restart, then the instantiate: it is made,
+    // and the executor dies before the answer.
+    let script = Script {
+        crash_after: Some(3),
+        ..Script::default()
+    };
+    let s = session(&dir, &plan_path, true, &cluster, script, 0).await;
+    assert_eq!(s.state, None);
+    let post = s.changes.last().unwrap();
+    assert_eq!(
+        (post.method.as_str(), post.uri.as_str()),
+        (
+            "POST",
+            "/apis/apps.openshift.io/v1/namespaces/vault/deploymentconfigs/ledger/instantiate?"
+        )
+    );
+    assert_eq!(post.body, exec::instantiate_body("ledger"));
+    let Some(Entry::Sent {
+        step,
+        latest_version,
+        ..
+    }) = s.journal.last().cloned()
+    else {
+        panic!("{:?}", s.journal.last())
+    };
+    assert_eq!(latest_version, Some(3));
+    // Resumed: the DeploymentConfig shows latestVersion 4, so the
+    // instantiate is not posted again; its rollout is awaited.
+    let s = session(&dir, &plan_path, true, &cluster, Script::default(), 60).await;
+    assert_eq!(s.state, Some(State::Finished), "{:?}", s.events.last());
+    assert_eq!(posts(&s.changes), 0, "{:?}", s.changes);
+    assert!(s.journal.contains(&Entry::Applied { step }));
+    let c = cluster.lock().unwrap();
+    assert_eq!(c.rollouts.get("vault/ledger"), Some(&1), "{:?}", c.rollouts);
+    let dc = c
+        .objects
+        .iter()
+        .find(|o| o["kind"] == "DeploymentConfig")
+        .unwrap();
+    assert_eq!(dc["status"]["latestVersion"], 4);
 }

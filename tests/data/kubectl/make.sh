@@ -108,7 +108,10 @@ vtemplate ReplicaSet apps/v1 api-6b8f9 api 1 >"$tmp/api-rs0.yaml"
 vowned "$tmp/api-rs0.yaml" apps/v1 Deployment api >"$tmp/api-rs.yaml"
 vpod api-6b8f9-k2x7d apps/v1 ReplicaSet api-6b8f9 api >"$tmp/api-pod.yaml"
 # DeploymentConfig ledger -> ReplicationControllers ledger-2 (scaled down), ledger-3 -> pod.
-vtemplate DeploymentConfig apps.openshift.io/v1 ledger ledger 1 >"$tmp/ledger-dc.yaml"
+# Its status says deployment 3 is the latest (`ledger-3`): what the API server
+# raises with each `instantiate` (`oc rollout latest`).
+vtemplate DeploymentConfig apps.openshift.io/v1 ledger ledger 1 >"$tmp/ledger-dc0.yaml"
+k patch --local -f "$tmp/ledger-dc0.yaml" --type merge -p '{"status":{"latestVersion":3}}' -o yaml >"$tmp/ledger-dc.yaml"
 vtemplate ReplicationController v1 ledger-2 ledger 0 >"$tmp/ledger-rc2-0.yaml"
 vowned "$tmp/ledger-rc2-0.yaml" apps.openshift.io/v1 DeploymentConfig ledger >"$tmp/ledger-rc2.yaml"
 vtemplate ReplicationController v1 ledger-3 ledger 1 >"$tmp/ledger-rc3-0.yaml"
