@@ -43,8 +43,34 @@ pub const IGNORED_NAMESPACES: [&str; 4] = [
     "local-path-storage",
 ];
 
-/// Labels of a Kubernetes object: sorted, so output is deterministic.
-pub type Labels = BTreeMap<String, String>;
+mod map;
+
+pub(crate) use map::Interner;
+pub use map::Labels;
+
+/// `kubectl rollout restart`'s pod-template annotation: a restart is recognised
+/// by its value.
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
+/// Whether meshrev keeps an annotation of an object it reads: the Istio and
+/// Maistra ones (`istio.io/rev`, `sidecar.istio.io/inject`, the injector's
+/// `sidecar.istio.io/status`, `inject.istio.io/templates`, ...) and
+/// [`RESTARTED_AT`]. Every other annotation (network attachments, scrape
+/// settings, `last-applied-configuration`) says nothing about injection and
+/// is dropped as it is read, so a large cluster's model stays small; the same
+/// rule applies to pods put in by [`Edit::ReplacePods`](crate::snapshot::Edit).
+pub fn is_kept_annotation(key: &str) -> bool {
+    let Some((prefix, _)) = key.split_once('/') else {
+        return false;
+    };
+    let in_domain = |domain: &str| {
+        prefix == domain
+            || prefix
+                .strip_suffix(domain)
+                .is_some_and(|sub| sub.ends_with('.'))
+    };
+    in_domain("istio.io") || in_domain("maistra.io") || key == RESTARTED_AT
+}
 
 /// Checks a DNS-1123 label (namespace names): at most 63 characters of lower-case
 /// alphanumerics and `-`, starting and ending alphanumeric.

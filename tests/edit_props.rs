@@ -297,7 +297,7 @@ fn edit(mesh: &Mesh, pick: &Pick) -> Option<Edit> {
             let (set, remove) = changes(set, remove);
             Edit::LabelNamespace {
                 namespace: names.get(i % names.len().max(1))?.clone(),
-                set,
+                set: set.into(),
                 remove,
             }
         }
@@ -305,7 +305,7 @@ fn edit(mesh: &Mesh, pick: &Pick) -> Option<Edit> {
             let (set, remove) = changes(set, remove);
             Edit::LabelTemplate {
                 workload: nth_workload(*i)?,
-                set,
+                set: set.into(),
                 remove,
             }
         }
@@ -313,7 +313,7 @@ fn edit(mesh: &Mesh, pick: &Pick) -> Option<Edit> {
             let (set, remove) = changes(set, remove);
             Edit::AnnotateTemplate {
                 workload: nth_workload(*i)?,
-                set,
+                set: set.into(),
                 remove,
             }
         }

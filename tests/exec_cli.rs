@@ -485,7 +485,7 @@ fn real_kubectl_local_agrees_with_the_simulated_labels_and_patches() {
     .unwrap();
     let step = StepAction::LabelTemplate {
         workload: id.clone(),
-        set: BTreeMap::from([("istio.io/rev".to_owned(), "ossm3".to_owned())]),
+        set: Labels::from([("istio.io/rev".to_owned(), "ossm3".to_owned())]),
         remove: ["sidecar.istio.io/inject".to_owned()].into(),
     };
     let requests = exec::render(&step, mesh.snapshot()).unwrap();
@@ -517,7 +517,7 @@ fn real_kubectl_local_agrees_with_the_simulated_labels_and_patches() {
     simulated
         .apply(&Edit::LabelTemplate {
             workload: id.clone(),
-            set: BTreeMap::from([("istio.io/rev".to_owned(), "ossm3".to_owned())]),
+            set: Labels::from([("istio.io/rev".to_owned(), "ossm3".to_owned())]),
             remove: ["sidecar.istio.io/inject".to_owned()].into(),
         })
         .unwrap();

@@ -376,3 +376,43 @@ fn an_in_place_restart_is_carried_out_and_verified_by_the_proxy_version() {
     );
     assert!(cluster.restart_counts().values().all(|n| *n == 1));
 }
+
+#[test]
+fn an_in_place_restart_of_proxies_pinned_by_digest_is_made_not_taken_as_done() {
+    // Proxies whose image names no version (pinned by digest): nothing tells
+    // whether they are current, so the restart the plan asks for is made
+    // rather than taken as already done.
+    let text = std::fs::read_to_string(common::fixture("sail-in-place/01-before.yaml"))
+        .unwrap()
+        .replace(
+            "docker.io/istio/proxyv2:1.24.3",
+            "docker.io/istio/proxyv2@sha256:0123456789abcdef",
+        );
+    let mesh = Mesh::new(Snapshot::from_yaml(&text).unwrap());
+    let plan = meshrev::plan::plan(
+        &mesh,
+        &meshrev::plan::Request::to("default").version("v1.25.1"),
+    )
+    .unwrap();
+    let restarts = plan
+        .steps()
+        .filter(|s| s.action.kind() == "restart")
+        .count();
+    assert!(restarts > 0, "{plan:?}");
+    let mut cluster = meshrev::exec::SimulatedCluster::from_mesh(mesh);
+    let mut run = meshrev::exec::Run::new(plan);
+    assert_eq!(
+        meshrev::exec::run(&mut run, &mut cluster).unwrap(),
+        meshrev::exec::State::Finished
+    );
+    assert_eq!(cluster.restart_counts().len(), restarts);
+    assert!(cluster.restart_counts().values().all(|n| *n == 1));
+    // The new pods' proxies are of the new version, on the same repository.
+    let images = proxy_images(cluster.mesh(), "default");
+    assert!(
+        images
+            .iter()
+            .all(|(_, i)| i.as_deref() == Some("docker.io/istio/proxyv2:1.25.1")),
+        "{images:?}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Plans are data: every step kind and check kind survives JSON and YAML, and
 //! checks evaluate against the story's snapshots.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use meshrev::plan::{
     Check, EndState, NamespaceDisposition, NamespaceScope, OtherScope, Plan, Scope, SourceRevision,
@@ -32,7 +32,7 @@ fn sample_plan() -> Plan {
         },
         StepAction::LabelTemplate {
             workload: web(),
-            set: BTreeMap::new(),
+            set: Default::default(),
             remove: BTreeSet::from(["istio.io/rev".to_owned()]),
         },
         StepAction::Restart { workload: web() },

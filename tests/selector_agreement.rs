@@ -27,7 +27,7 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 fn labels() -> impl Strategy<Value = Labels> {
-    prop::collection::btree_map(key(), value(), 0..4)
+    prop::collection::btree_map(key(), value(), 0..4).prop_map(Labels::from)
 }
 
 fn requirement() -> impl Strategy<Value = Requirement> {

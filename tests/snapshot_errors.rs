@@ -783,14 +783,27 @@ fn one_name_in_different_kinds_or_namespaces_is_not_a_duplicate() {
     assert_eq!(s.namespaces().count(), 1);
 }
 
+/// Only the annotations meshrev reads are kept (`labels::is_kept_annotation`):
+/// Istio's and Maistra's, and `kubectl rollout restart`'s.
 #[test]
-fn the_last_applied_configuration_annotation_is_dropped_and_others_kept() {
+fn only_the_annotations_meshrev_reads_are_kept() {
     let s = Snapshot::from_yaml(&format!(
         "{NS}metadata:\n  name: mercury\n  annotations:\n    \
          kubectl.kubernetes.io/last-applied-configuration: '{{\"big\": \"blob\"}}'\n    \
-         openshift.io/description: 'Any text, spaces and all'\n"
+         openshift.io/description: 'Any text, spaces and all'\n    \
+         sidecar.istio.io/inject: 'false'\n    \
+         maistra.io/member-of: istio-system\n    \
+         kubectl.kubernetes.io/restartedAt: '2026-12-02T08:00:00Z'\n    \
+         notistio.io/x: y\n"
     ))
     .unwrap();
     let ann = &s.namespace("mercury").unwrap().meta.annotations;
-    assert_eq!(ann.keys().collect::<Vec<_>>(), ["openshift.io/description"]);
+    assert_eq!(
+        ann.keys().collect::<Vec<_>>(),
+        [
+            "kubectl.kubernetes.io/restartedAt",
+            "maistra.io/member-of",
+            "sidecar.istio.io/inject"
+        ]
+    );
 }

@@ -666,7 +666,12 @@ fn annotations() -> impl Strategy<Value = BTreeMap<String, String>> {
         }),
         1 => Just("multi\nline\n  text: with: colons\n# and a hash".to_owned()),
     ];
-    btree_map(label_key(), value, 0..4)
+    // Half the keys are Istio's, which a snapshot keeps; the rest it drops.
+    let key = prop_oneof![
+        label_key(),
+        "[a-z]{1,8}".prop_map(|k| format!("sidecar.istio.io/x-{k}")),
+    ];
+    btree_map(key, value, 0..4)
 }
 
 #[derive(Debug, Clone)]
@@ -743,7 +748,13 @@ fn assert_reads_back(
         for (name, p) in &n.pods {
             let read = snapshot.pod(ns, name).expect("listed above");
             prop_assert_eq!(&read.meta.labels, &p.labels);
-            prop_assert_eq!(&read.meta.annotations, &p.annotations);
+            let kept: BTreeMap<String, String> = p
+                .annotations
+                .iter()
+                .filter(|(k, _)| meshrev::labels::is_kept_annotation(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            prop_assert_eq!(read.meta.annotations.as_map(), &kept);
             prop_assert_eq!(&read.containers, &p.containers);
             prop_assert_eq!(read.host_network, p.host_network);
         }

@@ -17,7 +17,7 @@ use crate::snapshot::{Restart, Snapshot, TagTargetKind, WorkloadId};
 
 /// The template annotation `kubectl rollout restart` sets; a changed pod template
 /// makes the workload's controller roll its pods.
-pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+pub const RESTARTED_AT: &str = crate::labels::RESTARTED_AT;
 
 /// One API call that changes the cluster.
 #[non_exhaustive]

@@ -2,7 +2,9 @@
 //!
 //! Each step goes through three phases. **Check**: observe the cluster; if the
 //! step's postconditions already hold, it is done (an earlier run, or a person,
-//! did it) and nothing is sent; if its preconditions do not hold, the run stops
+//! did it) and nothing is sent (unless they hold whatever happens: an InPlace
+//! restart's pods whose proxy version no image tag tells, see
+//! [`Check::ProxyCurrent`]); if its preconditions do not hold, the run stops
 //! rather than act on a cluster that is not the one planned for. **Change**: send
 //! the step's requests, retrying a retryable failure a bounded number of times.
 //! **Verify**: observe again until the postconditions hold (a rollout takes
@@ -17,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::journal::{self, Entry, JournalError, ResumeAt};
 use super::request::RESTARTED_AT;
 use super::request::{self, RenderError, Request};
-use crate::mesh::Mesh;
+use crate::mesh::{Mesh, Version};
 use crate::plan::{Check, CheckFailure, Plan, Step, StepAction, StepId, WaveKind};
 use crate::snapshot::{Snapshot, WorkloadId};
 use crate::status::{Running, is_live, running_revision};
@@ -829,7 +831,7 @@ impl Run {
                     self.resend_attempts = None;
                     return self.verify(step, &mesh, post_failures);
                 }
-                if !post.is_empty() && post_failures.is_empty() {
+                if !post.is_empty() && post_failures.is_empty() && !proxies_unknown(step, &mesh) {
                     return self.done(step, true);
                 }
                 let pre_failures = evaluate(&step.preconditions, &mesh);
@@ -1016,6 +1018,37 @@ pub(crate) fn rfc3339(now: SystemTime) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// Whether a step verified by its proxies' version ([`Check::ProxyCurrent`],
+/// an InPlace upgrade's restart) meets a live pod whose proxy version the
+/// image does not tell (pinned by digest) while the revision's is known: its
+/// postconditions then hold whether or not the pod was restarted, so they
+/// cannot say the step is already done.
+fn proxies_unknown(step: &Step, mesh: &Mesh) -> bool {
+    let snapshot = mesh.snapshot();
+    step.postconditions.iter().any(|check| {
+        let Check::ProxyCurrent { workload, revision } = check else {
+            return false;
+        };
+        let known = mesh
+            .revision(revision)
+            .and_then(|r| r.version.as_deref())
+            .and_then(Version::parse)
+            .is_some();
+        known
+            && snapshot.pods_in(&workload.namespace).any(|p| {
+                is_live(p)
+                    && running_revision(p).0.revision() == Some(revision.as_str())
+                    && snapshot
+                        .owner_of(p)
+                        .is_some_and(|w| w.kind == workload.kind && w.meta.name == workload.name)
+                    && p.proxy_image
+                        .as_deref()
+                        .and_then(Version::from_image)
+                        .is_none()
+            })
+    })
 }
 
 /// A DeploymentConfig's `instantiate`: each one is a new deployment.

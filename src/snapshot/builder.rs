@@ -54,19 +54,32 @@ use crate::error::{Error, Location, Result};
 #[derive(Debug, Default)]
 pub struct SnapshotBuilder {
     snapshot: Snapshot,
-    seen: HashMap<ObjectRef, Seen>,
+    /// Where each object was first read; its version is the stored copy's.
+    seen: HashMap<ObjectRef, SeenAt>,
+    /// The sources of [`SeenAt::source`], in the order read.
+    sources: Vec<String>,
     values: usize,
     keep_newest: bool,
     files: usize,
     ignored_files: usize,
+    /// One copy of the labels, and of the annotations, siblings share.
+    labels: crate::labels::Interner,
+    annotations: crate::labels::Interner,
 }
 
-/// Where an object was first read, and which version of it that was.
-#[derive(Debug)]
-struct Seen {
-    location: Location,
-    uid: Option<String>,
-    resource_version: Option<String>,
+/// Where an object was first read, small: a snapshot of 100,000 pods keeps
+/// one a pod (the file name is an index into `sources`).
+#[derive(Debug, Clone, Copy)]
+struct SeenAt {
+    source: u32,
+    document: usize,
+    item: Option<usize>,
+}
+
+/// One copy's version: `metadata.uid` and `resourceVersion`.
+struct Version<'a> {
+    uid: Option<&'a str>,
+    resource_version: Option<&'a str>,
 }
 
 impl SnapshotBuilder {
@@ -313,46 +326,92 @@ impl SnapshotBuilder {
             }
             Decoded::Object(object, id) => (object, id),
         };
-        let meta = object.meta();
-        let seen = Seen {
-            location,
-            uid: meta.uid.clone(),
-            resource_version: meta.resource_version.clone(),
-        };
+        let at = self.seen_at(&location);
         let replace = match self.seen.get(&id) {
             None => false,
-            Some(first) if first.is_same_version(&seen) => return Ok(()),
-            Some(first) if self.keep_newest && first.is_older_than(&seen) => true,
-            Some(first) if self.keep_newest && seen.is_older_than(first) => return Ok(()),
-            Some(first) => {
-                return Err(Error::Duplicate {
-                    object: id,
-                    first: first.location.clone(),
-                    second: seen.location,
-                    first_version: first.resource_version.clone(),
-                    second_version: seen.resource_version,
+            Some(first_at) => {
+                let second = Version::of(object.meta());
+                // The stored copy is the one first read, or the newer one kept.
+                let first = stored_meta(&self.snapshot, &object).map(Version::of);
+                let first = first.unwrap_or(Version {
+                    uid: None,
+                    resource_version: None,
                 });
+                match () {
+                    () if first.is_same_version(&second) => return Ok(()),
+                    () if self.keep_newest && first.is_older_than(&second) => true,
+                    () if self.keep_newest && second.is_older_than(&first) => return Ok(()),
+                    () => {
+                        let first_location = Location {
+                            source: self.sources[first_at.source as usize].clone(),
+                            document: first_at.document,
+                            item: first_at.item,
+                        };
+                        return Err(Error::Duplicate {
+                            object: id,
+                            first: first_location,
+                            second: location,
+                            first_version: first.resource_version.map(str::to_owned),
+                            second_version: second.resource_version.map(str::to_owned),
+                        });
+                    }
+                }
             }
         };
-        self.seen.insert(id, seen);
-        insert(&mut self.snapshot, *object, replace);
+        // With `replace`, the newer copy is kept and its place reported from now on.
+        self.seen.insert(id, at);
+        let mut object = *object;
+        if let Object::Pod(pod) = &mut object {
+            let meta = &mut pod.meta;
+            meta.labels = self.labels.intern(std::mem::take(&mut meta.labels));
+            meta.annotations = self
+                .annotations
+                .intern(std::mem::take(&mut meta.annotations));
+        }
+        insert(&mut self.snapshot, object, replace);
         Ok(())
     }
 }
 
-impl Seen {
+impl SnapshotBuilder {
+    /// `location`, small: its source is looked up among those read (the
+    /// last one, nearly always).
+    fn seen_at(&mut self, location: &Location) -> SeenAt {
+        let source = match self.sources.iter().rposition(|s| *s == location.source) {
+            Some(i) => i,
+            None => {
+                self.sources.push(location.source.clone());
+                self.sources.len() - 1
+            }
+        };
+        SeenAt {
+            source: u32::try_from(source).unwrap_or(u32::MAX),
+            document: location.document,
+            item: location.item,
+        }
+    }
+}
+
+impl<'a> Version<'a> {
+    fn of(meta: &'a super::ObjectMeta) -> Self {
+        Version {
+            uid: meta.uid.as_deref(),
+            resource_version: meta.resource_version.as_deref(),
+        }
+    }
+
     /// One version of one object: the same uid and resourceVersion, both present.
-    fn is_same_version(&self, other: &Seen) -> bool {
+    fn is_same_version(&self, other: &Version) -> bool {
         self.uid.is_some()
             && self.resource_version.is_some()
-            && (&self.uid, &self.resource_version) == (&other.uid, &other.resource_version)
+            && (self.uid, self.resource_version) == (other.uid, other.resource_version)
     }
 
     /// Whether `other` is a later version. Kubernetes calls resourceVersion opaque,
     /// but every API server in use sets it from etcd's revision, a number that only
     /// grows; anything else cannot be ordered and stays a duplicate.
-    fn is_older_than(&self, other: &Seen) -> bool {
-        let number = |s: &Seen| s.resource_version.as_deref()?.parse::<u64>().ok();
+    fn is_older_than(&self, other: &Version) -> bool {
+        let number = |s: &Version| s.resource_version?.parse::<u64>().ok();
         matches!((number(self), number(other)), (Some(a), Some(b)) if a < b)
     }
 }
@@ -397,6 +456,32 @@ fn nn(meta: &super::ObjectMeta) -> (String, String) {
         meta.namespace.clone().unwrap_or_default(),
         meta.name.clone(),
     )
+}
+
+/// The metadata of the stored object with `object`'s identity, if any: the
+/// same keys as [`insert`].
+fn stored_meta<'s>(s: &'s Snapshot, object: &Object) -> Option<&'s super::ObjectMeta> {
+    let name = &object.meta().name;
+    let ns = object.meta().namespace.as_deref().unwrap_or_default();
+    let nn = || (ns.to_owned(), name.clone());
+    match object {
+        Object::Namespace(_) => s.namespaces.get(name).map(|o| &o.meta),
+        Object::Pod(_) => s.pods.get(ns)?.get(name).map(|o| &o.meta),
+        Object::Workload(o) => s
+            .workloads
+            .get(ns)?
+            .get(&(o.kind, name.clone()))
+            .map(|o| &o.meta),
+        Object::ConfigMap(_) => s.config_maps.get(&nn()).map(|o| &o.meta),
+        Object::Webhook(_) => s.webhook_configurations.get(name).map(|o| &o.meta),
+        Object::ControlPlane(_) => s.control_planes.get(&nn()).map(|o| &o.meta),
+        Object::MemberRoll(_) => s.member_rolls.get(&nn()).map(|o| &o.meta),
+        Object::Member(_) => s.members.get(&nn()).map(|o| &o.meta),
+        Object::Istio(_) => s.istios.get(name).map(|o| &o.meta),
+        Object::IstioRevision(_) => s.istio_revisions.get(name).map(|o| &o.meta),
+        Object::IstioRevisionTag(_) => s.istio_revision_tags.get(name).map(|o| &o.meta),
+        Object::Kiali(_) => s.kialis.get(&nn()).map(|o| &o.meta),
+    }
 }
 
 /// Stores an ingested object, or with `r` (replace) a newer version of one

@@ -261,7 +261,7 @@ struct RawMeta {
     resource_version: Option<String>,
     #[serde(deserialize_with = "unique")]
     labels: Option<BTreeMap<String, String>>,
-    #[serde(deserialize_with = "unique")]
+    #[serde(deserialize_with = "kept_annotations")]
     annotations: Option<BTreeMap<String, String>>,
     owner_references: Option<Vec<RawOwnerReference>>,
     creation_timestamp: Option<String>,
@@ -276,8 +276,6 @@ struct RawOwnerReference {
     uid: Option<String>,
     controller: Option<bool>,
 }
-
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 fn check_labels(
     ctx: &Ctx,
@@ -332,8 +330,7 @@ fn meta(
     };
     let labels = raw.labels.unwrap_or_default();
     check_labels(ctx, "metadata.labels", &labels, true)?;
-    let mut annotations = raw.annotations.unwrap_or_default();
-    annotations.remove(LAST_APPLIED);
+    let annotations = raw.annotations.unwrap_or_default();
     check_labels(ctx, "metadata.annotations", &annotations, false)?;
     let owner_references = raw
         .owner_references
@@ -354,8 +351,8 @@ fn meta(
         namespace,
         uid: raw.uid,
         resource_version: raw.resource_version,
-        labels,
-        annotations,
+        labels: labels.into(),
+        annotations: annotations.into(),
         owner_references,
         creation_timestamp: raw.creation_timestamp,
     })
@@ -400,7 +397,7 @@ fn selector(ctx: &Ctx, field: &str, raw: RawSelector) -> Result<LabelSelector> {
                 .map_err(|e| ctx.invalid(at, e))
         })
         .collect::<Result<_>>()?;
-    LabelSelector::new(match_labels, match_expressions).map_err(|e| ctx.invalid(field, e))
+    LabelSelector::new(match_labels.into(), match_expressions).map_err(|e| ctx.invalid(field, e))
 }
 
 fn selectors(ctx: &Ctx, field: &str, raw: Option<Vec<RawSelector>>) -> Result<Vec<LabelSelector>> {
@@ -547,7 +544,7 @@ struct RawTemplate {
 struct RawTemplateMeta {
     #[serde(deserialize_with = "unique")]
     labels: Option<BTreeMap<String, String>>,
-    #[serde(deserialize_with = "unique")]
+    #[serde(deserialize_with = "kept_annotations")]
     annotations: Option<BTreeMap<String, String>>,
 }
 
@@ -585,8 +582,8 @@ fn workload(ctx: &Ctx, kind: WorkloadKind, raw: RawWorkload) -> Result<Workload>
         replicas: spec.replicas,
         latest_version,
         template: PodTemplate {
-            labels,
-            annotations,
+            labels: labels.into(),
+            annotations: annotations.into(),
             images: images(template.spec.as_ref()),
             host_network: template.spec.and_then(|s| s.host_network).unwrap_or(false),
         },
@@ -1179,6 +1176,87 @@ fn unique<'de, D: Deserializer<'de>>(
     d.deserialize_option(V)
 }
 
+/// `metadata.annotations` (of an object or a pod template), keeping only
+/// [`labels::is_kept_annotation`] keys: the others are skipped as they are read,
+/// without being copied. A kept key given twice is refused, as by [`unique`].
+fn kept_annotations<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<BTreeMap<String, String>>, D::Error> {
+    /// A key, copied only when it is kept.
+    struct Key;
+    impl<'de> DeserializeSeed<'de> for Key {
+        type Value = Option<String>;
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl serde::de::Visitor<'_> for Key {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, key: &str) -> std::result::Result<Self::Value, E> {
+            // A key that is not a valid one is kept too, to be refused by
+            // `check_labels` with the object and field named.
+            let keep = labels::is_kept_annotation(key) || labels::check_label_key(key).is_err();
+            Ok(keep.then(|| key.to_owned()))
+        }
+    }
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<BTreeMap<String, String>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key_seed(Key)? {
+                let Some(key) = key else {
+                    // Not read, so not checked either: skipped whatever it holds.
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                };
+                let value: String = map.next_value()?;
+                if value.len() > MAX_SCALAR {
+                    return Err(serde::de::Error::custom(format!(
+                        "a value of {} bytes; at most {MAX_SCALAR} are accepted \
+                         (no Kubernetes object is that large)",
+                        value.len()
+                    )));
+                }
+                match out.entry(key) {
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(value);
+                    }
+                    std::collections::btree_map::Entry::Occupied(e) => {
+                        return Err(serde::de::Error::custom(duplicate_key(e.key())));
+                    }
+                }
+            }
+            Ok(Some(out))
+        }
+    }
+    d.deserialize_option(V)
+}
+
 // ---------------------------------------------------------------- streaming
 
 /// Errors of the formats read by streaming: whether the text itself is
@@ -1211,9 +1289,11 @@ pub(crate) struct Reading<'a> {
     /// The first error, when it is ours rather than the parser's; `explain`
     /// says the tree path can name the field path of this type error.
     pub(crate) failure: Option<(Error, bool)>,
-    /// List items read before the list's `kind` (`kubectl` prints keys in
-    /// alphabetical order: `items` comes before `kind`).
-    pending: Vec<(Decoded, Location)>,
+    /// How many list items were handed over before the list's `kind` was read
+    /// (`kubectl` prints keys in alphabetical order: `items` comes before
+    /// `kind`). They are not held back: a 100,000-pod dump would be held whole.
+    /// A document whose `kind` then turns out not to be a list's is refused.
+    early: usize,
     /// Items without `kind` read before the list's `kind`: decoded at its end.
     kindless: Vec<(Value, Location)>,
     /// Whether the items being read belong to a list whose `kind` is unknown.
@@ -1228,7 +1308,7 @@ impl<'a> Reading<'a> {
             keep,
             sink,
             failure: None,
-            pending: Vec::new(),
+            early: 0,
             kindless: Vec::new(),
             pending_list: false,
         }
@@ -1262,7 +1342,7 @@ impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        self.0.pending.clear();
+        self.0.early = 0;
         self.0.kindless.clear();
         d.deserialize_any(ObjectVisitor {
             reading: self.0,
@@ -1445,11 +1525,7 @@ impl<'de> serde::de::Visitor<'de> for ObjectVisitor<'_, '_> {
                     }
                 }
             }
-            // Items read before `kind`, in their order.
-            let pending = std::mem::take(&mut self.reading.pending);
-            for (decoded, location) in pending {
-                self.reading.put(decoded, location)?;
-            }
+            // Items without a kind of their own, read before the list's.
             let kindless = std::mem::take(&mut self.reading.kindless);
             for (mut value, location) in kindless {
                 if let (Value::Object(m), Some((k, a))) = (&mut value, typed) {
@@ -1465,10 +1541,19 @@ impl<'de> serde::de::Visitor<'de> for ObjectVisitor<'_, '_> {
         // One object. Items read before a `kind` that is not a list's were
         // not items after all.
         if top {
-            self.reading.pending.clear();
             self.reading.kindless.clear();
         }
         let location = self.reading.location(self.item);
+        if top && self.reading.early > 0 {
+            let error = Error::NotAnObject {
+                location,
+                message: format!(
+                    "`items` hold Kubernetes objects, but the document's kind is {kind:?}, \
+                     not a list's (`List`, `PodList`, ...)"
+                ),
+            };
+            return Err(self.reading.fail(error, false));
+        }
         let Some(known) = known(&api_version, &kind) else {
             if decided {
                 while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
@@ -1550,16 +1635,14 @@ impl<'de> serde::de::Visitor<'de> for ObjectVisitor<'_, '_> {
 }
 
 impl ObjectVisitor<'_, '_> {
-    /// Hands over a decoded document or item (held back while it is an item
-    /// of a list whose `kind` is not read yet).
+    /// Hands over a decoded document or item.
     fn emit<E: serde::de::Error>(
         self,
         decoded: Decoded,
         location: Location,
     ) -> std::result::Result<(), E> {
         if self.item.is_some() && self.reading.pending_list {
-            self.reading.pending.push((decoded, location));
-            return Ok(());
+            self.reading.early += 1;
         }
         self.reading.put(decoded, location)
     }
@@ -1795,8 +1878,8 @@ fn cron_job(ctx: &Ctx, raw: RawCronJob) -> Result<Workload> {
         replicas: None,
         latest_version: None,
         template: PodTemplate {
-            labels,
-            annotations,
+            labels: labels.into(),
+            annotations: annotations.into(),
             images: images(template.spec.as_ref()),
             host_network: template.spec.and_then(|s| s.host_network).unwrap_or(false),
         },

@@ -60,7 +60,9 @@ pub enum Edit {
         remove: BTreeSet<String>,
     },
     /// Annotations of a workload's pod template (`kubectl rollout restart` sets
-    /// `kubectl.kubernetes.io/restartedAt` here).
+    /// `kubectl.kubernetes.io/restartedAt` here). Annotations a snapshot does
+    /// not keep ([`is_kept_annotation`](crate::labels::is_kept_annotation)) are
+    /// checked, then left out, as when the edited object is read.
     AnnotateTemplate {
         /// The workload.
         workload: WorkloadId,
@@ -76,7 +78,9 @@ pub enum Edit {
     ReplacePods {
         /// The workload.
         workload: WorkloadId,
-        /// Its new pods, all in its namespace.
+        /// Its new pods, all in its namespace. Of their annotations, only those
+        /// [`is_kept_annotation`](crate::labels::is_kept_annotation) are kept,
+        /// as when a snapshot is read.
         pods: Vec<Pod>,
     },
     /// An OpenShift DeploymentConfig's `instantiate` (`oc rollout latest
@@ -259,8 +263,14 @@ impl Snapshot {
                 remove,
             } => {
                 check_annotation_change(&target, set, remove)?;
+                // Only what ingest keeps, so an edit equals reading its result.
+                let kept: Labels = set
+                    .iter()
+                    .filter(|(k, _)| crate::labels::is_kept_annotation(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 self.edit_template(workload, target, |t| {
-                    change(&mut t.annotations, set, remove)
+                    change(&mut t.annotations, &kept, remove)
                 })
             }
             Edit::ReplacePods { workload, pods } => {
@@ -404,7 +414,19 @@ impl Snapshot {
         for name in owned {
             shard.remove(&name);
         }
-        for pod in pods.into_owned() {
+        for mut pod in pods.into_owned() {
+            // The model ingest keeps, whichever way the pod came in (written
+            // only when something goes: the map may be shared).
+            if !pod
+                .meta
+                .annotations
+                .keys()
+                .all(|k| crate::labels::is_kept_annotation(k))
+            {
+                pod.meta
+                    .annotations
+                    .retain(|k, _| crate::labels::is_kept_annotation(k));
+            }
             shard.insert(pod.meta.name.clone(), Arc::new(pod));
         }
         store::prune(&mut self.pods, &id.namespace);

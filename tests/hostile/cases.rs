@@ -127,11 +127,21 @@ pub fn cases(big: f64) -> Vec<Case> {
         Case {
             name: "a 50 MB JSON annotation value",
             bytes: format!(
-                "{{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {{\"name\": \"a\", \"annotations\": {{\"big\": \"{}\"}}}}}}",
+                "{{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {{\"name\": \"a\", \"annotations\": {{\"sidecar.istio.io/big\": \"{}\"}}}}}}",
                 "x".repeat(scaled(50_000_000))
             )
             .into_bytes(),
             outcome: Outcome::Invalid { message: "bytes; at most" },
+        },
+        Case {
+            // Not kept (meshrev reads no such annotation), so skipped unread.
+            name: "a 50 MB JSON value of an annotation meshrev does not read",
+            bytes: format!(
+                "{{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {{\"name\": \"a\", \"annotations\": {{\"big\": \"{}\"}}}}}}",
+                "x".repeat(scaled(50_000_000))
+            )
+            .into_bytes(),
+            outcome: Outcome::Accepted { pods: 0 },
         },
         Case {
             name: "an alias bomb (billion laughs)",
