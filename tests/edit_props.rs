@@ -368,7 +368,7 @@ proptest! {
                 let one = Status::of_namespaces(&mesh, [ns]);
                 prop_assert_eq!(one.namespaces.len(), 1);
                 prop_assert_eq!(Some(&one.namespaces[0]), status.namespace(ns));
-                let pods: Vec<_> = status.pods.iter().filter(|p| p.namespace == ns).cloned().collect();
+                let pods: Vec<_> = status.pods.iter().filter(|p| *p.namespace == *ns).cloned().collect();
                 prop_assert_eq!(one.pods, pods);
             }
         }

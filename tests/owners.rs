@@ -61,7 +61,7 @@ fn a_statefulset_pod_without_its_statefulset_is_not_a_bare_pod() {
         (w.injector.as_deref(), &w.running[..]),
         (
             Some("ossm3"),
-            &[meshrev::status::Running::Revision("basic".to_owned())][..]
+            &[meshrev::status::Running::Revision("basic".into())][..]
         )
     );
 

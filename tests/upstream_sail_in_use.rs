@@ -297,7 +297,7 @@ fn run_reference(case: &ReferenceCase) -> Result<(), String> {
             let snapshot = b.build();
             let pod = snapshot.pods().next().ok_or("pod not ingested")?;
             match running_revision(pod).0 {
-                Running::Revision(r) => r,
+                Running::Revision(r) => r.to_string(),
                 Running::Unknown | Running::None => String::new(),
             }
         }

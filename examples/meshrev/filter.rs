@@ -99,7 +99,7 @@ pub fn parse_selector(text: &str) -> Result<LabelSelector, String> {
 /// only their live pods and workloads.
 pub fn status(mesh: &Mesh, mut status: Status, only: &BTreeSet<String>) -> Status {
     status.namespaces.retain(|n| only.contains(&n.name));
-    status.pods.retain(|p| only.contains(&p.namespace));
+    status.pods.retain(|p| only.contains(&*p.namespace));
     for r in &mut status.revisions {
         r.namespaces.retain(|n| only.contains(n));
     }

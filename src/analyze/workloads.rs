@@ -144,7 +144,7 @@ impl Analyzer<'_> {
                 let behind: Vec<&str> = status
                     .pods
                     .iter()
-                    .filter(|p| p.namespace == ns.name)
+                    .filter(|p| *p.namespace == *ns.name)
                     .filter(|p| {
                         p.outdated_proxy
                             .as_ref()
@@ -250,7 +250,7 @@ impl Analyzer<'_> {
                     }
                     PodController::Bare => object.clone(),
                 };
-                gone.entry((owner, r.clone()))
+                gone.entry((owner, r.to_string()))
                     .or_default()
                     .push(pod.meta.name.clone());
             }

@@ -1143,7 +1143,7 @@ fn split_pods(
         .filter(|p| is_live(p))
         .map(|p| {
             let on = match (running_revision(p).0, revision) {
-                (Running::Revision(r), Some(want)) => r == want,
+                (Running::Revision(r), Some(want)) => *r == *want,
                 (Running::None, None) => true,
                 _ => false,
             };

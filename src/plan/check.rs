@@ -197,13 +197,13 @@ impl Check {
                     .filter_map(|pod| {
                         let (running, _) = running_revision(pod);
                         let ok = match (&running, revision) {
-                            (Running::Revision(r), Some(want)) => r == want,
+                            (Running::Revision(r), Some(want)) => **r == **want,
                             (Running::None, None) => true,
                             _ => false,
                         };
                         (!ok).then(|| {
                             let runs = match &running {
-                                Running::Revision(r) => r.as_str(),
+                                Running::Revision(r) => &**r,
                                 Running::None => "none",
                                 _ => "an unrecorded sidecar",
                             };

@@ -1,6 +1,7 @@
 //! Building a snapshot from many sources, checking for duplicates across them.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use super::k8s::to_value;
 use super::object_ref::ObjectRef;
 use super::parse;
 use crate::error::{Error, Location, Result};
+use crate::labels::Labels;
 
 /// Collects objects from text, files, directories, readers and typed values
 /// into a [`Snapshot`]. Every method chains:
@@ -54,17 +56,19 @@ use crate::error::{Error, Location, Result};
 #[derive(Debug, Default)]
 pub struct SnapshotBuilder {
     snapshot: Snapshot,
-    /// Where each object was first read; its version is the stored copy's.
-    seen: HashMap<ObjectRef, SeenAt>,
+    /// Where each object was first read, by a fingerprint of its identity
+    /// (whether it was read is the store's answer, and its version the stored
+    /// copy's); `collided` holds those whose fingerprint another object had.
+    seen: HashMap<u64, SeenAt, BuildHasherDefault<Fingerprint>>,
+    collided: HashMap<ObjectRef, SeenAt>,
     /// The sources of [`SeenAt::source`], in the order read.
     sources: Vec<String>,
     values: usize,
     keep_newest: bool,
     files: usize,
     ignored_files: usize,
-    /// One copy of the labels, and of the annotations, siblings share.
+    /// One copy of each distinct label (or annotation) map of pods and workloads.
     labels: crate::labels::Interner,
-    annotations: crate::labels::Interner,
 }
 
 /// Where an object was first read, small: a snapshot of 100,000 pods keeps
@@ -74,6 +78,44 @@ struct SeenAt {
     source: u32,
     document: usize,
     item: Option<usize>,
+}
+
+/// 64 bits of an object's identity (FNV-1a over kind, namespace and name).
+/// Only where it was read is found by it: a collision costs an entry in
+/// `collided`, never a wrong answer.
+fn fingerprint(id: &ObjectRef) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let parts = [
+        id.kind.as_bytes(),
+        id.namespace.as_deref().unwrap_or_default().as_bytes(),
+        id.name.as_bytes(),
+    ];
+    for part in parts {
+        for &b in part {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        // A byte no name holds, so that ("ab", "c") and ("a", "bc") differ.
+        h = (h ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The hasher of `seen`: its keys are hashes already.
+#[derive(Default)]
+struct Fingerprint(u64);
+
+impl std::hash::Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// One copy's version: `metadata.uid` and `resourceVersion`.
@@ -327,21 +369,19 @@ impl SnapshotBuilder {
             Decoded::Object(object, id) => (object, id),
         };
         let at = self.seen_at(&location);
-        let replace = match self.seen.get(&id) {
+        let stored = stored_meta(&self.snapshot, &object);
+        let replace = match stored {
             None => false,
-            Some(first_at) => {
+            Some(stored) => {
                 let second = Version::of(object.meta());
                 // The stored copy is the one first read, or the newer one kept.
-                let first = stored_meta(&self.snapshot, &object).map(Version::of);
-                let first = first.unwrap_or(Version {
-                    uid: None,
-                    resource_version: None,
-                });
+                let first = Version::of(stored);
                 match () {
                     () if first.is_same_version(&second) => return Ok(()),
                     () if self.keep_newest && first.is_older_than(&second) => true,
                     () if self.keep_newest && second.is_older_than(&first) => return Ok(()),
                     () => {
+                        let first_at = self.first_seen(&id).unwrap_or(at);
                         let first_location = Location {
                             source: self.sources[first_at.source as usize].clone(),
                             document: first_at.document,
@@ -359,14 +399,20 @@ impl SnapshotBuilder {
             }
         };
         // With `replace`, the newer copy is kept and its place reported from now on.
-        self.seen.insert(id, at);
+        self.remember(id, at, replace);
         let mut object = *object;
-        if let Object::Pod(pod) = &mut object {
-            let meta = &mut pod.meta;
-            meta.labels = self.labels.intern(std::mem::take(&mut meta.labels));
-            meta.annotations = self
-                .annotations
-                .intern(std::mem::take(&mut meta.annotations));
+        let mut intern = |l: &mut Labels| *l = self.labels.intern(std::mem::take(l));
+        match &mut object {
+            Object::Pod(pod) => {
+                intern(&mut pod.meta.labels);
+                intern(&mut pod.meta.annotations);
+            }
+            Object::Workload(w) => {
+                intern(&mut w.meta.labels);
+                intern(&mut w.template.labels);
+                intern(&mut w.template.annotations);
+            }
+            _ => {}
         }
         insert(&mut self.snapshot, object, replace);
         Ok(())
@@ -374,6 +420,38 @@ impl SnapshotBuilder {
 }
 
 impl SnapshotBuilder {
+    /// Where the stored copy of `id` was read.
+    fn first_seen(&self, id: &ObjectRef) -> Option<SeenAt> {
+        self.collided
+            .get(id)
+            .or_else(|| self.seen.get(&fingerprint(id)))
+            .copied()
+    }
+
+    /// Records where the copy of `id` now stored was read (`again`: it
+    /// replaced an earlier one).
+    fn remember(&mut self, id: ObjectRef, at: SeenAt, again: bool) {
+        use std::collections::hash_map::Entry;
+        if again {
+            match self.collided.get_mut(&id) {
+                Some(seen) => *seen = at,
+                None => {
+                    self.seen.insert(fingerprint(&id), at);
+                }
+            }
+            return;
+        }
+        match self.seen.entry(fingerprint(&id)) {
+            Entry::Vacant(e) => {
+                e.insert(at);
+            }
+            // Another object's fingerprint: this one is kept by name.
+            Entry::Occupied(_) => {
+                self.collided.insert(id, at);
+            }
+        }
+    }
+
     /// `location`, small: its source is looked up among those read (the
     /// last one, nearly always).
     fn seen_at(&mut self, location: &Location) -> SeenAt {
@@ -527,5 +605,46 @@ impl Object {
             Object::IstioRevisionTag(o) => &o.meta,
             Object::Kiali(o) => &o.meta,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(document: usize) -> SeenAt {
+        SeenAt {
+            source: 0,
+            document,
+            item: None,
+        }
+    }
+
+    #[test]
+    fn an_object_whose_fingerprint_is_taken_keeps_its_own_place() {
+        let mut b = SnapshotBuilder::default();
+        let web = ObjectRef::new("Pod", Some("shop"), "web");
+        let db = ObjectRef::new("Pod", Some("shop"), "db");
+        // As if `web` had been read first with `db`'s fingerprint.
+        b.seen.insert(fingerprint(&db), at(1));
+        b.remember(db.clone(), at(2), false);
+        assert_eq!(b.first_seen(&db).map(|s| s.document), Some(2));
+        // A newer copy replacing `db` moves its place, not the other's.
+        b.remember(db.clone(), at(3), true);
+        assert_eq!(b.first_seen(&db).map(|s| s.document), Some(3));
+        assert_eq!(b.seen[&fingerprint(&db)].document, 1);
+        b.remember(web.clone(), at(4), false);
+        assert_eq!(b.first_seen(&web).map(|s| s.document), Some(4));
+    }
+
+    #[test]
+    fn fingerprints_separate_the_parts_of_an_identity() {
+        let a = ObjectRef::new("Pod", Some("ab"), "c");
+        let b = ObjectRef::new("Pod", Some("a"), "bc");
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+        let cluster = ObjectRef::new("Namespace", None, "x");
+        let empty_ns = ObjectRef::new("Namespace", Some(""), "x");
+        // Both are the one object `x`: a namespace of "" is no namespace.
+        assert_eq!(fingerprint(&cluster), fingerprint(&empty_ns));
     }
 }
