@@ -1129,51 +1129,7 @@ fn finish(ctx: &Ctx, raw: RawObject) -> Result<Object> {
 fn unique<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<BTreeMap<String, String>>, D::Error> {
-    struct V;
-    impl<'de> serde::de::Visitor<'de> for V {
-        type Value = Option<BTreeMap<String, String>>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a map")
-        }
-        fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(
-            self,
-            d: D,
-        ) -> std::result::Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            let mut out = BTreeMap::new();
-            while let Some(key) = map.next_key::<String>()? {
-                let value: String = map.next_value()?;
-                if value.len() > MAX_SCALAR {
-                    return Err(serde::de::Error::custom(format!(
-                        "a value of {} bytes; at most {MAX_SCALAR} are accepted \
-                         (no Kubernetes object is that large)",
-                        value.len()
-                    )));
-                }
-                match out.entry(key) {
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(value);
-                    }
-                    std::collections::btree_map::Entry::Occupied(e) => {
-                        return Err(serde::de::Error::custom(duplicate_key(e.key())));
-                    }
-                }
-            }
-            Ok(Some(out))
-        }
-    }
-    d.deserialize_option(V)
+    d.deserialize_option(StringMap { keep: |_| true })
 }
 
 /// `metadata.annotations` (of an object or a pod template), keeping only
@@ -1182,79 +1138,86 @@ fn unique<'de, D: Deserializer<'de>>(
 fn kept_annotations<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<BTreeMap<String, String>>, D::Error> {
-    /// A key, copied only when it is kept.
-    struct Key;
-    impl<'de> DeserializeSeed<'de> for Key {
-        type Value = Option<String>;
-        fn deserialize<D: Deserializer<'de>>(
-            self,
-            d: D,
-        ) -> std::result::Result<Self::Value, D::Error> {
-            d.deserialize_str(self)
-        }
+    d.deserialize_option(StringMap {
+        // A key that is not a valid one is kept too, to be refused by
+        // `check_labels` with the object and field named.
+        keep: |key| labels::is_kept_annotation(key) || labels::check_label_key(key).is_err(),
+    })
+}
+
+/// The visitor of [`unique`] and [`kept_annotations`]: the entries whose key
+/// `keep` accepts; the others are skipped whatever their values hold.
+struct StringMap {
+    keep: fn(&str) -> bool,
+}
+
+/// A key, copied only when it is kept.
+struct Key(fn(&str) -> bool);
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
     }
-    impl serde::de::Visitor<'_> for Key {
-        type Value = Option<String>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_str<E: serde::de::Error>(self, key: &str) -> std::result::Result<Self::Value, E> {
-            // A key that is not a valid one is kept too, to be refused by
-            // `check_labels` with the object and field named.
-            let keep = labels::is_kept_annotation(key) || labels::check_label_key(key).is_err();
-            Ok(keep.then(|| key.to_owned()))
-        }
+}
+
+impl serde::de::Visitor<'_> for Key {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
     }
-    struct V;
-    impl<'de> serde::de::Visitor<'de> for V {
-        type Value = Option<BTreeMap<String, String>>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a map")
-        }
-        fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(
-            self,
-            d: D,
-        ) -> std::result::Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            let mut out = BTreeMap::new();
-            while let Some(key) = map.next_key_seed(Key)? {
-                let Some(key) = key else {
-                    // Not read, so not checked either: skipped whatever it holds.
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    continue;
-                };
-                let value: String = map.next_value()?;
-                if value.len() > MAX_SCALAR {
-                    return Err(serde::de::Error::custom(format!(
-                        "a value of {} bytes; at most {MAX_SCALAR} are accepted \
-                         (no Kubernetes object is that large)",
-                        value.len()
-                    )));
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> std::result::Result<Self::Value, E> {
+        Ok((self.0)(key).then(|| key.to_owned()))
+    }
+    fn visit_string<E: serde::de::Error>(self, key: String) -> std::result::Result<Self::Value, E> {
+        Ok((self.0)(&key).then_some(key))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StringMap {
+    type Value = Option<BTreeMap<String, String>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some(key) = map.next_key_seed(Key(self.keep))? {
+            let Some(key) = key else {
+                // Not read, so not checked either.
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            };
+            let value: String = map.next_value()?;
+            if value.len() > MAX_SCALAR {
+                return Err(serde::de::Error::custom(format!(
+                    "a value of {} bytes; at most {MAX_SCALAR} are accepted \
+                     (no Kubernetes object is that large)",
+                    value.len()
+                )));
+            }
+            match out.entry(key) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(value);
                 }
-                match out.entry(key) {
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(value);
-                    }
-                    std::collections::btree_map::Entry::Occupied(e) => {
-                        return Err(serde::de::Error::custom(duplicate_key(e.key())));
-                    }
+                std::collections::btree_map::Entry::Occupied(e) => {
+                    return Err(serde::de::Error::custom(duplicate_key(e.key())));
                 }
             }
-            Ok(Some(out))
         }
+        Ok(Some(out))
     }
-    d.deserialize_option(V)
 }
 
 // ---------------------------------------------------------------- streaming
