@@ -421,11 +421,13 @@ impl<'de> Deserialize<'de> for Kind {
 
 /// One pod's view.
 ///
-/// `namespace` and `injector` are [`Arc<str>`] (so is the name in `running`):
-/// [`Status::of`] writes one row a pod, tens of thousands of them, naming a few
-/// namespaces and a handful of revisions, so each name is allocated once and
-/// shared among the rows instead of copied into a `String` a row (issue 10: the
-/// allocations were half of its time). They read as `&str` (`&*pod.namespace`,
+/// `namespace`, `name` and `injector` are [`Arc<str>`] (so is the name in
+/// `running`): [`Status::of`] writes one row a pod, tens of thousands of them,
+/// naming a few namespaces and a handful of revisions, so each namespace and
+/// revision name is allocated once and shared among the rows instead of copied
+/// into a `String` a row, and the pod's name is allocated once and shared with
+/// [`InUse::InjectedPods`] and [`InUse::LabelledPods`] (issue 10: the
+/// allocations were half of its time). They read as `&str` (`&*pod.name`,
 /// `pod.injector.as_deref()`); the JSON is the same strings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PodStatus {
@@ -433,7 +435,8 @@ pub struct PodStatus {
     #[serde(serialize_with = "shared_str")]
     pub namespace: Arc<str>,
     /// The name.
-    pub name: String,
+    #[serde(serialize_with = "shared_str")]
+    pub name: Arc<str>,
     /// The revision that would inject it if it were created now.
     #[serde(serialize_with = "shared_opt_str")]
     pub injector: Option<Arc<str>>,
@@ -461,6 +464,19 @@ fn shared_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Erro
 /// Serializes an optional [`Arc<str>`] as its string or `null`.
 fn shared_opt_str<S: serde::Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
     v.as_deref().serialize(s)
+}
+
+/// Serializes [`Arc<str>`]s as a sequence of strings.
+fn shared_strs<S: serde::Serializer>(v: &[Arc<str>], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|n| &**n))
+}
+
+/// Deserializes a sequence of strings into [`Arc<str>`]s.
+fn shared_strs_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Arc<str>>, D::Error> {
+    Ok(Vec::<String>::deserialize(d)?
+        .into_iter()
+        .map(Arc::from)
+        .collect())
 }
 
 /// A proxy older than its revision's version: the pod needs a restart to get the
@@ -521,7 +537,7 @@ impl Status {
         let revs: Vec<&Revision> = mesh.revisions().collect();
         let revisions = revs
             .iter()
-            .zip(in_use_of(mesh, &revs))
+            .zip(in_use_of(mesh, &revs, &pods))
             .map(|(r, in_use_by)| {
                 let in_use = !in_use_by.is_empty();
                 let ns: Vec<String> = namespaces
@@ -864,7 +880,7 @@ impl<'a> NamespacePart<'a> {
             if let Some(pods) = pods.as_deref_mut() {
                 pods.push(PodStatus {
                     namespace: ns_shared.clone(),
-                    name: pod.meta.name.clone(),
+                    name: pod.meta.name.as_str().into(),
                     injector: verdict.revision().map(|r| shared.get(r)),
                     conflict: verdict.conflict().iter().map(|r| (*r).to_owned()).collect(),
                     rejected: verdict.rejected().map(str::to_owned),
@@ -948,13 +964,15 @@ fn progress(mesh: &Mesh, live: &LiveCounts<'_>, namespaces: &[NamespaceStatus]) 
 /// not list; a snapshot may simply lack the namespace, so here such a pod counts
 /// as in a namespace that references nothing.
 pub(crate) fn in_use(mesh: &Mesh, rev: &Revision) -> (bool, Vec<InUse>) {
-    let by = in_use_of(mesh, &[rev]).pop().unwrap_or_default();
+    let by = in_use_of(mesh, &[rev], &[]).pop().unwrap_or_default();
     (!by.is_empty(), by)
 }
 
 /// [`in_use`] for several revisions in one pass over the namespaces and pods:
-/// what keeps each of `revs` in use, in their order.
-fn in_use_of(mesh: &Mesh, revs: &[&Revision]) -> Vec<Vec<InUse>> {
+/// what keeps each of `revs` in use, in their order. A pod's name is shared with
+/// its row in `rows` (pod rows in namespace then name order, as [`Status::of`]
+/// writes them; any subset, empty included), else allocated.
+fn in_use_of(mesh: &Mesh, revs: &[&Revision], rows: &[PodStatus]) -> Vec<Vec<InUse>> {
     // Revisions are few: a position in `revs` by name is a short scan.
     let index = |name: &str| revs.iter().position(|r| r.name == name);
     let leads_to = |name| leads_to(mesh, revs, name);
@@ -988,7 +1006,8 @@ fn in_use_of(mesh: &Mesh, revs: &[&Revision]) -> Vec<Vec<InUse>> {
     }
     // istiorevision_controller.go: `if pod.Status.Phase == corev1.PodSucceeded { continue }`.
     // Pods are grouped per namespace: one entry a pod would swamp the output.
-    type Grouped<'a, K> = Vec<BTreeMap<K, Vec<String>>>;
+    type Grouped<'a, K> = Vec<BTreeMap<K, Vec<Arc<str>>>>;
+    let mut names = RowNames { rows, at: 0 };
     let mut injected: Grouped<'_, &str> = vec![BTreeMap::new(); revs.len()];
     let mut labelled: Grouped<'_, (&str, &str)> = vec![BTreeMap::new(); revs.len()];
     for (ns, shard) in s.pods.iter() {
@@ -1004,14 +1023,14 @@ fn in_use_of(mesh: &Mesh, revs: &[&Revision]) -> Vec<Vec<InUse>> {
                 injected[i]
                     .entry(ns)
                     .or_default()
-                    .push(pod.meta.name.clone());
+                    .push(names.name(ns, &pod.meta.name));
             }
             if ns_references_nothing && let Some(name) = pod_reference(&pod.meta.labels) {
                 for i in leads_to(name).filter(|i| Some(*i) != annotated) {
                     labelled[i]
                         .entry((ns, name))
                         .or_default()
-                        .push(pod.meta.name.clone());
+                        .push(names.name(ns, &pod.meta.name));
                 }
             }
         }
@@ -1035,6 +1054,27 @@ fn in_use_of(mesh: &Mesh, revs: &[&Revision]) -> Vec<Vec<InUse>> {
         }
     }
     by
+}
+
+/// Pod names for [`in_use_of`], shared with the pod rows of a status: asked in
+/// (namespace, name) order, the rows are walked once alongside.
+struct RowNames<'r> {
+    rows: &'r [PodStatus],
+    at: usize,
+}
+
+impl RowNames<'_> {
+    /// The row's name for pod `name` of namespace `ns`, else a new one.
+    fn name(&mut self, ns: &str, name: &str) -> Arc<str> {
+        while let Some(row) = self.rows.get(self.at) {
+            match (&*row.namespace, &*row.name).cmp(&(ns, name)) {
+                std::cmp::Ordering::Less => self.at += 1,
+                std::cmp::Ordering::Equal => return row.name.clone(),
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        name.into()
+    }
 }
 
 /// The positions in `revs` of the revisions a reference (a revision or tag name)
@@ -1080,8 +1120,9 @@ pub enum InUse {
     InjectedPods {
         /// Their namespace.
         namespace: String,
-        /// The pods, by name.
-        pods: Vec<String>,
+        /// The pods, by name (each shared with its [`PodStatus::name`]).
+        #[serde(serialize_with = "shared_strs", deserialize_with = "shared_strs_de")]
+        pods: Vec<Arc<str>>,
     },
     /// Pods in a namespace that references nothing, whose labels reference it.
     LabelledPods {
@@ -1089,8 +1130,9 @@ pub enum InUse {
         namespace: String,
         /// The revision or tag their labels name.
         references: String,
-        /// The pods, by name.
-        pods: Vec<String>,
+        /// The pods, by name (each shared with its [`PodStatus::name`]).
+        #[serde(serialize_with = "shared_strs", deserialize_with = "shared_strs_de")]
+        pods: Vec<Arc<str>>,
     },
     /// It is `default` and `enableNamespacesByDefault` is on.
     EnableNamespacesByDefault,
@@ -1142,10 +1184,10 @@ fn count_pods(n: usize) -> String {
 }
 
 /// The first pod's name, and how many more.
-fn example(pods: &[String]) -> String {
+fn example(pods: &[Arc<str>]) -> String {
     match pods {
         [] => String::new(),
-        [one] => one.clone(),
+        [one] => one.to_string(),
         [first, rest @ ..] => format!("{first} and {} more", rest.len()),
     }
 }

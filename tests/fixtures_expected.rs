@@ -153,7 +153,7 @@ fn check(snapshot: &Path, expected: &Path) -> Vec<String> {
         let Some(got) = status
             .pods
             .iter()
-            .find(|x| *x.namespace == *ns && x.name == name)
+            .find(|x| *x.namespace == *ns && &*x.name == name)
         else {
             problems.push(format!("pod {p} missing from status"));
             continue;

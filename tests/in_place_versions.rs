@@ -45,13 +45,13 @@ fn after_a_version_patch_the_old_proxies_need_a_restart() {
     let recreated = status
         .pods
         .iter()
-        .find(|p| p.name == "frontend-7c9f8d6b5-bx1q")
+        .find(|p| &*p.name == "frontend-7c9f8d6b5-bx1q")
         .expect("pod");
     assert_eq!(recreated.outdated_proxy, None);
     let old = status
         .pods
         .iter()
-        .find(|p| p.name == "frontend-7c9f8d6b5-ax0q")
+        .find(|p| &*p.name == "frontend-7c9f8d6b5-ax0q")
         .and_then(|p| p.outdated_proxy.clone())
         .expect("outdated");
     assert_eq!(
@@ -148,7 +148,7 @@ spec:
         status
             .pods
             .iter()
-            .find(|p| p.name == n)
+            .find(|p| *p.name == *n)
             .and_then(|p| p.outdated_proxy.clone())
     };
     assert_eq!(outdated("current"), None);

@@ -151,7 +151,7 @@ impl Analyzer<'_> {
                             .is_some_and(|po| po.minors_behind > 1)
                     })
                     .filter(|p| match w.kind.workload() {
-                        None => p.name == w.name,
+                        None => *p.name == *w.name,
                         Some(_) => self.s.pod(&ns.name, &p.name).is_some_and(|pod| {
                             matches!(self.s.controller_of(pod),
                                 PodController::Workload(c) if c.meta.name == w.name && c.kind.as_str() == w.kind.as_str())
@@ -159,7 +159,7 @@ impl Analyzer<'_> {
                                 PodController::Missing { kind, name } if name == w.name && kind == w.kind.as_str())
                         }),
                     })
-                    .map(|p| p.name.as_str())
+                    .map(|p| &*p.name)
                     .collect();
                 let rev = w.injector.as_deref().unwrap_or_default();
                 let cmd = restart_command(w.kind.as_str(), &ns.name, &w.name);
