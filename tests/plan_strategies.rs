@@ -584,7 +584,9 @@ fn notes_gateway_and_addon_settings_an_smcp_leaves_to_its_profile() {
     };
     assert_eq!(note_of(&text), None);
     // The first occurrences are in `spec` (the others in the SMCP's status).
-    let cases: [(&[(&str, &str)], &[&str]); 3] = [
+    // (text replacements in the SMCP, the settings then left unstated)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 3] = [
         (
             &[(
                 "kiali:\n        enabled: false",
