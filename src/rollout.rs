@@ -83,11 +83,7 @@ impl Mesh {
             });
         }
         let old: Vec<&Pod> = s
-            .pods_in(&workload.namespace)
-            .filter(|p| {
-                s.owner_of(p)
-                    .is_some_and(|o| o.kind == w.kind && o.meta.name == w.meta.name)
-            })
+            .pods_owned_by(&workload.namespace, w.kind, &w.meta.name)
             .collect();
         let count = if old.is_empty() {
             usize::try_from(w.replicas.unwrap_or(0)).unwrap_or(0)
@@ -143,9 +139,7 @@ impl Mesh {
             &format!("{:?}", w.template),
         ]);
         // One record for every new pod (they are injected alike), and one proxy.
-        let record = revision
-            .as_deref()
-            .map(|r| SidecarStatus::parse(&injection_status(r, injected_init)));
+        let record = revision.as_deref().map(record_of);
         let proxy_image = revision
             .as_deref()
             .and_then(|r| self.injected_proxy_image(r, &workload.namespace, &old));
@@ -184,6 +178,16 @@ impl Mesh {
             workload: workload.clone(),
             pods,
         })
+    }
+}
+
+/// What the model keeps of the `sidecar.istio.io/status` record istio's webhook
+/// writes on a pod it injects (`pkg/kube/inject/webhook.go`): the revision. Built
+/// directly rather than by writing the record's JSON and parsing it back, once a
+/// restart; the test below holds it to the parse of the full record.
+fn record_of(revision: &str) -> SidecarStatus {
+    SidecarStatus::Recorded {
+        revision: Some(revision.to_owned()).filter(|r| !r.is_empty()),
     }
 }
 
@@ -227,19 +231,6 @@ fn image_repository(image: &str) -> &str {
     }
 }
 
-/// The `sidecar.istio.io/status` record istio's webhook writes (`pkg/kube/inject/webhook.go`).
-fn injection_status(revision: &str, init: &str) -> String {
-    serde_json::json!({
-        "initContainers": [init],
-        "containers": [labels::PROXY_CONTAINER],
-        "volumes": ["workload-socket", "credential-socket", "workload-certs", "istio-envoy",
-                    "istio-data", "istio-podinfo", "istio-token", "istiod-ca-cert"],
-        "imagePullSecrets": null,
-        "revision": revision,
-    })
-    .to_string()
-}
-
 /// Ten lower-case hex digits of FNV-1a: a stable stand-in for a pod-template hash.
 fn short_hash(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -254,7 +245,34 @@ fn short_hash(parts: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::image_repository;
+    use super::*;
+
+    /// The `sidecar.istio.io/status` record istio's webhook writes
+    /// (`pkg/kube/inject/webhook.go`), with the fields it has for a sidecar.
+    fn injection_status(revision: &str, init: &str) -> String {
+        serde_json::json!({
+            "initContainers": [init],
+            "containers": [labels::PROXY_CONTAINER],
+            "volumes": ["workload-socket", "credential-socket", "workload-certs", "istio-envoy",
+                        "istio-data", "istio-podinfo", "istio-token", "istiod-ca-cert"],
+            "imagePullSecrets": null,
+            "revision": revision,
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_restarted_pod_s_record_is_istio_s_annotation_as_parsed_at_ingest() {
+        for revision in ["ossm3", "default", "1-24-0", "default-v1-25-1", ""] {
+            for init in INJECTED_INIT {
+                assert_eq!(
+                    record_of(revision),
+                    SidecarStatus::parse(&injection_status(revision, init)),
+                    "{revision:?} {init}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn an_image_repository_keeps_its_registry_port_and_drops_tag_and_digest() {

@@ -614,7 +614,7 @@ impl Status {
             revisions: Vec::new(),
             namespaces: names
                 .into_iter()
-                .map(|n| NamespacePart::of(mesh, n, &mut Vec::new(), &mut shared).namespace)
+                .map(|n| NamespacePart::of(mesh, n, None, &mut shared).namespace)
                 .collect(),
             pods: Vec::new(),
             progress: Vec::new(),
@@ -799,7 +799,7 @@ impl<'a> NamespacePart<'a> {
         let mut live = LiveCounts::new();
         let mut shared = SharedNames::default();
         for ns in names {
-            let part = NamespacePart::of(mesh, ns, &mut pods, &mut shared);
+            let part = NamespacePart::of(mesh, ns, Some(&mut pods), &mut shared);
             namespaces.push(part.namespace);
             for (r, n) in part.live {
                 *live.entry(r).or_insert(0) += n;
@@ -808,11 +808,13 @@ impl<'a> NamespacePart<'a> {
         (namespaces, pods, live)
     }
 
-    /// One namespace: its row, and its pods' rows pushed onto `pods`.
+    /// One namespace: its row, and its pods' rows pushed onto `pods` (none
+    /// built with `None`: the workloads, which count and read every pod, are
+    /// the same either way).
     fn of(
         mesh: &'a Mesh,
         ns: &'a str,
-        pods: &mut Vec<PodStatus>,
+        mut pods: Option<&mut Vec<PodStatus>>,
         shared: &mut SharedNames<'a>,
     ) -> NamespacePart<'a> {
         let s = mesh.snapshot();
@@ -875,15 +877,17 @@ impl<'a> NamespacePart<'a> {
                 };
                 accs[at].add(running, outdated.as_ref());
             }
-            pods.push(PodStatus {
-                namespace: ns_shared.clone(),
-                name: pod.meta.name.as_str().into(),
-                injector: verdict.revision().map(|r| shared.get(r)),
-                conflict: verdict.conflict().iter().map(|r| (*r).to_owned()).collect(),
-                rejected: verdict.rejected().map(str::to_owned),
-                running: running.to_shared(shared),
-                outdated_proxy: outdated,
-            });
+            if let Some(pods) = pods.as_deref_mut() {
+                pods.push(PodStatus {
+                    namespace: ns_shared.clone(),
+                    name: pod.meta.name.as_str().into(),
+                    injector: verdict.revision().map(|r| shared.get(r)),
+                    conflict: verdict.conflict().iter().map(|r| (*r).to_owned()).collect(),
+                    rejected: verdict.rejected().map(str::to_owned),
+                    running: running.to_shared(shared),
+                    outdated_proxy: outdated,
+                });
+            }
             last = Some((pod, verdict));
         }
         let mut accs: Vec<Option<WorkloadAcc<'a>>> = accs.into_iter().map(Some).collect();

@@ -406,3 +406,82 @@ fn resolving_a_name_the_snapshot_lacks_says_so() {
         "Namespace shop is not in the snapshot (only objects in it are: its labels are unknown)"
     );
 }
+
+// ------------------------------------------- a workload's pods, found fast
+
+/// `Snapshot::pods_owned_by` (the controllers leading to the workload found
+/// once a namespace, then each pod matched by its controller reference) gives
+/// what following every pod to its owner gives, for every workload and every
+/// name a pod's controller reference uses: on each fixture, and on the story
+/// with each kubectl-made owner file alone (so that a ReplicaSet, Job or
+/// ReplicationController sometimes lacks its parent, sometimes its pods).
+#[test]
+fn pods_owned_by_agrees_with_owner_of_on_every_fixture_and_owner_chain() {
+    let mut meshes: Vec<(String, Snapshot)> = Vec::new();
+    for dir in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            let name = f.to_string_lossy().into_owned();
+            if name.ends_with(".yaml")
+                && !name.ends_with(".expected.yaml")
+                && let Ok(s) = Snapshot::from_path(&f)
+            {
+                meshes.push((name, s));
+            }
+        }
+    }
+    let files = [
+        "ledger-cronjob.yaml",
+        "ledger-dc-pod.yaml",
+        "ledger-dc.yaml",
+        "ledger-job-pod.yaml",
+        "ledger-job.yaml",
+        "ledger-rc.yaml",
+        "ledger-redis-pod.yaml",
+        "shop-deployment.yaml",
+        "shop-pods-list.yaml",
+        "vault.yaml",
+    ];
+    meshes.push(("all kubectl files".into(), mesh(&files).into_snapshot()));
+    for f in files {
+        meshes.push((f.into(), mesh(&[f]).into_snapshot()));
+    }
+    let mut compared = 0;
+    for (name, s) in &meshes {
+        let mut keys: Vec<(String, WorkloadKind, String)> = s
+            .workloads()
+            .map(|w| (w.namespace().to_owned(), w.kind, w.meta.name.clone()))
+            .collect();
+        for p in s.pods() {
+            if let Some(o) = p.meta.controller()
+                && let Some(kind) = WorkloadKind::from_kind(&o.kind)
+            {
+                keys.push((p.namespace().to_owned(), kind, o.name.clone()));
+            }
+        }
+        for (ns, kind, wname) in keys {
+            let fast: Vec<&str> = s
+                .pods_owned_by(&ns, kind, &wname)
+                .map(|p| p.meta.name.as_str())
+                .collect();
+            let slow: Vec<&str> = s
+                .pods_in(&ns)
+                .filter(|p| {
+                    s.owner_of(p)
+                        .is_some_and(|w| w.kind == kind && w.meta.name == wname)
+                })
+                .map(|p| p.meta.name.as_str())
+                .collect();
+            assert_eq!(fast, slow, "{name}: {kind:?} {ns}/{wname}");
+            compared += usize::from(!slow.is_empty());
+        }
+    }
+    assert!(
+        compared > 20,
+        "only {compared} workloads with pods compared"
+    );
+}

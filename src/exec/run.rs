@@ -1139,13 +1139,8 @@ fn split_pods(
     revision: Option<&str>,
 ) -> (Vec<String>, Vec<String>) {
     snapshot
-        .pods_in(&workload.namespace)
-        .filter(|p| {
-            is_live(p)
-                && snapshot
-                    .owner_of(p)
-                    .is_some_and(|w| w.kind == workload.kind && w.meta.name == workload.name)
-        })
+        .pods_owned_by(&workload.namespace, workload.kind, &workload.name)
+        .filter(|p| is_live(p))
         .map(|p| {
             let on = match (running_revision(p).0, revision) {
                 (Running::Revision(r), Some(want)) => *r == *want,

@@ -409,12 +409,8 @@ impl SimulatedCluster {
         };
         let s = self.mesh.snapshot();
         let old: Vec<Pod> = s
-            .pods_in(&workload.namespace)
-            .filter(|p| {
-                is_live(p)
-                    && s.owner_of(p)
-                        .is_some_and(|w| w.kind == workload.kind && w.meta.name == workload.name)
-            })
+            .pods_owned_by(&workload.namespace, workload.kind, &workload.name)
+            .filter(|p| is_live(p))
             .take(held)
             .cloned()
             .collect();

@@ -287,12 +287,9 @@ pub(crate) fn pods_of<'a>(
     snapshot: &'a Snapshot,
     workload: &'a WorkloadId,
 ) -> impl Iterator<Item = &'a crate::snapshot::Pod> + 'a {
-    snapshot.pods_in(&workload.namespace).filter(move |pod| {
-        is_live(pod)
-            && snapshot
-                .owner_of(pod)
-                .is_some_and(|w| w.kind == workload.kind && w.meta.name == workload.name)
-    })
+    snapshot
+        .pods_owned_by(&workload.namespace, workload.kind, &workload.name)
+        .filter(|pod| is_live(pod))
 }
 
 /// What still uses a revision: namespaces it injects (a Maistra control plane's

@@ -570,7 +570,7 @@ fn insert(s: &mut Snapshot, object: Object, r: bool) {
         Object::Namespace(o) => put(&mut s.namespaces, o.meta.name.clone(), Arc::new(o), r),
         Object::Pod(o) => {
             let ns = o.namespace().to_owned();
-            put_in(&mut s.pods, &ns, o.meta.name.clone(), o, r)
+            put_in(&mut s.pods, &ns, o.meta.name.clone(), Arc::new(o), r)
         }
         Object::Workload(o) => {
             let ns = o.namespace().to_owned();

@@ -362,40 +362,51 @@ impl Snapshot {
             return Err(EditError::NotFound { object: target });
         }
         let owned: BTreeSet<&str> = self
-            .pods_in(&id.namespace)
-            .filter(|p| {
-                self.owner_of(p)
-                    .is_some_and(|w| w.kind == id.kind && w.meta.name == id.name)
-            })
+            .pods_owned_by(&id.namespace, id.kind, &id.name)
             .map(|p| p.meta.name.as_str())
             .collect();
         let mut names = BTreeSet::new();
+        let existing = self.pods.get(&id.namespace);
+        // Pods of one rollout carry the template's labels: a set equal to the
+        // previous pod's was checked already.
+        let mut checked: Option<&Labels> = None;
         for pod in pods.iter() {
-            let at = ObjectRef::new("Pod", Some(&id.namespace), pod.meta.name.clone());
-            check_name(&at, "metadata.name", &pod.meta.name)?;
+            let at = || ObjectRef::new("Pod", Some(&id.namespace), pod.meta.name.clone());
+            if let Err(message) = labels::check_dns1123_subdomain(&pod.meta.name) {
+                return Err(EditError::Invalid {
+                    object: at(),
+                    field: "metadata.name".to_owned(),
+                    value: pod.meta.name.clone(),
+                    message,
+                });
+            }
             if pod.meta.namespace.as_deref() != Some(id.namespace.as_str()) {
                 return Err(EditError::Conflict {
-                    object: at,
+                    object: at(),
                     message: format!("a pod of {target} must be in namespace {}", id.namespace),
                 });
             }
-            check_labels(&at, &pod.meta.labels, "label")?;
+            if checked != Some(&pod.meta.labels) {
+                check_labels(&at(), &pod.meta.labels, "label")?;
+                checked = Some(&pod.meta.labels);
+            }
             if !names.insert(pod.meta.name.as_str()) {
                 return Err(EditError::Conflict {
-                    object: at,
+                    object: at(),
                     message: "named twice in one rollout".into(),
                 });
             }
-            if self.pod(&id.namespace, &pod.meta.name).is_some()
+            if existing.is_some_and(|shard| shard.contains_key(&pod.meta.name))
                 && !owned.contains(pod.meta.name.as_str())
             {
                 return Err(EditError::Conflict {
-                    object: at,
+                    object: at(),
                     message: format!("the name is taken by a pod {target} does not own"),
                 });
             }
         }
         let owned: Vec<String> = owned.into_iter().map(str::to_owned).collect();
+        // Copies the namespace's map of pointers on its first edit, not the pods.
         let shard = Arc::make_mut(&mut self.pods)
             .entry(id.namespace.clone())
             .or_default();
@@ -404,11 +415,19 @@ impl Snapshot {
             shard.remove(&name);
         }
         for mut pod in pods.into_owned() {
-            // The model ingest keeps, whichever way the pod came in.
-            pod.meta
+            // The model ingest keeps, whichever way the pod came in (written
+            // only when something goes: the map may be shared).
+            if !pod
+                .meta
                 .annotations
-                .retain(|k, _| crate::labels::is_kept_annotation(k));
-            shard.insert(pod.meta.name.clone(), pod);
+                .keys()
+                .all(|k| crate::labels::is_kept_annotation(k))
+            {
+                pod.meta
+                    .annotations
+                    .retain(|k, _| crate::labels::is_kept_annotation(k));
+            }
+            shard.insert(pod.meta.name.clone(), Arc::new(pod));
         }
         store::prune(&mut self.pods, &id.namespace);
         Ok(())
