@@ -562,6 +562,79 @@ fn refuses_an_smcp_that_still_enables_gateways_or_addons() {
     }
 }
 
+/// The migration requires gateways and addons disabled; an SMCP that leaves
+/// them to its profile gets them from the v2.6 `base` profile, which enables
+/// them (maistra/istio-operator `resources/smcp-templates/v2.6/base`). The
+/// plan goes ahead with a note naming each unstated setting; the story's SMCP
+/// states them all and gets no such note.
+#[test]
+fn notes_gateway_and_addon_settings_an_smcp_leaves_to_its_profile() {
+    let text = std::fs::read_to_string("fixtures/ossm-2.6-to-3.0/01-before.yaml").unwrap();
+    let note_of = |text: &str| {
+        let mesh = Mesh::new(Snapshot::from_yaml(text).unwrap());
+        let plan = plan::plan(&mesh, &Request::to("ossm3")).unwrap();
+        let notes: Vec<String> = plan
+            .notes
+            .iter()
+            .filter(|n| n.contains("does not state"))
+            .cloned()
+            .collect();
+        assert!(notes.len() <= 1, "{notes:?}");
+        notes.into_iter().next()
+    };
+    assert_eq!(note_of(&text), None);
+    // The first occurrences are in `spec` (the others in the SMCP's status).
+    // (text replacements in the SMCP, the settings then left unstated)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 3] = [
+        (
+            &[(
+                "kiali:\n        enabled: false",
+                "kiali:\n        name: kiali",
+            )],
+            &["spec.addons.kiali.enabled"],
+        ),
+        (
+            &[(
+                "gateways:\n      enabled: false",
+                "gateways:\n      ingress:\n        enabled: false",
+            )],
+            &["spec.gateways.egress.enabled"],
+        ),
+        (
+            &[
+                ("gateways:\n      enabled: false", "gateways:"),
+                ("prometheus:\n        enabled: false", "prometheus: {}"),
+            ],
+            &[
+                "spec.gateways.ingress.enabled",
+                "spec.gateways.egress.enabled",
+                "spec.addons.prometheus.enabled",
+            ],
+        ),
+    ];
+    for (edits, unstated) in cases {
+        let mut edited = text.clone();
+        for (from, to) in edits {
+            assert!(edited.contains(from), "{from:?}");
+            edited = edited.replacen(from, to, 1);
+        }
+        let smcp = Snapshot::from_yaml(&edited).unwrap();
+        let smcp = smcp.control_planes().next().unwrap();
+        assert_eq!(smcp.unstated_features, unstated.to_vec());
+        let note = note_of(&edited).unwrap_or_else(|| panic!("no note for {unstated:?}"));
+        assert!(
+            note.starts_with(&format!(
+                "ServiceMeshControlPlane istio-system/basic does not state {}:",
+                unstated.join(", ")
+            )),
+            "{note}"
+        );
+        assert!(note.contains("v2.6 base profile enables"), "{note}");
+        assert!(note.contains("oc get smcp basic -n istio-system"), "{note}");
+    }
+}
+
 #[test]
 fn refuses_smcp_managed_gateways() {
     let text = format!(

@@ -67,6 +67,9 @@ pub fn plan(mesh: &Mesh, request: &Request) -> Result<Plan, PlanError> {
         waves: Vec::new(),
         notes: Vec::new(),
     };
+    if route.strategy.is_ossm_migration() {
+        b.note_unstated_smcp_settings();
+    }
     let in_scope = b.scope_namespaces(request);
     let before = Status::namespaces_only(mesh, in_scope.iter().map(String::as_str));
     b.preflight_namespaces(&in_scope)?;
@@ -258,6 +261,36 @@ impl Builder<'_> {
         self.next_id += 1;
         steps.push(step);
         Ok(())
+    }
+
+    /// Notes each source SMCP that leaves gateway or addon settings to its
+    /// profile: the migration guide requires gateways and addons disabled
+    /// first, and an unstated setting is enabled by the v2.6 `base` profile
+    /// (maistra/istio-operator `resources/smcp-templates/v2.6/base`), so the
+    /// operator must check what was applied. A note, not a refusal: only
+    /// settings the SMCP states are known to the model (those it enables are
+    /// refused, [`PlanError::SmcpFeaturesEnabled`]).
+    fn note_unstated_smcp_settings(&mut self) {
+        for source in &self.route.sources {
+            let cp = &source.control_plane;
+            if cp.kind != "ServiceMeshControlPlane" {
+                continue;
+            }
+            let Some(smcp) = self.mesh.snapshot().control_planes().find(|c| {
+                c.meta.name == cp.name && c.meta.namespace.as_deref() == cp.namespace.as_deref()
+            }) else {
+                continue;
+            };
+            if smcp.unstated_features.is_empty() {
+                continue;
+            }
+            let ns = cp.namespace.as_deref().unwrap_or_default();
+            self.notes.push(format!(
+                "{cp} does not state {}: its profile's defaults apply, and the v2.6 base profile enables gateways and the prometheus, grafana and kiali addons; the migration requires gateways and addons disabled, so check the applied spec (oc get smcp {} -n {ns} -o jsonpath='{{.status.appliedSpec}}') and set them to false before the first step",
+                smcp.unstated_features.join(", "),
+                cp.name
+            ));
+        }
     }
 
     /// The namespaces the plan covers: the caller's list, or every namespace a

@@ -760,6 +760,33 @@ fn smcp_enabled_features(spec: &RawSmcpSpec) -> Vec<String> {
     features
 }
 
+/// The gateway and addon settings the migration needs off that the SMCP does
+/// not state (as `spec.` paths), so its version's profile decides them: the
+/// v2.6 `base` profile enables both gateways and the prometheus, grafana and
+/// kiali addons (maistra/istio-operator `resources/smcp-templates/v2.6/base`).
+/// `gateways.enabled: false` states both gateways.
+fn smcp_unstated_features(spec: &RawSmcpSpec) -> Vec<String> {
+    let stated = |v: &Option<Value>, pointer: &str| {
+        v.as_ref()
+            .and_then(|v| v.pointer(pointer))
+            .is_some_and(Value::is_boolean)
+    };
+    let all_gateways_off =
+        spec.gateways.as_ref().and_then(|g| g.pointer("/enabled")) == Some(&Value::Bool(false));
+    let mut unstated = Vec::new();
+    for gateway in ["ingress", "egress"] {
+        if !all_gateways_off && !stated(&spec.gateways, &format!("/{gateway}/enabled")) {
+            unstated.push(format!("spec.gateways.{gateway}.enabled"));
+        }
+    }
+    for addon in ["prometheus", "grafana", "kiali"] {
+        if !stated(&spec.addons, &format!("/{addon}/enabled")) {
+            unstated.push(format!("spec.addons.{addon}.enabled"));
+        }
+    }
+    unstated
+}
+
 #[derive(Deserialize, Default)]
 #[serde(expecting = "a mapping")]
 #[serde(default, rename_all = "camelCase")]
@@ -785,6 +812,7 @@ fn control_plane(ctx: &Ctx, raw: RawCr<RawSmcpSpec>) -> Result<ServiceMeshContro
     let meta = meta(ctx, raw.metadata, true, false)?;
     let spec = raw.spec.unwrap_or_default();
     let enabled_features = smcp_enabled_features(&spec);
+    let unstated_features = smcp_unstated_features(&spec);
     let mode = match spec.mode.as_deref() {
         None | Some("") | Some("MultiTenant") => ControlPlaneMode::MultiTenant,
         Some("ClusterWide") => ControlPlaneMode::ClusterWide,
@@ -823,6 +851,7 @@ fn control_plane(ctx: &Ctx, raw: RawCr<RawSmcpSpec>) -> Result<ServiceMeshContro
             }
         },
         enabled_features,
+        unstated_features,
     })
 }
 

@@ -49,6 +49,14 @@ pub struct ServiceMeshControlPlane {
     /// field's default depends on the profile).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enabled_features: Vec<String>,
+    /// The gateway and addon settings the OSSM 3 migration needs disabled that
+    /// it does not state, as paths (`spec.gateways.ingress.enabled`,
+    /// `spec.addons.kiali.enabled`, ...): the profile's defaults apply, and the
+    /// v2.6 `base` profile enables them all (maistra/istio-operator
+    /// `resources/smcp-templates/v2.6/base`). A plan notes them rather than
+    /// refusing: what the operator applied is in the SMCP's status, not here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unstated_features: Vec<String>,
 }
 
 /// A `ServiceMeshMemberRoll` (named `default`, in the control-plane namespace).
