@@ -1277,6 +1277,38 @@ mod light_tests {
         }
     }
 
+    /// The in-use lists of [`Status::of`] share the pod rows' names, and equal
+    /// what [`in_use`] computes alone (every name its own copy).
+    #[test]
+    fn in_use_pod_lists_share_the_pod_rows_names() {
+        let mut shared = 0;
+        for mesh in meshes() {
+            let status = Status::of(&mesh);
+            for (row, rev) in status.revisions.iter().zip(mesh.revisions()) {
+                assert_eq!(row.in_use_by, in_use(&mesh, rev).1, "{}", rev.name);
+                for by in &row.in_use_by {
+                    let (InUse::InjectedPods { namespace, pods }
+                    | InUse::LabelledPods {
+                        namespace, pods, ..
+                    }) = by
+                    else {
+                        continue;
+                    };
+                    for name in pods {
+                        let pod = status
+                            .pods
+                            .iter()
+                            .find(|p| *p.namespace == **namespace && p.name == *name)
+                            .expect("a row for every listed pod");
+                        assert!(Arc::ptr_eq(&pod.name, name), "{namespace}/{name}");
+                        shared += 1;
+                    }
+                }
+            }
+        }
+        assert!(shared > 0, "the fixtures list pods in use");
+    }
+
     #[test]
     fn running_name_reads_what_running_revision_reads() {
         for mesh in meshes() {
