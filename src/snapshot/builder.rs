@@ -575,7 +575,13 @@ fn insert(s: &mut Snapshot, object: Object, r: bool) {
         }
         Object::Workload(o) => {
             let ns = o.namespace().to_owned();
-            put_in(&mut s.workloads, &ns, (o.kind, o.meta.name.clone()), o, r)
+            put_in(
+                &mut s.workloads,
+                &ns,
+                (o.kind, o.meta.name.clone()),
+                Arc::new(o),
+                r,
+            )
         }
         Object::ConfigMap(o) => put(&mut s.config_maps, nn(&o.meta), o, r),
         Object::Webhook(o) => put(&mut s.webhook_configurations, o.meta.name.clone(), o, r),

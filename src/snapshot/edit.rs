@@ -287,6 +287,7 @@ impl Snapshot {
                 }
                 let w = store::shard_mut(&mut self.workloads, &workload.namespace)
                     .and_then(|shard| shard.get_mut(&(workload.kind, workload.name.clone())))
+                    .map(Arc::make_mut)
                     .ok_or(EditError::NotFound { object: target })?;
                 w.latest_version = w.latest_version.map(|v| v.saturating_add(1));
                 Ok(())
@@ -336,6 +337,7 @@ impl Snapshot {
     ) -> Result<(), EditError> {
         let w = store::shard_mut(&mut self.workloads, &id.namespace)
             .and_then(|shard| shard.get_mut(&(id.kind, id.name.clone())))
+            .map(Arc::make_mut)
             .ok_or(EditError::NotFound { object: target })?;
         f(&mut w.template);
         Ok(())

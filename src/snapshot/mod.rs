@@ -109,7 +109,7 @@ pub struct Snapshot {
     /// Each pod behind its own `Arc`: the first edit of a namespace's pods
     /// (a rollout) copies pointers, not pods.
     pub(crate) pods: PerNamespace<String, Arc<Pod>>,
-    pub(crate) workloads: PerNamespace<(WorkloadKind, String), Workload>,
+    pub(crate) workloads: PerNamespace<(WorkloadKind, String), Arc<Workload>>,
     pub(crate) config_maps: Shared<NamespacedName, ConfigMap>,
     pub(crate) webhook_configurations: Shared<String, MutatingWebhookConfiguration>,
     pub(crate) control_planes: Shared<NamespacedName, ServiceMeshControlPlane>,
@@ -175,16 +175,17 @@ impl Snapshot {
         self.workloads
             .get(namespace)?
             .get(&(kind, name) as &dyn store::WorkloadKey)
+            .map(|w| &**w)
     }
 
     /// All workloads (ReplicaSets included), by namespace, kind, name.
     pub fn workloads(&self) -> impl Iterator<Item = &Workload> {
-        store::values(&self.workloads)
+        store::values(&self.workloads).map(|w| &**w)
     }
 
     /// The workloads of one namespace (ReplicaSets included), by kind then name.
     pub fn workloads_in<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a Workload> + 'a {
-        store::values_in(&self.workloads, namespace)
+        store::values_in(&self.workloads, namespace).map(|w| &**w)
     }
 
     /// Namespaces that hold pods or workloads, whether or not the snapshot has the
