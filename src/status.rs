@@ -451,9 +451,10 @@ pub struct PodStatus {
     /// The revision that did inject it.
     pub running: Running,
     /// Its proxy is older than the version of the revision it runs, which is also
-    /// its injector. JSON: present only when set.
+    /// its injector. JSON: present only when set. Boxed: rare, and a row a pod
+    /// is 48 bytes smaller without it inline.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub outdated_proxy: Option<OutdatedProxy>,
+    pub outdated_proxy: Option<Box<OutdatedProxy>>,
 }
 
 /// Serializes an [`Arc<str>`] as its string (serde's `rc` feature is not on).
@@ -885,7 +886,7 @@ impl<'a> NamespacePart<'a> {
                     conflict: verdict.conflict().iter().map(|r| (*r).to_owned()).collect(),
                     rejected: verdict.rejected().map(str::to_owned),
                     running: running.to_shared(shared),
-                    outdated_proxy: outdated,
+                    outdated_proxy: outdated.map(Box::new),
                 });
             }
             last = Some((pod, verdict));
