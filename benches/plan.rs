@@ -14,11 +14,14 @@
 
 use std::hint::black_box;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use meshrev::plan::{self, Request, render};
 use meshrev::{Mesh, Snapshot, SnapshotBuilder};
 use serde_json::{Value, json};
+
+#[path = "cpu_time.rs"]
+mod cpu_time;
+use cpu_time::CpuTime;
 
 const NAMESPACE_COUNTS: [usize; 2] = [500, 5_000];
 const DEPLOYMENTS_PER_NAMESPACE: usize = 4;
@@ -128,43 +131,6 @@ fn benches(c: &mut Criterion) {
         );
     }
     group.finish();
-}
-
-/// CPU time of the calling thread, in nanoseconds: the first field of
-/// `/proc/thread-self/schedstat` (Linux), which only grows while the thread runs.
-struct CpuTime;
-
-/// Formats nanoseconds as wall time does.
-static NANOS: WallTime = WallTime;
-
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .expect("/proc/thread-self/schedstat (Linux)")
-}
-
-impl Measurement for CpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns() - start
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        NANOS.formatter()
-    }
 }
 
 fn cpu_benches(c: &mut Criterion<CpuTime>) {
