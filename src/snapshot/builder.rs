@@ -376,25 +376,26 @@ impl SnapshotBuilder {
                 let second = Version::of(object.meta());
                 // The stored copy is the one first read, or the newer one kept.
                 let first = Version::of(stored);
-                match () {
-                    () if first.is_same_version(&second) => return Ok(()),
-                    () if self.keep_newest && first.is_older_than(&second) => true,
-                    () if self.keep_newest && second.is_older_than(&first) => return Ok(()),
-                    () => {
-                        let first_at = self.first_seen(&id).unwrap_or(at);
-                        let first_location = Location {
-                            source: self.sources[first_at.source as usize].clone(),
-                            document: first_at.document,
-                            item: first_at.item,
-                        };
-                        return Err(Error::Duplicate {
-                            object: id,
-                            first: first_location,
-                            second: location,
-                            first_version: first.resource_version.map(str::to_owned),
-                            second_version: second.resource_version.map(str::to_owned),
-                        });
-                    }
+                if first.is_same_version(&second) {
+                    return Ok(());
+                } else if self.keep_newest && first.is_older_than(&second) {
+                    true
+                } else if self.keep_newest && second.is_older_than(&first) {
+                    return Ok(());
+                } else {
+                    let first_at = self.first_seen(&id).unwrap_or(at);
+                    let first_location = Location {
+                        source: self.sources[first_at.source as usize].clone(),
+                        document: first_at.document,
+                        item: first_at.item,
+                    };
+                    return Err(Error::Duplicate {
+                        object: id,
+                        first: first_location,
+                        second: location,
+                        first_version: first.resource_version.map(str::to_owned),
+                        second_version: second.resource_version.map(str::to_owned),
+                    });
                 }
             }
         };
@@ -549,7 +550,7 @@ fn stored_meta<'s>(s: &'s Snapshot, object: &Object) -> Option<&'s super::Object
         Object::Workload(o) => s
             .workloads
             .get(ns)?
-            .get(&(o.kind, name.clone()))
+            .get(&(o.kind, name.as_str()) as &dyn super::store::WorkloadKey)
             .map(|o| &o.meta),
         Object::ConfigMap(_) => s.config_maps.get(&nn()).map(|o| &o.meta),
         Object::Webhook(_) => s.webhook_configurations.get(name).map(|o| &o.meta),

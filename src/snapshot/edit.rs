@@ -285,10 +285,7 @@ impl Snapshot {
                             .to_owned(),
                     });
                 }
-                let w = store::shard_mut(&mut self.workloads, &workload.namespace)
-                    .and_then(|shard| shard.get_mut(&(workload.kind, workload.name.clone())))
-                    .map(Arc::make_mut)
-                    .ok_or(EditError::NotFound { object: target })?;
+                let w = self.workload_mut(workload, target)?;
                 w.latest_version = w.latest_version.map(|v| v.saturating_add(1));
                 Ok(())
             }
@@ -335,12 +332,23 @@ impl Snapshot {
         target: ObjectRef,
         f: impl FnOnce(&mut super::PodTemplate),
     ) -> Result<(), EditError> {
-        let w = store::shard_mut(&mut self.workloads, &id.namespace)
-            .and_then(|shard| shard.get_mut(&(id.kind, id.name.clone())))
-            .map(Arc::make_mut)
-            .ok_or(EditError::NotFound { object: target })?;
-        f(&mut w.template);
+        f(&mut self.workload_mut(id, target)?.template);
         Ok(())
+    }
+
+    /// A workload for writing: its namespace's map and the workload itself are
+    /// copied first if shared.
+    fn workload_mut(
+        &mut self,
+        id: &WorkloadId,
+        target: ObjectRef,
+    ) -> Result<&mut super::Workload, EditError> {
+        store::shard_mut(&mut self.workloads, &id.namespace)
+            .and_then(|shard| {
+                shard.get_mut(&(id.kind, id.name.as_str()) as &dyn store::WorkloadKey)
+            })
+            .map(Arc::make_mut)
+            .ok_or(EditError::NotFound { object: target })
     }
 
     /// [`Edit::ReplacePods`] with the new pods owned: they are moved into the
