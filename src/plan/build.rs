@@ -585,8 +585,8 @@ impl Builder<'_> {
         let mut moved = Vec::new();
         let workloads: Vec<WorkloadStatus> = now
             .namespaces
-            .iter()
-            .flat_map(|n| n.workloads.clone())
+            .into_iter()
+            .flat_map(|n| n.workloads)
             .collect();
         let before_ns = before.namespace(ns);
         for w in workloads {

@@ -14,7 +14,7 @@
 //! - every step's postconditions hold once it ran.
 
 use super::Plan;
-use super::check::{INJECTION_KEYS, revision_users};
+use super::check::{Check, INJECTION_KEYS, revision_users};
 use super::error::{PlanError, Violation};
 use super::step::{Step, StepAction};
 use crate::labels::{self, Labels};
@@ -142,6 +142,7 @@ impl Simulation {
             violation,
         };
         // A control plane is removed only when nothing uses it any more.
+        let mut idle = None;
         if let StepAction::Delete { object } = &step.action
             && let Some(rev) = self.mesh.revisions().find(|r| r.control_plane == *object)
         {
@@ -155,8 +156,15 @@ impl Simulation {
             if rev.family == Family::Maistra {
                 self.removed.push((rev.name.clone(), rev.namespace.clone()));
             }
+            idle = Some(rev.name.clone());
         }
         for check in &step.preconditions {
+            // Just established on this same mesh (a scan of every pod): not again.
+            if let (Check::RevisionIdle { revision }, Some(idle)) = (check, &idle)
+                && revision == idle
+            {
+                continue;
+            }
             check
                 .evaluate(&self.mesh)
                 .map_err(|failure| PlanError::StepFailed {

@@ -415,14 +415,26 @@ impl Snapshot {
                 });
             }
         }
-        let owned: Vec<String> = owned.into_iter().map(str::to_owned).collect();
+        // The replaced pods, held by pointer so that their names can key the
+        // removal once the map is borrowed for writing.
+        let owned: Vec<Arc<Pod>> = match existing {
+            Some(shard) => owned
+                .iter()
+                .filter_map(|name| shard.get(*name).cloned())
+                .collect(),
+            None => Vec::new(),
+        };
         // Copies the namespace's map of pointers on its first edit, not the pods.
-        let shard = Arc::make_mut(&mut self.pods)
-            .entry(id.namespace.clone())
-            .or_default();
+        let pods_by_namespace = Arc::make_mut(&mut self.pods);
+        if !pods_by_namespace.contains_key(&id.namespace) {
+            pods_by_namespace.insert(id.namespace.clone(), Arc::default());
+        }
+        let shard = pods_by_namespace
+            .get_mut(&id.namespace)
+            .expect("inserted above when absent");
         let shard = Arc::make_mut(shard);
-        for name in owned {
-            shard.remove(&name);
+        for pod in &owned {
+            shard.remove(&pod.meta.name);
         }
         for mut pod in pods.into_owned() {
             // The model ingest keeps, whichever way the pod came in (written
