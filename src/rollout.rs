@@ -8,6 +8,8 @@
 //! container whose image is the revision's version). The planner's simulation and the executor's simulated cluster both
 //! restart through [`Mesh::restart`], so there is one statement of this rule.
 
+use std::sync::Arc;
+
 use crate::labels;
 use crate::mesh::{Mesh, Version};
 use crate::snapshot::{
@@ -106,7 +108,7 @@ impl Mesh {
                 uid: w.meta.uid.clone(),
                 controller: true,
             });
-        let containers: Vec<String> = match old.first() {
+        let mut containers: Vec<String> = match old.first() {
             Some(p) => p
                 .containers
                 .iter()
@@ -115,7 +117,7 @@ impl Mesh {
                 .collect(),
             None => vec![w.meta.name.clone()],
         };
-        let app_init: Vec<String> = old
+        let mut init_containers: Vec<String> = old
             .first()
             .map(|p| {
                 p.init_containers
@@ -129,20 +131,30 @@ impl Mesh {
             .unwrap_or_default();
         let injected_init = old
             .iter()
-            .flat_map(|p| &p.init_containers)
+            .flat_map(|p| p.init_containers.iter())
             .find(|c| INJECTED_INIT.contains(&c.as_str()))
             .map_or(INJECTED_INIT[0], String::as_str);
+        if revision.is_some() {
+            containers.push(labels::PROXY_CONTAINER.to_owned());
+            init_containers.push(injected_init.to_owned());
+        }
 
         let hash = short_hash(&[
             &w.meta.name,
             revision.as_deref().unwrap_or("-"),
             &format!("{:?}", w.template),
         ]);
-        // One record for every new pod (they are injected alike), and one proxy.
+        // One record for every new pod (they are injected alike), and one
+        // proxy; the new pods share their containers, owner and phase.
         let record = revision.as_deref().map(record_of);
-        let proxy_image = revision
+        let proxy_image: Option<Arc<str>> = revision
             .as_deref()
-            .and_then(|r| self.injected_proxy_image(r, &workload.namespace, &old));
+            .and_then(|r| self.injected_proxy_image(r, &workload.namespace, &old))
+            .map(Arc::from);
+        let containers: Arc<[String]> = containers.into();
+        let init_containers: Arc<[String]> = init_containers.into();
+        let owners: Arc<[OwnerReference]> = Arc::new([owner]);
+        let running: Arc<str> = Arc::from("Running");
         let pods = (0..count)
             .map(|i| {
                 // A StatefulSet's pods keep their ordinal names across restarts.
@@ -153,22 +165,18 @@ impl Mesh {
                 let mut meta = ObjectMeta::namespaced(workload.namespace.clone(), name);
                 meta.labels = w.template.labels.clone();
                 meta.annotations = w.template.annotations.clone();
-                meta.owner_references = vec![owner.clone()];
-                let mut containers = containers.clone();
-                let mut init_containers = app_init.clone();
+                meta.owner_references = Arc::clone(&owners);
                 let mut sidecar_status = None;
                 if let Some(r) = &revision {
                     meta.annotations.insert(labels::REV.to_owned(), r.clone());
                     sidecar_status = record.clone();
-                    containers.push(labels::PROXY_CONTAINER.to_owned());
-                    init_containers.push(injected_init.to_owned());
                 }
                 Pod {
                     meta,
                     host_network: w.template.host_network,
-                    containers,
-                    init_containers,
-                    phase: Some("Running".to_owned()),
+                    containers: Arc::clone(&containers),
+                    init_containers: Arc::clone(&init_containers),
+                    phase: Some(Arc::clone(&running)),
                     proxy_image: sidecar_status.as_ref().and(proxy_image.clone()),
                     sidecar_status,
                 }
