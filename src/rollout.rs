@@ -9,6 +9,7 @@
 //! restart through [`Mesh::restart`], so there is one statement of this rule.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::labels;
 use crate::mesh::{Mesh, Version};
@@ -108,7 +109,7 @@ impl Mesh {
                 uid: w.meta.uid.clone(),
                 controller: true,
             });
-        let containers: Vec<String> = match old.first() {
+        let mut containers: Vec<String> = match old.first() {
             Some(p) => p
                 .containers
                 .iter()
@@ -117,7 +118,7 @@ impl Mesh {
                 .collect(),
             None => vec![w.meta.name.clone()],
         };
-        let app_init: Vec<String> = old
+        let mut init_containers: Vec<String> = old
             .first()
             .map(|p| {
                 p.init_containers
@@ -131,9 +132,13 @@ impl Mesh {
             .unwrap_or_default();
         let injected_init = old
             .iter()
-            .flat_map(|p| &p.init_containers)
+            .flat_map(|p| p.init_containers.iter())
             .find(|c| INJECTED_INIT.contains(&c.as_str()))
             .map_or(INJECTED_INIT[0], String::as_str);
+        if revision.is_some() {
+            containers.push(labels::PROXY_CONTAINER.to_owned());
+            init_containers.push(injected_init.to_owned());
+        }
 
         let hash = {
             let mut h = Fnv::default();
@@ -144,12 +149,18 @@ impl Mesh {
             h.end_part();
             h.short()
         };
-        // One record for every new pod (they are injected alike), and one proxy.
+        // One record for every new pod (they are injected alike), and one
+        // proxy; the new pods share their containers, owner, phase and
+        // annotations.
         let record = revision.as_deref().map(record_of);
-        let proxy_image = revision
+        let proxy_image: Option<Arc<str>> = revision
             .as_deref()
-            .and_then(|r| self.injected_proxy_image(r, &workload.namespace, &old));
-        // The new pods' annotations are alike: one map, shared by all of them.
+            .and_then(|r| self.injected_proxy_image(r, &workload.namespace, &old))
+            .map(Arc::from);
+        let containers: Arc<[String]> = containers.into();
+        let init_containers: Arc<[String]> = init_containers.into();
+        let owners: Arc<[OwnerReference]> = Arc::new([owner]);
+        let running: Arc<str> = Arc::from("Running");
         let mut annotations = w.template.annotations.clone();
         if let Some(r) = &revision {
             annotations.insert(labels::REV.to_owned(), r.clone());
@@ -164,21 +175,17 @@ impl Mesh {
                 let mut meta = ObjectMeta::namespaced(workload.namespace.clone(), name);
                 meta.labels = w.template.labels.clone();
                 meta.annotations = annotations.clone();
-                meta.owner_references = vec![owner.clone()];
-                let mut containers = containers.clone();
-                let mut init_containers = app_init.clone();
+                meta.owner_references = Arc::clone(&owners);
                 let mut sidecar_status = None;
                 if revision.is_some() {
                     sidecar_status = record.clone();
-                    containers.push(labels::PROXY_CONTAINER.to_owned());
-                    init_containers.push(injected_init.to_owned());
                 }
                 Pod {
                     meta,
                     host_network: w.template.host_network,
-                    containers,
-                    init_containers,
-                    phase: Some("Running".to_owned()),
+                    containers: Arc::clone(&containers),
+                    init_containers: Arc::clone(&init_containers),
+                    phase: Some(Arc::clone(&running)),
                     proxy_image: sidecar_status.as_ref().and(proxy_image.clone()),
                     sidecar_status,
                 }

@@ -123,7 +123,7 @@ fn delete(objects: &mut Vec<Value>, namespace: &str, kind: &str, name: &str) {
 /// its annotation).
 fn pod_json(p: &Pod) -> Value {
     // The proxy's image (a restart tags it with its revision's version).
-    let container = |c: &String| match &p.proxy_image {
+    let container = |c: &String| match p.proxy_image.as_deref() {
         Some(image) if c == "istio-proxy" => json!({"name": c, "image": image}),
         _ => json!({"name": c}),
     };
@@ -150,7 +150,7 @@ fn pod_json(p: &Pod) -> Value {
             "containers": p.containers.iter().map(container).collect::<Vec<_>>(),
             "initContainers": p.init_containers.iter().map(container).collect::<Vec<_>>(),
         },
-        "status": {"phase": p.phase},
+        "status": {"phase": p.phase.as_deref()},
     })
 }
 

@@ -167,7 +167,12 @@ fn proxy_images(mesh: &Mesh, revision: &str) -> Vec<(String, Option<String>)> {
             meshrev::status::is_live(p)
                 && meshrev::status::running_revision(p).0.revision() == Some(revision)
         })
-        .map(|p| (p.meta.name.clone(), p.proxy_image.clone()))
+        .map(|p| {
+            (
+                p.meta.name.clone(),
+                p.proxy_image.as_deref().map(str::to_owned),
+            )
+        })
         .collect();
     v.sort();
     v

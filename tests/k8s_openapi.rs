@@ -254,7 +254,7 @@ fn a_pod_converts_to_what_its_yaml_reads_as() {
     let converted = Pod::try_from(&k8s::<core::Pod>(POD)).unwrap();
     assert_eq!(converted, from_yaml);
     assert!(converted.has_proxy());
-    assert_eq!(converted.init_containers, ["istio-init"]);
+    assert_eq!(*converted.init_containers, ["istio-init"]);
     assert_eq!(converted.phase.as_deref(), Some("Running"));
     assert_eq!(converted.meta.controller().unwrap().name, "web-5d9c7b");
 }

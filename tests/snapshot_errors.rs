@@ -619,7 +619,7 @@ fn a_pod_whose_namespace_is_not_in_the_snapshot_is_kept_and_the_namespace_listed
          apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: db, namespace: earth}}\nspec: {{template: {{}}}}\n"
     ))
     .unwrap();
-    assert_eq!(s.pod("mercury", "web-1").unwrap().containers, ["web"]);
+    assert_eq!(*s.pod("mercury", "web-1").unwrap().containers, ["web"]);
     assert_eq!(
         s.absent_namespaces().into_iter().collect::<Vec<_>>(),
         ["earth", "mercury"]

@@ -755,7 +755,7 @@ fn assert_reads_back(
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             prop_assert_eq!(read.meta.annotations.as_map(), &kept);
-            prop_assert_eq!(&read.containers, &p.containers);
+            prop_assert_eq!(&*read.containers, &p.containers[..]);
             prop_assert_eq!(read.host_network, p.host_network);
         }
     }

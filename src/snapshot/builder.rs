@@ -12,8 +12,10 @@ use super::decode::{Decoded, Keep, Object, decode, type_name};
 use super::input;
 #[cfg(feature = "k8s-openapi")]
 use super::k8s::to_value;
+use super::meta::OwnerReference;
 use super::object_ref::ObjectRef;
 use super::parse;
+use super::shared::Interner;
 use crate::error::{Error, Location, Result};
 use crate::labels::Labels;
 
@@ -69,6 +71,11 @@ pub struct SnapshotBuilder {
     ignored_files: usize,
     /// One copy of each distinct label (or annotation) map of pods and workloads.
     labels: crate::labels::Interner,
+    /// One copy of each distinct owner reference list, container name list,
+    /// and pod phase or proxy image (see [`super::shared`]).
+    owners: Interner<[OwnerReference]>,
+    names: Interner<[String]>,
+    strings: Interner<str>,
 }
 
 /// Where an object was first read, small: a snapshot of 100,000 pods keeps
@@ -407,6 +414,11 @@ impl SnapshotBuilder {
             Object::Pod(pod) => {
                 intern(&mut pod.meta.labels);
                 intern(&mut pod.meta.annotations);
+                self.owners.intern(&mut pod.meta.owner_references);
+                self.names.intern(&mut pod.containers);
+                self.names.intern(&mut pod.init_containers);
+                self.strings.intern_opt(&mut pod.phase);
+                self.strings.intern_opt(&mut pod.proxy_image);
             }
             Object::Workload(w) => {
                 intern(&mut w.meta.labels);

@@ -1,11 +1,13 @@
 //! Core Kubernetes kinds: namespaces, pods, workloads, config maps.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::injection::SidecarStatus;
 use super::meta::ObjectMeta;
+use super::shared;
 use crate::labels::{self, Labels};
 
 /// A `v1/Namespace`.
@@ -38,6 +40,14 @@ impl Namespace {
 }
 
 /// A `v1/Pod`, slim: what injection and its record need.
+///
+/// The container names, the phase and the proxy image (and the owner
+/// references in [`ObjectMeta`]) are behind [`Arc`]s: the pods of one workload
+/// have the same ones, and a snapshot keeps one copy of each distinct value
+/// (a 10,000-pod snapshot kept 10,000 copies of `["web", "istio-proxy"]`).
+/// They read as a slice or a `&str` (`pod.containers.iter()`,
+/// `pod.phase.as_deref()`) and are built from a `Vec` or `String` with
+/// `.into()`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(from = "PodFields")]
 pub struct Pod {
@@ -48,20 +58,29 @@ pub struct Pod {
     /// `spec.hostNetwork`: istiod never injects such a pod.
     pub host_network: bool,
     /// Names of `spec.containers`.
-    pub containers: Vec<String>,
+    #[serde(serialize_with = "shared::slice")]
+    pub containers: Arc<[String]>,
     /// Names of `spec.initContainers` (native sidecars put `istio-proxy` here).
-    pub init_containers: Vec<String>,
+    #[serde(serialize_with = "shared::slice")]
+    pub init_containers: Arc<[String]>,
     /// `status.phase`, e.g. `Running`, `Succeeded`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "shared::opt_str"
+    )]
+    pub phase: Option<Arc<str>>,
     /// The injector's record (`sidecar.istio.io/status`), parsed when the pod was
     /// read; `None` when the pod has no such annotation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sidecar_status: Option<SidecarStatus>,
     /// The image of its `istio-proxy` container (or native-sidecar init
     /// container): its tag is the proxy version the pod runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_image: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "shared::opt_str"
+    )]
+    pub proxy_image: Option<Arc<str>>,
 }
 
 /// A pod as serde reads it: a `sidecar.istio.io/status` annotation (a pod written
@@ -71,16 +90,16 @@ struct PodFields {
     meta: ObjectMeta,
     #[serde(default)]
     host_network: bool,
-    #[serde(default)]
-    containers: Vec<String>,
-    #[serde(default)]
-    init_containers: Vec<String>,
-    #[serde(default)]
-    phase: Option<String>,
+    #[serde(default, deserialize_with = "shared::slice_de")]
+    containers: Arc<[String]>,
+    #[serde(default, deserialize_with = "shared::slice_de")]
+    init_containers: Arc<[String]>,
+    #[serde(default, deserialize_with = "shared::opt_str_de")]
+    phase: Option<Arc<str>>,
     #[serde(default)]
     sidecar_status: Option<SidecarStatus>,
-    #[serde(default)]
-    proxy_image: Option<String>,
+    #[serde(default, deserialize_with = "shared::opt_str_de")]
+    proxy_image: Option<Arc<str>>,
 }
 
 impl From<PodFields> for Pod {
@@ -108,7 +127,7 @@ impl Pod {
     pub fn has_proxy(&self) -> bool {
         self.containers
             .iter()
-            .chain(&self.init_containers)
+            .chain(self.init_containers.iter())
             .any(|c| c == labels::PROXY_CONTAINER)
     }
 }

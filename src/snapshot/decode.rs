@@ -6,6 +6,7 @@
 //! it expects "a mapping", so messages never name these internal types.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer};
@@ -350,7 +351,7 @@ fn meta(
         resource_version: raw.resource_version,
         labels: labels.into(),
         annotations: annotations.into(),
-        owner_references,
+        owner_references: owner_references.into(),
         creation_timestamp: raw.creation_timestamp,
     })
 }
@@ -498,11 +499,11 @@ fn pod(ctx: &Ctx, raw: RawPod) -> Result<Pod> {
     Ok(Pod {
         meta,
         sidecar_status,
-        proxy_image,
+        proxy_image: proxy_image.map(Arc::from),
         host_network: spec.host_network.unwrap_or(false),
-        containers: container_names(ctx, "spec.containers", Some(containers))?,
-        init_containers: container_names(ctx, "spec.initContainers", spec.init_containers)?,
-        phase: raw.status.and_then(|s| s.phase),
+        containers: container_names(ctx, "spec.containers", Some(containers))?.into(),
+        init_containers: container_names(ctx, "spec.initContainers", spec.init_containers)?.into(),
+        phase: raw.status.and_then(|s| s.phase).map(Arc::from),
     })
 }
 

@@ -536,12 +536,12 @@ impl Snapshot {
             // deriving revisions from the Istio as before.
             None if listed => {
                 let mut meta = super::ObjectMeta::cluster(revision.clone());
-                meta.owner_references.push(super::OwnerReference {
+                meta.owner_references = Arc::new([super::OwnerReference {
                     kind: "Istio".into(),
                     name: istio.to_owned(),
                     uid: None,
                     controller: true,
-                });
+                }]);
                 revisions.insert(
                     revision,
                     super::IstioRevision {

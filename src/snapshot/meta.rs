@@ -1,6 +1,10 @@
 //! Object metadata: the part of every object the model reads.
 
+use std::sync::Arc;
+
 use serde::Serialize;
+
+use super::shared;
 
 use crate::labels::Labels;
 use crate::snapshot::ObjectRef;
@@ -26,9 +30,16 @@ pub struct ObjectMeta {
     /// which can be large and says nothing about injection).
     #[serde(default)]
     pub annotations: Labels,
-    /// `metadata.ownerReferences`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub owner_references: Vec<OwnerReference>,
+    /// `metadata.ownerReferences`, shared: the pods of one ReplicaSet (or Job,
+    /// StatefulSet, ...) have the same ones, and a snapshot keeps one copy of
+    /// each distinct list. Build one from a `Vec` with `.into()`.
+    #[serde(
+        default,
+        skip_serializing_if = "<[_]>::is_empty",
+        serialize_with = "shared::slice",
+        deserialize_with = "shared::slice_de"
+    )]
+    pub owner_references: Arc<[OwnerReference]>,
     /// `metadata.creationTimestamp` as printed (RFC 3339, UTC): the Sail operator
     /// lets the older of two objects claiming one name win. Not kept for pods
     /// and workloads, whose age nothing reads (100,000 pods, 100,000 copies).
@@ -78,7 +89,7 @@ impl ObjectMeta {
 }
 
 /// One `metadata.ownerReferences` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct OwnerReference {
     /// The owner's kind, e.g. `ReplicaSet`.
     pub kind: String,

@@ -39,6 +39,7 @@ mod meta;
 mod object_ref;
 mod parse;
 mod sail;
+mod shared;
 mod store;
 mod target;
 mod webhook;
