@@ -436,19 +436,26 @@ impl Snapshot {
         for pod in &owned {
             shard.remove(&pod.meta.name);
         }
+        // A rollout's pods share one annotation map: read once, not once a pod.
+        let mut kept: Option<Labels> = None;
         for mut pod in pods.into_owned() {
             // The model ingest keeps, whichever way the pod came in (written
             // only when something goes: the map may be shared).
-            if !pod
-                .meta
-                .annotations
-                .keys()
-                .all(|k| crate::labels::is_kept_annotation(k))
+            let seen = kept
+                .as_ref()
+                .is_some_and(|k| k.is_shared_with(&pod.meta.annotations));
+            if !seen
+                && !pod
+                    .meta
+                    .annotations
+                    .keys()
+                    .all(|k| crate::labels::is_kept_annotation(k))
             {
                 pod.meta
                     .annotations
                     .retain(|k, _| crate::labels::is_kept_annotation(k));
             }
+            kept = Some(pod.meta.annotations.clone());
             shard.insert(pod.meta.name.clone(), Arc::new(pod));
         }
         store::prune(&mut self.pods, &id.namespace);
