@@ -371,10 +371,13 @@ impl Snapshot {
         if self.workload(&id.namespace, id.kind, &id.name).is_none() {
             return Err(EditError::NotFound { object: target });
         }
-        let owned: BTreeSet<&str> = self
+        // A sorted vector, searched, without a set's nodes (the namespace's
+        // pods are kept by name, so it comes sorted and the sort only checks).
+        let mut owned: Vec<&str> = self
             .pods_owned_by(&id.namespace, id.kind, &id.name)
             .map(|p| p.meta.name.as_str())
             .collect();
+        owned.sort_unstable();
         let mut names = BTreeSet::new();
         let existing = self.pods.get(&id.namespace);
         // Pods of one rollout carry the template's labels: a set equal to the
@@ -407,7 +410,7 @@ impl Snapshot {
                 });
             }
             if existing.is_some_and(|shard| shard.contains_key(&pod.meta.name))
-                && !owned.contains(pod.meta.name.as_str())
+                && owned.binary_search(&pod.meta.name.as_str()).is_err()
             {
                 return Err(EditError::Conflict {
                     object: at(),
