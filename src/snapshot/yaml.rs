@@ -134,6 +134,9 @@ struct Input<R> {
 struct Parser<R> {
     sys: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
     input: Box<Input<R>>,
+    /// Where each event is parsed, looked at, and deleted (events are not
+    /// moved around: they are a few hundred bytes).
+    event: MaybeUninit<unsafe_libyaml::yaml_event_t>,
 }
 
 /// libyaml's read callback: copies what `reader` has buffered.
@@ -188,20 +191,27 @@ impl<R: BufRead> Parser<R> {
             let data = &mut *input as *mut Input<R> as *mut std::ffi::c_void;
             unsafe_libyaml::yaml_parser_set_input(parser, read_handler::<R>, data);
         }
-        Parser { sys, input }
+        Parser {
+            sys,
+            input,
+            event: MaybeUninit::uninit(),
+        }
     }
 
-    /// The next event, or the parser's error.
-    fn next(&mut self) -> Result<Event> {
-        let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
+    /// Parses the next event and hands it to `look` (which copies what it
+    /// keeps: the event is deleted after), or returns the parser's error.
+    fn next<T>(&mut self, look: impl FnOnce(&unsafe_libyaml::yaml_event_t) -> T) -> Result<T> {
         // SAFETY: the parser was initialized in `new`; on success the event is
-        // initialized and owned by the returned `Event`, which deletes it.
+        // initialized, only read by `look`, and deleted once here.
         unsafe {
             let parser = self.sys.as_mut_ptr();
+            let event = self.event.as_mut_ptr();
             if (&*parser).error == unsafe_libyaml::YAML_NO_ERROR
-                && !unsafe_libyaml::yaml_parser_parse(parser, event.as_mut_ptr()).fail
+                && !unsafe_libyaml::yaml_parser_parse(parser, event).fail
             {
-                return Ok(Event(event.assume_init()));
+                let out = look(&*event);
+                unsafe_libyaml::yaml_event_delete(event);
+                return Ok(out);
             }
             Err(self.error(parser))
         }
@@ -252,16 +262,6 @@ impl<R> Drop for Parser<R> {
     }
 }
 
-/// One libyaml event, deleted on drop.
-struct Event(unsafe_libyaml::yaml_event_t);
-
-impl Drop for Event {
-    fn drop(&mut self) {
-        // SAFETY: a parsed event, deleted once.
-        unsafe { unsafe_libyaml::yaml_event_delete(&mut self.0) }
-    }
-}
-
 /// Bytes libyaml owns (null pointer: none).
 ///
 /// # Safety
@@ -270,96 +270,105 @@ unsafe fn c_bytes<'a>(p: *const u8) -> Option<&'a [u8]> {
     (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p.cast()) }.to_bytes())
 }
 
-/// An event in the form the deserializer uses (also recorded for aliases).
-#[derive(Debug, Clone)]
+/// An event in the form the deserializer uses. A scalar's text is kept
+/// apart, in [`Yaml::text`] (one buffer reused for every scalar: no
+/// allocation for keys and skipped values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ev {
     StreamStart,
     StreamEnd,
     DocumentStart,
     DocumentEnd,
-    Alias(Box<[u8]>),
-    Scalar(Scalar),
+    /// Plain (unquoted, not a block scalar) and untagged: typed by its text.
+    Scalar {
+        plain: bool,
+    },
     SequenceStart,
     SequenceEnd,
     MappingStart,
     MappingEnd,
 }
 
-#[derive(Debug, Clone)]
-struct Scalar {
-    value: String,
-    /// Plain (unquoted, not a block scalar) and untagged: typed by its text.
-    plain: bool,
+/// What one libyaml event says.
+enum Parsed {
+    Event(Ev, Mark, Option<Box<[u8]>>),
+    Alias(Box<[u8]>, Mark),
 }
 
-impl Event {
-    fn mark(&self) -> Mark {
-        Mark::from_sys(self.0.start_mark)
-    }
-
-    /// The event and its anchor, if any.
-    fn convert(&self) -> Result<(Ev, Option<Box<[u8]>>)> {
-        let e = &self.0;
-        // SAFETY: the union member read is the one `type_` names; pointers are
-        // libyaml's, valid while the event lives.
-        unsafe {
-            Ok(match e.type_ {
-                unsafe_libyaml::YAML_STREAM_START_EVENT => (Ev::StreamStart, None),
-                unsafe_libyaml::YAML_STREAM_END_EVENT => (Ev::StreamEnd, None),
-                unsafe_libyaml::YAML_DOCUMENT_START_EVENT => (Ev::DocumentStart, None),
-                unsafe_libyaml::YAML_DOCUMENT_END_EVENT => (Ev::DocumentEnd, None),
-                unsafe_libyaml::YAML_ALIAS_EVENT => {
-                    let anchor = c_bytes(e.data.alias.anchor).unwrap_or_default();
-                    (Ev::Alias(anchor.into()), None)
+/// The event, its anchor if any, and for a scalar its text, written into
+/// `text` when `want_text` or the scalar is anchored (recorded for aliases).
+///
+/// # Safety
+/// `e` is a parsed event, alive for the call.
+unsafe fn convert(
+    e: &unsafe_libyaml::yaml_event_t,
+    text: &mut String,
+    want_text: bool,
+) -> Result<Parsed> {
+    let mark = Mark::from_sys(e.start_mark);
+    // SAFETY: the union member read is the one `type_` names; pointers are
+    // libyaml's, valid while the event lives.
+    unsafe {
+        let (ev, anchor) = match e.type_ {
+            unsafe_libyaml::YAML_STREAM_START_EVENT => (Ev::StreamStart, None),
+            unsafe_libyaml::YAML_STREAM_END_EVENT => (Ev::StreamEnd, None),
+            unsafe_libyaml::YAML_DOCUMENT_START_EVENT => (Ev::DocumentStart, None),
+            unsafe_libyaml::YAML_DOCUMENT_END_EVENT => (Ev::DocumentEnd, None),
+            unsafe_libyaml::YAML_ALIAS_EVENT => {
+                let anchor = c_bytes(e.data.alias.anchor).unwrap_or_default();
+                return Ok(Parsed::Alias(anchor.into(), mark));
+            }
+            unsafe_libyaml::YAML_SCALAR_EVENT => {
+                let s = &e.data.scalar;
+                let len = s.length as usize;
+                if len > MAX_SCALAR {
+                    return Err(YamlError::syntax(
+                        format!(
+                            "a scalar of {len} bytes; at most {MAX_SCALAR} are accepted \
+                             (no Kubernetes object is that large)"
+                        ),
+                        mark,
+                    ));
                 }
-                unsafe_libyaml::YAML_SCALAR_EVENT => {
-                    let s = &e.data.scalar;
-                    let len = s.length as usize;
-                    if len > MAX_SCALAR {
-                        return Err(YamlError::syntax(
-                            format!(
-                                "a scalar of {len} bytes; at most {MAX_SCALAR} are accepted \
-                                 (no Kubernetes object is that large)"
-                            ),
-                            self.mark(),
-                        ));
-                    }
+                let anchor: Option<Box<[u8]>> = c_bytes(s.anchor).map(Into::into);
+                if want_text || anchor.is_some() {
                     let bytes = std::slice::from_raw_parts(s.value, len);
+                    text.clear();
                     // libyaml's reader checked UTF-8 already.
-                    let value = String::from_utf8_lossy(bytes).into_owned();
-                    // A tagged scalar (`!!str 1`) is not typed by its text.
-                    let scalar = Scalar {
-                        value,
-                        plain: s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE
-                            && s.tag.is_null(),
-                    };
-                    (Ev::Scalar(scalar), c_bytes(s.anchor).map(Into::into))
+                    text.push_str(&String::from_utf8_lossy(bytes));
                 }
-                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => (
-                    Ev::SequenceStart,
-                    c_bytes(e.data.sequence_start.anchor).map(Into::into),
-                ),
-                unsafe_libyaml::YAML_SEQUENCE_END_EVENT => (Ev::SequenceEnd, None),
-                unsafe_libyaml::YAML_MAPPING_START_EVENT => (
-                    Ev::MappingStart,
-                    c_bytes(e.data.mapping_start.anchor).map(Into::into),
-                ),
-                unsafe_libyaml::YAML_MAPPING_END_EVENT => (Ev::MappingEnd, None),
-                _ => (Ev::StreamEnd, None),
-            })
-        }
+                // A tagged scalar (`!!str 1`) is not typed by its text.
+                let plain = s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE && s.tag.is_null();
+                (Ev::Scalar { plain }, anchor)
+            }
+            unsafe_libyaml::YAML_SEQUENCE_START_EVENT => (
+                Ev::SequenceStart,
+                c_bytes(e.data.sequence_start.anchor).map(Into::into),
+            ),
+            unsafe_libyaml::YAML_SEQUENCE_END_EVENT => (Ev::SequenceEnd, None),
+            unsafe_libyaml::YAML_MAPPING_START_EVENT => (
+                Ev::MappingStart,
+                c_bytes(e.data.mapping_start.anchor).map(Into::into),
+            ),
+            unsafe_libyaml::YAML_MAPPING_END_EVENT => (Ev::MappingEnd, None),
+            _ => (Ev::StreamEnd, None),
+        };
+        Ok(Parsed::Event(ev, mark, anchor))
     }
 }
 
 // ------------------------------------------------------------- the events
 
+/// An event recorded for aliases, with its scalar's text (empty for others).
+type Rec = (Ev, Mark, Box<str>);
+
 /// The events of an anchored node, replayed for each alias.
-type Recorded = Rc<[(Ev, Mark)]>;
+type Recorded = Rc<[Rec]>;
 
 /// An anchored node being recorded for later aliases.
 struct Recording {
     anchor: Box<[u8]>,
-    events: Vec<(Ev, Mark)>,
+    events: Vec<Rec>,
     level: usize,
 }
 
@@ -367,6 +376,9 @@ struct Recording {
 pub(crate) struct Yaml<R> {
     parser: Parser<R>,
     peeked: Option<(Ev, Mark)>,
+    /// The text of the last scalar pulled (the peeked one, or else the one
+    /// last taken), read by the visitors before the next event is pulled.
+    text: String,
     /// Mark of the last event taken, for errors raised by visitors.
     mark: Mark,
     depth: usize,
@@ -383,6 +395,7 @@ impl<R: BufRead> Yaml<R> {
         Yaml {
             parser: Parser::new(reader),
             peeked: None,
+            text: String::new(),
             mark: Mark::default(),
             depth: 0,
             anchors: HashMap::new(),
@@ -423,18 +436,28 @@ impl<R: BufRead> Yaml<R> {
         }
     }
 
-    fn peek(&mut self) -> Result<&(Ev, Mark)> {
-        if self.peeked.is_none() {
-            let next = self.pull()?;
-            self.peeked = Some(next);
+    fn peek(&mut self) -> Result<(Ev, Mark)> {
+        match self.peeked {
+            Some(next) => Ok(next),
+            None => {
+                let next = self.pull(true)?;
+                self.peeked = Some(next);
+                Ok(next)
+            }
         }
-        Ok(self.peeked.as_ref().expect("just filled"))
     }
 
+    /// The next event, a scalar's text in [`Self::text`].
     fn take(&mut self) -> Result<(Ev, Mark)> {
+        self.take_with(true)
+    }
+
+    /// The next event; a scalar's text is read only if `want_text` (or it
+    /// was peeked).
+    fn take_with(&mut self, want_text: bool) -> Result<(Ev, Mark)> {
         let (ev, mark) = match self.peeked.take() {
             Some(next) => next,
-            None => self.pull()?,
+            None => self.pull(want_text)?,
         };
         self.mark = mark;
         match ev {
@@ -454,48 +477,58 @@ impl<R: BufRead> Yaml<R> {
     }
 
     /// The next event: replayed for an alias, or parsed (and recorded while
-    /// inside anchored nodes).
-    fn pull(&mut self) -> Result<(Ev, Mark)> {
+    /// inside anchored nodes). A scalar's text goes to [`Self::text`] when
+    /// `want_text` or it is recorded.
+    fn pull(&mut self, want_text: bool) -> Result<(Ev, Mark)> {
         loop {
             if let Some((events, i)) = self.replay.last_mut() {
-                if let Some(next) = events.get(*i) {
+                if let Some((ev, mark, text)) = events.get(*i) {
                     *i += 1;
-                    let next = next.clone();
+                    let (ev, mark) = (*ev, *mark);
+                    if let Ev::Scalar { .. } = ev {
+                        self.text.clear();
+                        self.text.push_str(text);
+                    }
                     self.replayed += 1;
                     if self.replayed > MAX_REPLAYED {
                         return Err(YamlError::syntax(
                             format!("aliases expand to more than {MAX_REPLAYED} nodes"),
-                            next.1,
+                            mark,
                         ));
                     }
-                    self.record(&next.0, next.1, None);
-                    return Ok(next);
+                    self.record(ev, mark, None);
+                    return Ok((ev, mark));
                 }
                 self.replay.pop();
                 continue;
             }
-            let event = self.parser.next()?;
-            let mark = event.mark();
-            let (ev, anchor) = event.convert()?;
-            drop(event);
-            if let Ev::Alias(name) = &ev {
-                let Some(events) = self.anchors.get(name).cloned() else {
-                    return Err(YamlError::syntax(
-                        format!("unknown anchor `{}`", String::from_utf8_lossy(name)),
-                        mark,
-                    ));
-                };
-                self.replay.push((events, 0));
-                continue;
+            let want_text = want_text || !self.recording.is_empty();
+            let text = &mut self.text;
+            // SAFETY: the event is alive while `convert` reads it.
+            let parsed = self
+                .parser
+                .next(|e| unsafe { convert(e, text, want_text) })??;
+            match parsed {
+                Parsed::Alias(name, mark) => {
+                    let Some(events) = self.anchors.get(&name).cloned() else {
+                        return Err(YamlError::syntax(
+                            format!("unknown anchor `{}`", String::from_utf8_lossy(&name)),
+                            mark,
+                        ));
+                    };
+                    self.replay.push((events, 0));
+                }
+                Parsed::Event(ev, mark, anchor) => {
+                    self.record(ev, mark, anchor);
+                    return Ok((ev, mark));
+                }
             }
-            self.record(&ev, mark, anchor);
-            return Ok((ev, mark));
         }
     }
 
     /// Adds an event to every node being recorded, starting a recording at an
     /// anchor and storing those that end.
-    fn record(&mut self, ev: &Ev, mark: Mark, anchor: Option<Box<[u8]>>) {
+    fn record(&mut self, ev: Ev, mark: Mark, anchor: Option<Box<[u8]>>) {
         if let Some(anchor) = anchor {
             self.recording.push(Recording {
                 anchor,
@@ -506,9 +539,13 @@ impl<R: BufRead> Yaml<R> {
         if self.recording.is_empty() {
             return;
         }
+        let text: Box<str> = match ev {
+            Ev::Scalar { .. } => self.text.as_str().into(),
+            _ => Box::default(),
+        };
         let mut done = Vec::new();
         for (i, r) in self.recording.iter_mut().enumerate() {
-            r.events.push((ev.clone(), mark));
+            r.events.push((ev, mark, text.clone()));
             match ev {
                 Ev::SequenceStart | Ev::MappingStart => r.level += 1,
                 Ev::SequenceEnd | Ev::MappingEnd => r.level -= 1,
@@ -528,10 +565,10 @@ impl<R: BufRead> Yaml<R> {
     fn skip(&mut self) -> Result<()> {
         let mut level = 0usize;
         loop {
-            match self.take()?.0 {
+            match self.take_with(false)?.0 {
                 Ev::SequenceStart | Ev::MappingStart => level += 1,
                 Ev::SequenceEnd | Ev::MappingEnd => level -= 1,
-                Ev::Scalar(_) => {}
+                Ev::Scalar { .. } => {}
                 _ => return Err(YamlError::syntax("unexpected event", self.mark)),
             }
             if level == 0 {
@@ -540,8 +577,17 @@ impl<R: BufRead> Yaml<R> {
         }
     }
 
+    /// An event out of place; a scalar is named with its text, as when the
+    /// text was part of the event (`Scalar(Scalar { value: "a", plain: true })`).
     fn unexpected(&self, ev: &Ev) -> YamlError {
-        YamlError::syntax(format!("unexpected event {ev:?}"), self.mark)
+        let message = match ev {
+            Ev::Scalar { plain } => format!(
+                "unexpected event Scalar(Scalar {{ value: {:?}, plain: {plain} }})",
+                self.text
+            ),
+            ev => format!("unexpected event {ev:?}"),
+        };
+        YamlError::syntax(message, self.mark)
     }
 }
 
@@ -636,8 +682,8 @@ impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let (ev, mark) = self.take()?;
         let result = match ev {
-            Ev::Scalar(s) if s.plain => visit_plain(&s.value, visitor),
-            Ev::Scalar(s) => visitor.visit_string(s.value),
+            Ev::Scalar { plain: true } => visit_plain(&self.text, visitor),
+            Ev::Scalar { plain: false } => visitor.visit_str(&self.text),
             Ev::SequenceStart => {
                 let value = visitor.visit_seq(Seq { de: &mut *self })?;
                 match self.peek()?.0 {
@@ -670,13 +716,10 @@ impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
     /// null, so that `Option<String>` fields and errors keep their meaning.
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.peek()? {
-            (Ev::Scalar(s), _) if !(s.plain && is_null(&s.value)) => {
-                let (ev, mark) = self.take()?;
-                let Ev::Scalar(s) = ev else {
-                    unreachable!("peeked a scalar")
-                };
+            (Ev::Scalar { plain }, _) if !(plain && is_null(&self.text)) => {
+                let (_, mark) = self.take()?;
                 visitor
-                    .visit_string(s.value)
+                    .visit_str(&self.text)
                     .map_err(|e: YamlError| e.at(mark))
             }
             _ => self.deserialize_any(visitor),
@@ -692,7 +735,7 @@ impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let null = matches!(self.peek()?, (Ev::Scalar(s), _) if s.plain && is_null(&s.value));
+        let null = matches!(self.peek()?, (Ev::Scalar { plain: true }, _) if is_null(&self.text));
         if null {
             self.take()?;
             visitor.visit_none()
@@ -722,9 +765,9 @@ impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
     ) -> Result<V::Value> {
         let (ev, mark) = self.take()?;
         match ev {
-            Ev::Scalar(s) => visitor
+            Ev::Scalar { .. } => visitor
                 .visit_enum(de::IntoDeserializer::<YamlError>::into_deserializer(
-                    s.value,
+                    self.text.as_str(),
                 ))
                 .map_err(|e| e.at(mark)),
             _ => Err(de::Error::invalid_type(Unexpected::Map, &visitor))
@@ -794,10 +837,9 @@ impl<'de, R: BufRead> MapAccess<'de> for Map<'_, R> {
         let (ev, mark) = self.de.peek()?;
         match ev {
             Ev::MappingEnd => return Ok(None),
-            Ev::Scalar(s) => {
-                let mark = *mark;
-                if self.keys.repeated(&s.value) {
-                    return Err(YamlError::syntax(duplicate_key(&s.value), mark));
+            Ev::Scalar { .. } => {
+                if self.keys.repeated(&self.de.text) {
+                    return Err(YamlError::syntax(duplicate_key(&self.de.text), mark));
                 }
             }
             _ => {}
