@@ -134,9 +134,126 @@ struct Input<R> {
 struct Parser<R> {
     sys: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
     input: Box<Input<R>>,
+    /// Whether [`Parser::top_up`] may fill libyaml's working buffer (its
+    /// layout was recognized; see [`ParserHead`]).
+    fast: bool,
     /// Where each event is parsed, looked at, and deleted (events are not
     /// moved around: they are a few hundred bytes).
     event: MaybeUninit<unsafe_libyaml::yaml_event_t>,
+}
+
+/// How many bytes `bytes` starts with that libyaml's reader takes as one
+/// character each, unchanged: printable ASCII, tab, line feed, carriage
+/// return (eight at a time while no byte is a control character or above
+/// `~`).
+fn ascii_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let one = |c: u8| matches!(c, b'\t' | b'\n' | b'\r' | 0x20..=0x7e);
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // A byte >= 0x80, < 0x20, or 0x7f (0x7f + 1 = 0x80).
+        let outside = (x | (x.wrapping_sub(0x20 * ONES)) | x.wrapping_add(ONES)) & HIGH;
+        if outside != 0 {
+            // A line break, or a byte for libyaml: byte by byte.
+            if let Some(j) = word.iter().position(|&c| !one(c)) {
+                return i + j;
+            }
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(|&c| !one(c))
+        .unwrap_or(bytes.len() - i)
+}
+
+/// Below this many unread characters, [`Parser::top_up`] refills.
+const TOP_UP_BELOW: u64 = 8 << 10;
+
+/// The head of libyaml's parser state, up to its reader's fields, as
+/// unsafe-libyaml 0.2.11 lays it out (`yaml_parser_t`, `#[repr(C)]`; its
+/// fields are private, the layout is libyaml's C struct).
+///
+/// Why: libyaml's reader decodes and checks every input byte one at a time
+/// (about 70 instructions a byte, a quarter of the time of reading a
+/// `kubectl get -o yaml` dump). Almost all of such a file is printable
+/// ASCII, which that reader copies unchanged; [`Parser::top_up`] copies it
+/// into libyaml's working buffer directly. The layout is checked on a fresh
+/// parser ([`ParserHead::recognized`]); if it does not match (another
+/// unsafe-libyaml version), the fast path is off and libyaml reads alone.
+#[repr(C)]
+struct ParserHead {
+    error: u32,
+    problem: *const std::ffi::c_char,
+    problem_offset: u64,
+    problem_value: std::ffi::c_int,
+    problem_mark: [u64; 3],
+    context: *const std::ffi::c_char,
+    context_mark: [u64; 3],
+    read_handler: *const std::ffi::c_void,
+    read_handler_data: *mut std::ffi::c_void,
+    input: [*const u8; 3],
+    eof: bool,
+    buffer: Buffer,
+    /// Characters (not bytes) between `buffer.pointer` and `buffer.last`.
+    unread: u64,
+    raw_buffer: Buffer,
+    encoding: u32,
+    /// Bytes of input decoded so far (named in reader errors).
+    offset: u64,
+}
+
+/// libyaml's `yaml_buffer_t`.
+#[repr(C)]
+struct Buffer {
+    start: *mut u8,
+    end: *mut u8,
+    pointer: *mut u8,
+    last: *mut u8,
+}
+
+impl Buffer {
+    /// Empty, of `size` bytes.
+    fn is_fresh(&self, size: usize) -> bool {
+        !self.start.is_null()
+            && self.pointer == self.start
+            && self.last == self.start
+            && (self.end as usize).wrapping_sub(self.start as usize) == size
+    }
+}
+
+impl ParserHead {
+    /// Whether `parser`, just initialized with `data` as its read handler's
+    /// data, has the expected layout: every field where it should be, with
+    /// the values a fresh parser has (libyaml's 16 KiB raw buffer, 48 KiB
+    /// working buffer).
+    ///
+    /// # Safety
+    /// `parser` is initialized.
+    unsafe fn recognized(
+        parser: *mut unsafe_libyaml::yaml_parser_t,
+        data: *mut std::ffi::c_void,
+    ) -> bool {
+        if std::mem::size_of::<ParserHead>() > std::mem::size_of::<unsafe_libyaml::yaml_parser_t>()
+        {
+            return false;
+        }
+        // SAFETY: within the struct (size checked), plain data read only.
+        let head = unsafe { &*(parser as *const ParserHead) };
+        head.error == unsafe_libyaml::YAML_NO_ERROR as u32
+            && head.problem.is_null()
+            && head.context.is_null()
+            && !head.read_handler.is_null()
+            && head.read_handler_data == data
+            && !head.eof
+            && head.unread == 0
+            && head.encoding == unsafe_libyaml::YAML_ANY_ENCODING as u32
+            && head.offset == 0
+            && head.buffer.is_fresh(3 * 16384)
+            && head.raw_buffer.is_fresh(16384)
+    }
 }
 
 /// libyaml's read callback: copies what `reader` has buffered.
@@ -152,6 +269,10 @@ unsafe fn read_handler<R: BufRead>(
 ) -> i32 {
     // SAFETY: see the function's contract.
     let input = unsafe { &mut *(data as *mut Input<R>) };
+    if input.error.is_some() {
+        // Met by `Parser::top_up`, reported where libyaml would have met it.
+        return 0;
+    }
     let chunk = loop {
         match input.reader.fill_buf() {
             Ok(chunk) => break chunk,
@@ -190,12 +311,80 @@ impl<R: BufRead> Parser<R> {
             }
             let data = &mut *input as *mut Input<R> as *mut std::ffi::c_void;
             unsafe_libyaml::yaml_parser_set_input(parser, read_handler::<R>, data);
+            let fast = ParserHead::recognized(parser, data);
+            Parser {
+                sys,
+                input,
+                fast,
+                event: MaybeUninit::uninit(),
+            }
         }
-        Parser {
-            sys,
-            input,
-            event: MaybeUninit::uninit(),
+    }
+
+    /// Tops libyaml's working buffer up with the printable ASCII that follows
+    /// in the input, copied as is (see [`ParserHead`] for why). Runs between
+    /// events only, once libyaml knows the input is UTF-8 and has decoded
+    /// everything it read (its raw buffer is empty), and only when fewer
+    /// than [`TOP_UP_BELOW`] characters are left: the bytes are the ones
+    /// libyaml's reader would have produced, in the same order, with its
+    /// byte offset kept; anything else (non-ASCII, control characters, the
+    /// end of the input, a read error) is left to libyaml's reader.
+    ///
+    /// # Safety
+    /// `self.fast` (the layout was recognized), and libyaml is not running.
+    unsafe fn top_up(&mut self) {
+        // SAFETY: the layout was recognized (see the contract); libyaml
+        // is not running, so nothing else accesses its state.
+        let head = unsafe { &mut *(self.sys.as_mut_ptr() as *mut ParserHead) };
+        if head.error != unsafe_libyaml::YAML_NO_ERROR as u32
+            || head.eof
+            || head.encoding != unsafe_libyaml::YAML_UTF8_ENCODING as u32
+            || head.raw_buffer.pointer != head.raw_buffer.last
+            || head.unread >= TOP_UP_BELOW
+            || self.input.error.is_some()
+        {
+            return;
         }
+        let b = &mut head.buffer;
+        // SAFETY: libyaml's buffer invariants: start <= pointer <= last <= end,
+        // one allocation; libyaml moves the unread bytes the same way.
+        unsafe {
+            let pending = b.last.offset_from(b.pointer) as usize;
+            if b.pointer != b.start {
+                std::ptr::copy(b.pointer, b.start, pending);
+                b.pointer = b.start;
+                b.last = b.start.add(pending);
+            }
+        }
+        let mut room = b.end as usize - b.last as usize;
+        let mut added = 0usize;
+        while room > 0 {
+            let chunk = match self.input.reader.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.input.error = Some(e);
+                    break;
+                }
+            };
+            let window = &chunk[..chunk.len().min(room)];
+            let n = ascii_prefix(window);
+            // SAFETY: `room` bytes are free after `last`, and `n <= room`.
+            unsafe {
+                std::ptr::copy_nonoverlapping(window.as_ptr(), b.last, n);
+                b.last = b.last.add(n);
+            }
+            // A byte for libyaml's reader, or the end of the input.
+            let stop = n < window.len() || n == 0;
+            self.input.reader.consume(n);
+            room -= n;
+            added += n;
+            if stop {
+                break;
+            }
+        }
+        head.unread += added as u64;
+        head.offset += added as u64;
     }
 
     /// Parses the next event and hands it to `look` (which copies what it
@@ -204,6 +393,9 @@ impl<R: BufRead> Parser<R> {
         // SAFETY: the parser was initialized in `new`; on success the event is
         // initialized, only read by `look`, and deleted once here.
         unsafe {
+            if self.fast {
+                self.top_up();
+            }
             let parser = self.sys.as_mut_ptr();
             let event = self.event.as_mut_ptr();
             if (&*parser).error == unsafe_libyaml::YAML_NO_ERROR
@@ -334,8 +526,12 @@ unsafe fn convert(
                 if want_text || anchor.is_some() {
                     let bytes = std::slice::from_raw_parts(s.value, len);
                     text.clear();
-                    // libyaml's reader checked UTF-8 already.
-                    text.push_str(&String::from_utf8_lossy(bytes));
+                    // libyaml's reader checked UTF-8 already (the lossy
+                    // conversion is a fallback that does not happen).
+                    match std::str::from_utf8(bytes) {
+                        Ok(s) => text.push_str(s),
+                        Err(_) => text.push_str(&String::from_utf8_lossy(bytes)),
+                    }
                 }
                 // A tagged scalar (`!!str 1`) is not typed by its text.
                 let plain = s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE && s.tag.is_null();
@@ -798,10 +994,12 @@ impl<'de, R: BufRead> SeqAccess<'de> for Seq<'_, R> {
 
 /// The keys of one mapping so far, as 64-bit hashes (a collision would need
 /// two distinct keys with equal hashes: not a practical concern). A short list
-/// for the usual handful of keys, a set past that (no quadratic mapping).
+/// for the usual handful of keys (no allocation), a set past that (no
+/// quadratic mapping).
 #[derive(Default)]
 struct Keys {
-    few: Vec<u64>,
+    few: [u64; 16],
+    len: usize,
     many: std::collections::HashSet<u64>,
 }
 
@@ -811,11 +1009,12 @@ impl Keys {
         let mut h = std::hash::DefaultHasher::new();
         h.write(key.as_bytes());
         let h = h.finish();
-        if self.few.len() < 16 {
-            if self.few.contains(&h) {
+        if self.len < self.few.len() {
+            if self.few[..self.len].contains(&h) {
                 return true;
             }
-            self.few.push(h);
+            self.few[self.len] = h;
+            self.len += 1;
             return false;
         }
         if self.many.is_empty() {
@@ -849,5 +1048,169 @@ impl<'de, R: BufRead> MapAccess<'de> for Map<'_, R> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         seed.deserialize(&mut *self.de)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes at a time.
+    struct Chunked {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl std::io::Read for Chunked {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.fill_buf()?.len().min(out.len());
+            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    impl BufRead for Chunked {
+        fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+            let end = (self.at + self.step).min(self.data.len());
+            Ok(&self.data[self.at..end])
+        }
+        fn consume(&mut self, n: usize) {
+            self.at += n;
+        }
+    }
+
+    /// Every event of `data` (kind, scalar text, start and end marks with
+    /// their byte index), then the error if any, as text.
+    fn events(data: &[u8], step: usize, fast: bool) -> Vec<String> {
+        let mut parser = Parser::new(Chunked {
+            data: data.to_vec(),
+            at: 0,
+            step,
+        });
+        assert!(parser.fast, "libyaml's parser layout is not recognized");
+        parser.fast = fast;
+        let mut out = Vec::new();
+        loop {
+            let next = parser.next(|e| {
+                let (s, t) = (e.start_mark, e.end_mark);
+                let mut text = String::new();
+                // SAFETY: a parsed event, alive for the call.
+                let parsed = unsafe { convert(e, &mut text, true) };
+                let ev = match &parsed {
+                    Ok(Parsed::Event(ev, _, _)) => format!("{ev:?}"),
+                    Ok(Parsed::Alias(..)) => "Alias".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                let marks = [s.index, s.line, s.column, t.index, t.line, t.column];
+                (format!("{ev} {text:?} {marks:?}"), e.type_)
+            });
+            match next {
+                Ok((line, kind)) => {
+                    out.push(line);
+                    if kind == unsafe_libyaml::YAML_STREAM_END_EVENT {
+                        return out;
+                    }
+                }
+                Err(e) => {
+                    out.push(format!("error: {e}"));
+                    return out;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_ascii_fast_path_reads_as_libyaml_does() {
+        let mut long = String::new();
+        for i in 0..3000 {
+            long.push_str(&format!(
+                "- name: item-{i}\n  labels:\n    app: \"x{i}\"\n    k: 'v'\n  list: [a, b]\n"
+            ));
+            if i % 700 == 0 {
+                long.push_str("  note: caf\u{e9} \u{65e5}\u{672c} \u{1f600}\r\n");
+            }
+        }
+        let wide = format!("a: {}\nb: c\n", "x".repeat(100_000));
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"a: 1".to_vec(),
+            b"a: 1\nb: [x, y]\n".to_vec(),
+            b"a:\tb\r\nc: d\re: f\n".to_vec(),
+            long.clone().into_bytes(),
+            wide.into_bytes(),
+            b"\xEF\xBB\xBFa: b\n".to_vec(),
+            b"\xFF\xFEa\x00:\x00 \x00b\x00\n\x00".to_vec(),
+            b"a: \xC3".to_vec(),
+        ];
+        for bad in [
+            &b"\x01"[..],
+            b"\x00",
+            b"\x7F",
+            b"\xFF",
+            b"\xC3(",
+            b"\xE2\x82",
+        ] {
+            let mut text = long.clone().into_bytes();
+            let at = text.len() / 2;
+            text.splice(at..at, bad.iter().copied());
+            inputs.push(text);
+        }
+        for input in &inputs {
+            for step in [1, 3, 7, 64, 5000, 1 << 20] {
+                if step < 64 && input.len() > 50_000 {
+                    continue; // the same boundaries, far slower
+                }
+                let (fast, slow) = (events(input, step, true), events(input, step, false));
+                // libyaml's reader checks up to 16 KiB ahead of its scanner, so
+                // it meets a bad byte (an error at its byte offset) some events
+                // before the scanner would, how many depends on where its reads
+                // fall: the same events up to the earlier error, and the same
+                // error at the end.
+                let (last_fast, last_slow) = (fast.last(), slow.last());
+                let n = if last_slow.is_some_and(|l| l.starts_with("error")) {
+                    assert_eq!(
+                        last_fast,
+                        last_slow,
+                        "{} bytes, {step} at a time",
+                        input.len()
+                    );
+                    fast.len().min(slow.len()) - 1
+                } else {
+                    assert_eq!(
+                        fast.len(),
+                        slow.len(),
+                        "{} bytes, {step} at a time",
+                        input.len()
+                    );
+                    slow.len()
+                };
+                let first = (0..n).find(|&i| fast[i] != slow[i]);
+                assert!(
+                    first.is_none(),
+                    "{} bytes, {step} at a time: {:?} / {:?}",
+                    input.len(),
+                    first.map(|i| &fast[i]),
+                    first.map(|i| &slow[i]),
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_prefix_stops_where_libyaml_decodes() {
+        for (text, n) in [
+            (&b""[..], 0),
+            (b"abc", 3),
+            (b"abcdefgh\tij\r\nkl", 15),
+            (b"abcdefghij\x7fk", 10),
+            (b"abcdefghij\x1fk", 10),
+            (b"abcdefghijklmnop\xC3\xA9", 16),
+            (b"\x00abc", 0),
+            (b"a~ }{", 5),
+        ] {
+            assert_eq!(ascii_prefix(text), n, "{text:?}");
+        }
     }
 }
