@@ -1036,10 +1036,9 @@ impl<'de, R: BufRead> MapAccess<'de> for Map<'_, R> {
         let (ev, mark) = self.de.peek()?;
         match ev {
             Ev::MappingEnd => return Ok(None),
-            Ev::Scalar { .. } => {
-                if self.keys.repeated(&self.de.text) {
-                    return Err(YamlError::syntax(duplicate_key(&self.de.text), mark));
-                }
+            // `repeated` remembers the key.
+            Ev::Scalar { .. } if self.keys.repeated(&self.de.text) => {
+                return Err(YamlError::syntax(duplicate_key(&self.de.text), mark));
             }
             _ => {}
         }
