@@ -692,7 +692,9 @@ impl<R: BufRead> Yaml<R> {
                             mark,
                         ));
                     }
-                    self.record(ev, mark, None);
+                    if !self.recording.is_empty() {
+                        self.record(ev, mark, None);
+                    }
                     return Ok((ev, mark));
                 }
                 self.replay.pop();
@@ -715,7 +717,9 @@ impl<R: BufRead> Yaml<R> {
                     self.replay.push((events, 0));
                 }
                 Parsed::Event(ev, mark, anchor) => {
-                    self.record(ev, mark, anchor);
+                    if anchor.is_some() || !self.recording.is_empty() {
+                        self.record(ev, mark, anchor);
+                    }
                     return Ok((ev, mark));
                 }
             }
