@@ -48,7 +48,9 @@ fn control_planes() -> Vec<Value> {
 }
 
 /// Every namespace a ClusterWide member on `basic`, every pod opted in and
-/// running `basic`'s sidecar.
+/// running `basic`'s sidecar. Namespaces carry `kubernetes.io/metadata.name`, as
+/// the API server sets it on every namespace (Kubernetes 1.21+) and `kubectl get`
+/// prints it.
 fn cluster(namespaces: usize) -> Snapshot {
     let mut b = SnapshotBuilder::new();
     let mut add = |v: Value| {
@@ -60,7 +62,8 @@ fn cluster(namespaces: usize) -> Snapshot {
     for n in 0..namespaces {
         let ns = format!("team-{n:05}");
         add(json!({"apiVersion": "v1", "kind": "Namespace",
-                   "metadata": {"name": ns, "labels": {"istio-injection": "enabled",
+                   "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns,
+                                                       "istio-injection": "enabled",
                                                        "maistra.io/member-of": "istio-system",
                                                        "team": format!("t{}", n % 17)}}}));
         for d in 0..DEPLOYMENTS_PER_NAMESPACE {

@@ -8,6 +8,7 @@
 //! container whose image is the revision's version). The planner's simulation and the executor's simulated cluster both
 //! restart through [`Mesh::restart`], so there is one statement of this rule.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::labels;
@@ -16,7 +17,7 @@ use crate::snapshot::{
     Edit, EditError, ObjectMeta, OwnerReference, Pod, Restart, SidecarStatus, WorkloadId,
     WorkloadKind,
 };
-use crate::status::{is_live, running_revision};
+use crate::status::{RunningRef, is_live, running_ref};
 
 /// Init containers the injector adds (`istio-validation` with the CNI plugin).
 const INJECTED_INIT: [&str; 2] = ["istio-init", "istio-validation"];
@@ -139,13 +140,18 @@ impl Mesh {
             init_containers.push(injected_init.to_owned());
         }
 
-        let hash = short_hash(&[
-            &w.meta.name,
-            revision.as_deref().unwrap_or("-"),
-            &format!("{:?}", w.template),
-        ]);
+        let hash = {
+            let mut h = Fnv::default();
+            h.part(&w.meta.name);
+            h.part(revision.as_deref().unwrap_or("-"));
+            // The template's debug form, hashed as written (no string built).
+            let _ = write!(h, "{:?}", w.template);
+            h.end_part();
+            h.short()
+        };
         // One record for every new pod (they are injected alike), and one
-        // proxy; the new pods share their containers, owner and phase.
+        // proxy; the new pods share their containers, owner, phase and
+        // annotations.
         let record = revision.as_deref().map(record_of);
         let proxy_image: Option<Arc<str>> = revision
             .as_deref()
@@ -155,6 +161,10 @@ impl Mesh {
         let init_containers: Arc<[String]> = init_containers.into();
         let owners: Arc<[OwnerReference]> = Arc::new([owner]);
         let running: Arc<str> = Arc::from("Running");
+        let mut annotations = w.template.annotations.clone();
+        if let Some(r) = &revision {
+            annotations.insert(labels::REV.to_owned(), r.clone());
+        }
         let pods = (0..count)
             .map(|i| {
                 // A StatefulSet's pods keep their ordinal names across restarts.
@@ -164,11 +174,10 @@ impl Mesh {
                 };
                 let mut meta = ObjectMeta::namespaced(workload.namespace.clone(), name);
                 meta.labels = w.template.labels.clone();
-                meta.annotations = w.template.annotations.clone();
+                meta.annotations = annotations.clone();
                 meta.owner_references = Arc::clone(&owners);
                 let mut sidecar_status = None;
-                if let Some(r) = &revision {
-                    meta.annotations.insert(labels::REV.to_owned(), r.clone());
+                if revision.is_some() {
                     sidecar_status = record.clone();
                 }
                 Pod {
@@ -219,7 +228,7 @@ impl Mesh {
         let s = self.snapshot();
         let own = s
             .pods_in(namespace)
-            .filter(|p| is_live(p) && running_revision(p).0.revision() == Some(revision));
+            .filter(|p| is_live(p) && running_ref(p) == RunningRef::Revision(revision));
         let repository = own
             .chain(old.iter().copied())
             .find_map(|p| p.proxy_image.as_deref().map(image_repository))
@@ -239,16 +248,45 @@ fn image_repository(image: &str) -> &str {
     }
 }
 
-/// Ten lower-case hex digits of FNV-1a: a stable stand-in for a pod-template hash.
-fn short_hash(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for b in part.bytes().chain([0]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+/// FNV-1a over parts each ended by a zero byte; ten lower-case hex digits of it
+/// are a stable stand-in for a pod-template hash. A part can be written through
+/// [`std::fmt::Write`] (then ended with [`Fnv::end_part`]), so that a formatted
+/// part costs no string.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    format!("{:010x}", h & 0xff_ffff_ffff)
+
+    fn part(&mut self, part: &str) {
+        self.bytes(part.as_bytes());
+        self.end_part();
+    }
+
+    fn end_part(&mut self) {
+        self.bytes(&[0]);
+    }
+
+    fn short(&self) -> String {
+        format!("{:010x}", self.0 & 0xff_ffff_ffff)
+    }
+}
+
+impl std::fmt::Write for Fnv {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.bytes(s.as_bytes());
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -280,6 +318,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_template_hash_written_through_fmt_is_fnv_1a_of_the_parts() {
+        // FNV-1a's published vectors: the offset basis, and "a".
+        assert_eq!(Fnv::default().short(), "e484222325");
+        let mut a = Fnv::default();
+        a.write_str("a").unwrap();
+        assert_eq!(a.0, 0xaf63_dc4c_8601_ec8c);
+        // A part formatted into the hash is the part's text hashed.
+        let template = crate::snapshot::PodTemplate::default();
+        let mut written = Fnv::default();
+        written.part("web");
+        write!(written, "{template:?}").unwrap();
+        written.end_part();
+        let mut whole = Fnv::default();
+        whole.part("web");
+        whole.part(&format!("{template:?}"));
+        assert_eq!(written.short(), whole.short());
     }
 
     #[test]

@@ -156,7 +156,7 @@ pub fn running_revision(pod: &Pod) -> (Running, Option<MalformedStatus>) {
 /// [`Running`], borrowed from the pod: what status computes with, so that a
 /// pod's record costs no allocation until it is written out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum RunningRef<'a> {
+pub(crate) enum RunningRef<'a> {
     Revision(&'a str),
     Unknown,
     None,
@@ -191,7 +191,7 @@ impl<'a> RunningRef<'a> {
 }
 
 /// The rule of [`running_revision`], borrowed.
-fn running_ref(pod: &Pod) -> RunningRef<'_> {
+pub(crate) fn running_ref(pod: &Pod) -> RunningRef<'_> {
     let annotated = pod
         .meta
         .annotations
@@ -842,15 +842,27 @@ impl<'a> NamespacePart<'a> {
         // everything they are read from is equal.
         let mut last: Option<(&'a Pod, Verdict<'a>)> = None;
         let mut last_owner: Option<(&'a OwnerReference, usize)> = None;
+        let mut last_outdated: Option<(&'a str, Option<&'a str>, Option<OutdatedProxy>)> = None;
         for pod in s.pods_in(ns) {
             let verdict = match &last {
                 Some((p, v)) if same_to_injector(p, pod) => v.clone(),
                 _ => verdict(pod.into()),
             };
             let running = running_ref(pod);
-            // Running its injector's revision, but an older proxy than that revision's version.
+            // Running its injector's revision, but an older proxy than that
+            // revision's version. Pods of a rollout run one image: the previous
+            // answer holds while the revision and the image are the same.
             let outdated = match (running, verdict.revision()) {
-                (RunningRef::Revision(r), Some(i)) if r == i => OutdatedProxy::of(mesh, pod, r),
+                (RunningRef::Revision(r), Some(i)) if r == i => match &last_outdated {
+                    Some((rev, image, o)) if *rev == r && *image == pod.proxy_image.as_deref() => {
+                        o.clone()
+                    }
+                    _ => {
+                        let o = OutdatedProxy::of(mesh, pod, r);
+                        last_outdated = Some((r, pod.proxy_image.as_deref(), o.clone()));
+                        o
+                    }
+                },
                 _ => None,
             };
             if is_live(pod) {

@@ -313,7 +313,9 @@ impl Builder<'_> {
             }
         }
         for pod in s.pods().filter(|p| is_live(p)) {
-            if let Some(r) = running_name(pod)
+            // A namespace is named once, not once a pod (100,000 pods).
+            if !set.contains(pod.namespace())
+                && let Some(r) = running_name(pod)
                 && self.is_source(r)
                 && !target::is_own_namespace(self.mesh, r, pod.namespace())
             {
@@ -585,8 +587,8 @@ impl Builder<'_> {
         let mut moved = Vec::new();
         let workloads: Vec<WorkloadStatus> = now
             .namespaces
-            .iter()
-            .flat_map(|n| n.workloads.clone())
+            .into_iter()
+            .flat_map(|n| n.workloads)
             .collect();
         let before_ns = before.namespace(ns);
         for w in workloads {

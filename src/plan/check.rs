@@ -10,7 +10,7 @@ use crate::labels;
 use crate::mesh::{Family, Mesh};
 use crate::snapshot::ObjectRef;
 use crate::snapshot::{Snapshot, WorkloadId, WorkloadKind};
-use crate::status::{OutdatedProxy, Running, is_live, running_name, running_revision};
+use crate::status::{OutdatedProxy, RunningRef, is_live, running_name, running_ref};
 
 /// One statement about the cluster that must hold before or after a step.
 #[non_exhaustive]
@@ -195,17 +195,17 @@ impl Check {
             Check::WorkloadRunning { workload, revision } => {
                 let wrong: Vec<String> = pods_of(snapshot, workload)
                     .filter_map(|pod| {
-                        let (running, _) = running_revision(pod);
-                        let ok = match (&running, revision) {
-                            (Running::Revision(r), Some(want)) => **r == **want,
-                            (Running::None, None) => true,
+                        let running = running_ref(pod);
+                        let ok = match (running, revision) {
+                            (RunningRef::Revision(r), Some(want)) => r == want,
+                            (RunningRef::None, None) => true,
                             _ => false,
                         };
                         (!ok).then(|| {
-                            let runs = match &running {
-                                Running::Revision(r) => &**r,
-                                Running::None => "none",
-                                _ => "an unrecorded sidecar",
+                            let runs = match running {
+                                RunningRef::Revision(r) => r,
+                                RunningRef::None => "none",
+                                RunningRef::Unknown => "an unrecorded sidecar",
                             };
                             format!("pod {} runs {runs}", pod.meta.name)
                         })
@@ -219,7 +219,7 @@ impl Check {
             }
             Check::ProxyCurrent { workload, revision } => {
                 let old: Vec<String> = pods_of(snapshot, workload)
-                    .filter(|pod| running_revision(pod).0.revision() == Some(revision.as_str()))
+                    .filter(|pod| running_ref(pod) == RunningRef::Revision(revision))
                     .filter_map(|pod| {
                         OutdatedProxy::of(mesh, pod, revision).map(|o| {
                             format!(

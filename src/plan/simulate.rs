@@ -14,7 +14,7 @@
 //! - every step's postconditions hold once it ran.
 
 use super::Plan;
-use super::check::{INJECTION_KEYS, revision_users};
+use super::check::{Check, INJECTION_KEYS, revision_users};
 use super::error::{PlanError, Violation};
 use super::step::{Step, StepAction};
 use crate::labels::{self, Labels};
@@ -108,6 +108,11 @@ pub struct Simulation {
     /// planes, which such steps leave as they were, so re-checking it would give
     /// the same answer: a namespace's restarts are checked once, not once each.
     settled: Option<String>,
+    /// `WorkloadRunning` checks that held since the workload's pods last
+    /// changed (only a restart or a template patch of that workload changes
+    /// them): the namespace's verification repeats each restart's check, and
+    /// the answer is known. Emptied by any other kind of step.
+    running_held: Vec<Check>,
 }
 
 impl Simulation {
@@ -120,6 +125,7 @@ impl Simulation {
             allowed_keys: allowed_keys.into_iter().collect(),
             removed: Vec::new(),
             settled: None,
+            running_held: Vec::new(),
         }
     }
 
@@ -142,6 +148,7 @@ impl Simulation {
             violation,
         };
         // A control plane is removed only when nothing uses it any more.
+        let mut idle = None;
         if let StepAction::Delete { object } = &step.action
             && let Some(rev) = self.mesh.revisions().find(|r| r.control_plane == *object)
         {
@@ -155,8 +162,15 @@ impl Simulation {
             if rev.family == Family::Maistra {
                 self.removed.push((rev.name.clone(), rev.namespace.clone()));
             }
+            idle = Some(rev.name.clone());
         }
         for check in &step.preconditions {
+            // Just established on this same mesh (a scan of every pod): not again.
+            if let (Check::RevisionIdle { revision }, Some(idle)) = (check, &idle)
+                && revision == idle
+            {
+                continue;
+            }
             check
                 .evaluate(&self.mesh)
                 .map_err(|failure| PlanError::StepFailed {
@@ -165,6 +179,7 @@ impl Simulation {
                     message: format!("precondition does not hold: {failure}"),
                 })?;
         }
+        self.forget_running(&step.action);
         step.action
             .apply(&mut self.mesh)
             .map_err(|e| PlanError::StepFailed {
@@ -194,6 +209,10 @@ impl Simulation {
             }
         }
         for check in &step.postconditions {
+            let running = matches!(check, Check::WorkloadRunning { .. });
+            if running && self.running_held.contains(check) {
+                continue;
+            }
             check
                 .evaluate(&self.mesh)
                 .map_err(|failure| PlanError::StepFailed {
@@ -201,8 +220,32 @@ impl Simulation {
                     action: step.action.to_string(),
                     message: format!("postcondition does not hold: {failure}"),
                 })?;
+            if running {
+                self.running_held.push(check.clone());
+            }
         }
         Ok(())
+    }
+
+    /// Forgets the `WorkloadRunning` answers a step may change, before it runs.
+    fn forget_running(&mut self, action: &StepAction) {
+        // Kept for one namespace at a time (its restarts, then its verification),
+        // so the list stays as short as a namespace's workloads.
+        if let Some(Check::WorkloadRunning { workload, .. }) = self.running_held.first()
+            && action.namespace() != Some(workload.namespace.as_str())
+        {
+            self.running_held.clear();
+        }
+        match action {
+            StepAction::Restart { workload } | StepAction::LabelTemplate { workload, .. } => {
+                self.running_held.retain(
+                    |c| !matches!(c, Check::WorkloadRunning { workload: w, .. } if w == workload),
+                );
+            }
+            // Namespace labels and a verification leave every pod as it was.
+            StepAction::LabelNamespace { .. } | StepAction::Verify { .. } => {}
+            _ => self.running_held.clear(),
+        }
     }
 
     /// The invariants for one namespace.

@@ -28,6 +28,10 @@ impl Namespace {
     /// is added here when the snapshot omits it.
     pub fn selector_labels(&self) -> Labels {
         let mut labels = self.meta.labels.clone();
+        // As `kubectl get` prints a namespace: shared, not copied.
+        if labels.contains_key(labels::METADATA_NAME) {
+            return labels;
+        }
         labels
             .entry(labels::METADATA_NAME.to_owned())
             .or_insert_with(|| self.meta.name.clone());

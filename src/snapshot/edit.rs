@@ -371,10 +371,13 @@ impl Snapshot {
         if self.workload(&id.namespace, id.kind, &id.name).is_none() {
             return Err(EditError::NotFound { object: target });
         }
-        let owned: BTreeSet<&str> = self
+        // A sorted vector, searched, without a set's nodes (the namespace's
+        // pods are kept by name, so it comes sorted and the sort only checks).
+        let mut owned: Vec<&str> = self
             .pods_owned_by(&id.namespace, id.kind, &id.name)
             .map(|p| p.meta.name.as_str())
             .collect();
+        owned.sort_unstable();
         let mut names = BTreeSet::new();
         let existing = self.pods.get(&id.namespace);
         // Pods of one rollout carry the template's labels: a set equal to the
@@ -407,7 +410,7 @@ impl Snapshot {
                 });
             }
             if existing.is_some_and(|shard| shard.contains_key(&pod.meta.name))
-                && !owned.contains(pod.meta.name.as_str())
+                && owned.binary_search(&pod.meta.name.as_str()).is_err()
             {
                 return Err(EditError::Conflict {
                     object: at(),
@@ -415,28 +418,47 @@ impl Snapshot {
                 });
             }
         }
-        let owned: Vec<String> = owned.into_iter().map(str::to_owned).collect();
+        // The replaced pods, held by pointer so that their names can key the
+        // removal once the map is borrowed for writing.
+        let owned: Vec<Arc<Pod>> = match existing {
+            Some(shard) => owned
+                .iter()
+                .filter_map(|name| shard.get(*name).cloned())
+                .collect(),
+            None => Vec::new(),
+        };
         // Copies the namespace's map of pointers on its first edit, not the pods.
-        let shard = Arc::make_mut(&mut self.pods)
-            .entry(id.namespace.clone())
-            .or_default();
-        let shard = Arc::make_mut(shard);
-        for name in owned {
-            shard.remove(&name);
+        let pods_by_namespace = Arc::make_mut(&mut self.pods);
+        if !pods_by_namespace.contains_key(&id.namespace) {
+            pods_by_namespace.insert(id.namespace.clone(), Arc::default());
         }
+        let shard = pods_by_namespace
+            .get_mut(&id.namespace)
+            .expect("inserted above when absent");
+        let shard = Arc::make_mut(shard);
+        for pod in &owned {
+            shard.remove(&pod.meta.name);
+        }
+        // A rollout's pods share one annotation map: read once, not once a pod.
+        let mut kept: Option<Labels> = None;
         for mut pod in pods.into_owned() {
             // The model ingest keeps, whichever way the pod came in (written
             // only when something goes: the map may be shared).
-            if !pod
-                .meta
-                .annotations
-                .keys()
-                .all(|k| crate::labels::is_kept_annotation(k))
+            let seen = kept
+                .as_ref()
+                .is_some_and(|k| k.is_shared_with(&pod.meta.annotations));
+            if !seen
+                && !pod
+                    .meta
+                    .annotations
+                    .keys()
+                    .all(|k| crate::labels::is_kept_annotation(k))
             {
                 pod.meta
                     .annotations
                     .retain(|k, _| crate::labels::is_kept_annotation(k));
             }
+            kept = Some(pod.meta.annotations.clone());
             shard.insert(pod.meta.name.clone(), Arc::new(pod));
         }
         store::prune(&mut self.pods, &id.namespace);
