@@ -134,6 +134,126 @@ struct Input<R> {
 struct Parser<R> {
     sys: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
     input: Box<Input<R>>,
+    /// Whether [`Parser::top_up`] may fill libyaml's working buffer (its
+    /// layout was recognized; see [`ParserHead`]).
+    fast: bool,
+    /// Where each event is parsed, looked at, and deleted (events are not
+    /// moved around: they are a few hundred bytes).
+    event: MaybeUninit<unsafe_libyaml::yaml_event_t>,
+}
+
+/// How many bytes `bytes` starts with that libyaml's reader takes as one
+/// character each, unchanged: printable ASCII, tab, line feed, carriage
+/// return (eight at a time while no byte is a control character or above
+/// `~`).
+fn ascii_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let one = |c: u8| matches!(c, b'\t' | b'\n' | b'\r' | 0x20..=0x7e);
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // A byte >= 0x80, < 0x20, or 0x7f (0x7f + 1 = 0x80).
+        let outside = (x | (x.wrapping_sub(0x20 * ONES)) | x.wrapping_add(ONES)) & HIGH;
+        if outside != 0 {
+            // A line break, or a byte for libyaml: byte by byte.
+            if let Some(j) = word.iter().position(|&c| !one(c)) {
+                return i + j;
+            }
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(|&c| !one(c))
+        .unwrap_or(bytes.len() - i)
+}
+
+/// Below this many unread characters, [`Parser::top_up`] refills.
+const TOP_UP_BELOW: u64 = 8 << 10;
+
+/// The head of libyaml's parser state, up to its reader's fields, as
+/// unsafe-libyaml 0.2.11 lays it out (`yaml_parser_t`, `#[repr(C)]`; its
+/// fields are private, the layout is libyaml's C struct).
+///
+/// Why: libyaml's reader decodes and checks every input byte one at a time
+/// (about 70 instructions a byte, a quarter of the time of reading a
+/// `kubectl get -o yaml` dump). Almost all of such a file is printable
+/// ASCII, which that reader copies unchanged; [`Parser::top_up`] copies it
+/// into libyaml's working buffer directly. The layout is checked on a fresh
+/// parser ([`ParserHead::recognized`]); if it does not match (another
+/// unsafe-libyaml version), the fast path is off and libyaml reads alone.
+#[repr(C)]
+struct ParserHead {
+    error: u32,
+    problem: *const std::ffi::c_char,
+    problem_offset: u64,
+    problem_value: std::ffi::c_int,
+    problem_mark: [u64; 3],
+    context: *const std::ffi::c_char,
+    context_mark: [u64; 3],
+    read_handler: *const std::ffi::c_void,
+    read_handler_data: *mut std::ffi::c_void,
+    input: [*const u8; 3],
+    eof: bool,
+    buffer: Buffer,
+    /// Characters (not bytes) between `buffer.pointer` and `buffer.last`.
+    unread: u64,
+    raw_buffer: Buffer,
+    encoding: u32,
+    /// Bytes of input decoded so far (named in reader errors).
+    offset: u64,
+}
+
+/// libyaml's `yaml_buffer_t`.
+#[repr(C)]
+struct Buffer {
+    start: *mut u8,
+    end: *mut u8,
+    pointer: *mut u8,
+    last: *mut u8,
+}
+
+impl Buffer {
+    /// Empty, of `size` bytes.
+    fn is_fresh(&self, size: usize) -> bool {
+        !self.start.is_null()
+            && self.pointer == self.start
+            && self.last == self.start
+            && (self.end as usize).wrapping_sub(self.start as usize) == size
+    }
+}
+
+impl ParserHead {
+    /// Whether `parser`, just initialized with `data` as its read handler's
+    /// data, has the expected layout: every field where it should be, with
+    /// the values a fresh parser has (libyaml's 16 KiB raw buffer, 48 KiB
+    /// working buffer).
+    ///
+    /// # Safety
+    /// `parser` is initialized.
+    unsafe fn recognized(
+        parser: *mut unsafe_libyaml::yaml_parser_t,
+        data: *mut std::ffi::c_void,
+    ) -> bool {
+        if std::mem::size_of::<ParserHead>() > std::mem::size_of::<unsafe_libyaml::yaml_parser_t>()
+        {
+            return false;
+        }
+        // SAFETY: within the struct (size checked), plain data read only.
+        let head = unsafe { &*(parser as *const ParserHead) };
+        head.error == unsafe_libyaml::YAML_NO_ERROR as u32
+            && head.problem.is_null()
+            && head.context.is_null()
+            && !head.read_handler.is_null()
+            && head.read_handler_data == data
+            && !head.eof
+            && head.unread == 0
+            && head.encoding == unsafe_libyaml::YAML_ANY_ENCODING as u32
+            && head.offset == 0
+            && head.buffer.is_fresh(3 * 16384)
+            && head.raw_buffer.is_fresh(16384)
+    }
 }
 
 /// libyaml's read callback: copies what `reader` has buffered.
@@ -149,6 +269,10 @@ unsafe fn read_handler<R: BufRead>(
 ) -> i32 {
     // SAFETY: see the function's contract.
     let input = unsafe { &mut *(data as *mut Input<R>) };
+    if input.error.is_some() {
+        // Met by `Parser::top_up`, reported where libyaml would have met it.
+        return 0;
+    }
     let chunk = loop {
         match input.reader.fill_buf() {
             Ok(chunk) => break chunk,
@@ -187,21 +311,99 @@ impl<R: BufRead> Parser<R> {
             }
             let data = &mut *input as *mut Input<R> as *mut std::ffi::c_void;
             unsafe_libyaml::yaml_parser_set_input(parser, read_handler::<R>, data);
+            let fast = ParserHead::recognized(parser, data);
+            Parser {
+                sys,
+                input,
+                fast,
+                event: MaybeUninit::uninit(),
+            }
         }
-        Parser { sys, input }
     }
 
-    /// The next event, or the parser's error.
-    fn next(&mut self) -> Result<Event> {
-        let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
-        // SAFETY: the parser was initialized in `new`; on success the event is
-        // initialized and owned by the returned `Event`, which deletes it.
+    /// Tops libyaml's working buffer up with the printable ASCII that follows
+    /// in the input, copied as is (see [`ParserHead`] for why). Runs between
+    /// events only, once libyaml knows the input is UTF-8 and has decoded
+    /// everything it read (its raw buffer is empty), and only when fewer
+    /// than [`TOP_UP_BELOW`] characters are left: the bytes are the ones
+    /// libyaml's reader would have produced, in the same order, with its
+    /// byte offset kept; anything else (non-ASCII, control characters, the
+    /// end of the input, a read error) is left to libyaml's reader.
+    ///
+    /// # Safety
+    /// `self.fast` (the layout was recognized), and libyaml is not running.
+    unsafe fn top_up(&mut self) {
+        // SAFETY: the layout was recognized (see the contract); libyaml
+        // is not running, so nothing else accesses its state.
+        let head = unsafe { &mut *(self.sys.as_mut_ptr() as *mut ParserHead) };
+        if head.error != unsafe_libyaml::YAML_NO_ERROR as u32
+            || head.eof
+            || head.encoding != unsafe_libyaml::YAML_UTF8_ENCODING as u32
+            || head.raw_buffer.pointer != head.raw_buffer.last
+            || head.unread >= TOP_UP_BELOW
+            || self.input.error.is_some()
+        {
+            return;
+        }
+        let b = &mut head.buffer;
+        // SAFETY: libyaml's buffer invariants: start <= pointer <= last <= end,
+        // one allocation; libyaml moves the unread bytes the same way.
         unsafe {
+            let pending = b.last.offset_from(b.pointer) as usize;
+            if b.pointer != b.start {
+                std::ptr::copy(b.pointer, b.start, pending);
+                b.pointer = b.start;
+                b.last = b.start.add(pending);
+            }
+        }
+        let mut room = b.end as usize - b.last as usize;
+        let mut added = 0usize;
+        while room > 0 {
+            let chunk = match self.input.reader.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.input.error = Some(e);
+                    break;
+                }
+            };
+            let window = &chunk[..chunk.len().min(room)];
+            let n = ascii_prefix(window);
+            // SAFETY: `room` bytes are free after `last`, and `n <= room`.
+            unsafe {
+                std::ptr::copy_nonoverlapping(window.as_ptr(), b.last, n);
+                b.last = b.last.add(n);
+            }
+            // A byte for libyaml's reader, or the end of the input.
+            let stop = n < window.len() || n == 0;
+            self.input.reader.consume(n);
+            room -= n;
+            added += n;
+            if stop {
+                break;
+            }
+        }
+        head.unread += added as u64;
+        head.offset += added as u64;
+    }
+
+    /// Parses the next event and hands it to `look` (which copies what it
+    /// keeps: the event is deleted after), or returns the parser's error.
+    fn next<T>(&mut self, look: impl FnOnce(&unsafe_libyaml::yaml_event_t) -> T) -> Result<T> {
+        // SAFETY: the parser was initialized in `new`; on success the event is
+        // initialized, only read by `look`, and deleted once here.
+        unsafe {
+            if self.fast {
+                self.top_up();
+            }
             let parser = self.sys.as_mut_ptr();
+            let event = self.event.as_mut_ptr();
             if (&*parser).error == unsafe_libyaml::YAML_NO_ERROR
-                && !unsafe_libyaml::yaml_parser_parse(parser, event.as_mut_ptr()).fail
+                && !unsafe_libyaml::yaml_parser_parse(parser, event).fail
             {
-                return Ok(Event(event.assume_init()));
+                let out = look(&*event);
+                unsafe_libyaml::yaml_event_delete(event);
+                return Ok(out);
             }
             Err(self.error(parser))
         }
@@ -252,16 +454,6 @@ impl<R> Drop for Parser<R> {
     }
 }
 
-/// One libyaml event, deleted on drop.
-struct Event(unsafe_libyaml::yaml_event_t);
-
-impl Drop for Event {
-    fn drop(&mut self) {
-        // SAFETY: a parsed event, deleted once.
-        unsafe { unsafe_libyaml::yaml_event_delete(&mut self.0) }
-    }
-}
-
 /// Bytes libyaml owns (null pointer: none).
 ///
 /// # Safety
@@ -270,96 +462,109 @@ unsafe fn c_bytes<'a>(p: *const u8) -> Option<&'a [u8]> {
     (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p.cast()) }.to_bytes())
 }
 
-/// An event in the form the deserializer uses (also recorded for aliases).
-#[derive(Debug, Clone)]
+/// An event in the form the deserializer uses. A scalar's text is kept
+/// apart, in [`Yaml::text`] (one buffer reused for every scalar: no
+/// allocation for keys and skipped values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ev {
     StreamStart,
     StreamEnd,
     DocumentStart,
     DocumentEnd,
-    Alias(Box<[u8]>),
-    Scalar(Scalar),
+    /// Plain (unquoted, not a block scalar) and untagged: typed by its text.
+    Scalar {
+        plain: bool,
+    },
     SequenceStart,
     SequenceEnd,
     MappingStart,
     MappingEnd,
 }
 
-#[derive(Debug, Clone)]
-struct Scalar {
-    value: String,
-    /// Plain (unquoted, not a block scalar) and untagged: typed by its text.
-    plain: bool,
+/// What one libyaml event says.
+enum Parsed {
+    Event(Ev, Mark, Option<Box<[u8]>>),
+    Alias(Box<[u8]>, Mark),
 }
 
-impl Event {
-    fn mark(&self) -> Mark {
-        Mark::from_sys(self.0.start_mark)
-    }
-
-    /// The event and its anchor, if any.
-    fn convert(&self) -> Result<(Ev, Option<Box<[u8]>>)> {
-        let e = &self.0;
-        // SAFETY: the union member read is the one `type_` names; pointers are
-        // libyaml's, valid while the event lives.
-        unsafe {
-            Ok(match e.type_ {
-                unsafe_libyaml::YAML_STREAM_START_EVENT => (Ev::StreamStart, None),
-                unsafe_libyaml::YAML_STREAM_END_EVENT => (Ev::StreamEnd, None),
-                unsafe_libyaml::YAML_DOCUMENT_START_EVENT => (Ev::DocumentStart, None),
-                unsafe_libyaml::YAML_DOCUMENT_END_EVENT => (Ev::DocumentEnd, None),
-                unsafe_libyaml::YAML_ALIAS_EVENT => {
-                    let anchor = c_bytes(e.data.alias.anchor).unwrap_or_default();
-                    (Ev::Alias(anchor.into()), None)
+/// The event, its anchor if any, and for a scalar its text, written into
+/// `text` when `want_text` or the scalar is anchored (recorded for aliases).
+///
+/// # Safety
+/// `e` is a parsed event, alive for the call.
+unsafe fn convert(
+    e: &unsafe_libyaml::yaml_event_t,
+    text: &mut String,
+    want_text: bool,
+) -> Result<Parsed> {
+    let mark = Mark::from_sys(e.start_mark);
+    // SAFETY: the union member read is the one `type_` names; pointers are
+    // libyaml's, valid while the event lives.
+    unsafe {
+        let (ev, anchor) = match e.type_ {
+            unsafe_libyaml::YAML_STREAM_START_EVENT => (Ev::StreamStart, None),
+            unsafe_libyaml::YAML_STREAM_END_EVENT => (Ev::StreamEnd, None),
+            unsafe_libyaml::YAML_DOCUMENT_START_EVENT => (Ev::DocumentStart, None),
+            unsafe_libyaml::YAML_DOCUMENT_END_EVENT => (Ev::DocumentEnd, None),
+            unsafe_libyaml::YAML_ALIAS_EVENT => {
+                let anchor = c_bytes(e.data.alias.anchor).unwrap_or_default();
+                return Ok(Parsed::Alias(anchor.into(), mark));
+            }
+            unsafe_libyaml::YAML_SCALAR_EVENT => {
+                let s = &e.data.scalar;
+                let len = s.length as usize;
+                if len > MAX_SCALAR {
+                    return Err(YamlError::syntax(
+                        format!(
+                            "a scalar of {len} bytes; at most {MAX_SCALAR} are accepted \
+                             (no Kubernetes object is that large)"
+                        ),
+                        mark,
+                    ));
                 }
-                unsafe_libyaml::YAML_SCALAR_EVENT => {
-                    let s = &e.data.scalar;
-                    let len = s.length as usize;
-                    if len > MAX_SCALAR {
-                        return Err(YamlError::syntax(
-                            format!(
-                                "a scalar of {len} bytes; at most {MAX_SCALAR} are accepted \
-                                 (no Kubernetes object is that large)"
-                            ),
-                            self.mark(),
-                        ));
-                    }
+                let anchor: Option<Box<[u8]>> = c_bytes(s.anchor).map(Into::into);
+                if want_text || anchor.is_some() {
                     let bytes = std::slice::from_raw_parts(s.value, len);
-                    // libyaml's reader checked UTF-8 already.
-                    let value = String::from_utf8_lossy(bytes).into_owned();
-                    // A tagged scalar (`!!str 1`) is not typed by its text.
-                    let scalar = Scalar {
-                        value,
-                        plain: s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE
-                            && s.tag.is_null(),
-                    };
-                    (Ev::Scalar(scalar), c_bytes(s.anchor).map(Into::into))
+                    text.clear();
+                    // libyaml's reader checked UTF-8 already (the lossy
+                    // conversion is a fallback that does not happen).
+                    match std::str::from_utf8(bytes) {
+                        Ok(s) => text.push_str(s),
+                        Err(_) => text.push_str(&String::from_utf8_lossy(bytes)),
+                    }
                 }
-                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => (
-                    Ev::SequenceStart,
-                    c_bytes(e.data.sequence_start.anchor).map(Into::into),
-                ),
-                unsafe_libyaml::YAML_SEQUENCE_END_EVENT => (Ev::SequenceEnd, None),
-                unsafe_libyaml::YAML_MAPPING_START_EVENT => (
-                    Ev::MappingStart,
-                    c_bytes(e.data.mapping_start.anchor).map(Into::into),
-                ),
-                unsafe_libyaml::YAML_MAPPING_END_EVENT => (Ev::MappingEnd, None),
-                _ => (Ev::StreamEnd, None),
-            })
-        }
+                // A tagged scalar (`!!str 1`) is not typed by its text.
+                let plain = s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE && s.tag.is_null();
+                (Ev::Scalar { plain }, anchor)
+            }
+            unsafe_libyaml::YAML_SEQUENCE_START_EVENT => (
+                Ev::SequenceStart,
+                c_bytes(e.data.sequence_start.anchor).map(Into::into),
+            ),
+            unsafe_libyaml::YAML_SEQUENCE_END_EVENT => (Ev::SequenceEnd, None),
+            unsafe_libyaml::YAML_MAPPING_START_EVENT => (
+                Ev::MappingStart,
+                c_bytes(e.data.mapping_start.anchor).map(Into::into),
+            ),
+            unsafe_libyaml::YAML_MAPPING_END_EVENT => (Ev::MappingEnd, None),
+            _ => (Ev::StreamEnd, None),
+        };
+        Ok(Parsed::Event(ev, mark, anchor))
     }
 }
 
 // ------------------------------------------------------------- the events
 
+/// An event recorded for aliases, with its scalar's text (empty for others).
+type Rec = (Ev, Mark, Box<str>);
+
 /// The events of an anchored node, replayed for each alias.
-type Recorded = Rc<[(Ev, Mark)]>;
+type Recorded = Rc<[Rec]>;
 
 /// An anchored node being recorded for later aliases.
 struct Recording {
     anchor: Box<[u8]>,
-    events: Vec<(Ev, Mark)>,
+    events: Vec<Rec>,
     level: usize,
 }
 
@@ -367,6 +572,9 @@ struct Recording {
 pub(crate) struct Yaml<R> {
     parser: Parser<R>,
     peeked: Option<(Ev, Mark)>,
+    /// The text of the last scalar pulled (the peeked one, or else the one
+    /// last taken), read by the visitors before the next event is pulled.
+    text: String,
     /// Mark of the last event taken, for errors raised by visitors.
     mark: Mark,
     depth: usize,
@@ -383,6 +591,7 @@ impl<R: BufRead> Yaml<R> {
         Yaml {
             parser: Parser::new(reader),
             peeked: None,
+            text: String::new(),
             mark: Mark::default(),
             depth: 0,
             anchors: HashMap::new(),
@@ -423,18 +632,28 @@ impl<R: BufRead> Yaml<R> {
         }
     }
 
-    fn peek(&mut self) -> Result<&(Ev, Mark)> {
-        if self.peeked.is_none() {
-            let next = self.pull()?;
-            self.peeked = Some(next);
+    fn peek(&mut self) -> Result<(Ev, Mark)> {
+        match self.peeked {
+            Some(next) => Ok(next),
+            None => {
+                let next = self.pull(true)?;
+                self.peeked = Some(next);
+                Ok(next)
+            }
         }
-        Ok(self.peeked.as_ref().expect("just filled"))
     }
 
+    /// The next event, a scalar's text in [`Self::text`].
     fn take(&mut self) -> Result<(Ev, Mark)> {
+        self.take_with(true)
+    }
+
+    /// The next event; a scalar's text is read only if `want_text` (or it
+    /// was peeked).
+    fn take_with(&mut self, want_text: bool) -> Result<(Ev, Mark)> {
         let (ev, mark) = match self.peeked.take() {
             Some(next) => next,
-            None => self.pull()?,
+            None => self.pull(want_text)?,
         };
         self.mark = mark;
         match ev {
@@ -454,48 +673,62 @@ impl<R: BufRead> Yaml<R> {
     }
 
     /// The next event: replayed for an alias, or parsed (and recorded while
-    /// inside anchored nodes).
-    fn pull(&mut self) -> Result<(Ev, Mark)> {
+    /// inside anchored nodes). A scalar's text goes to [`Self::text`] when
+    /// `want_text` or it is recorded.
+    fn pull(&mut self, want_text: bool) -> Result<(Ev, Mark)> {
         loop {
             if let Some((events, i)) = self.replay.last_mut() {
-                if let Some(next) = events.get(*i) {
+                if let Some((ev, mark, text)) = events.get(*i) {
                     *i += 1;
-                    let next = next.clone();
+                    let (ev, mark) = (*ev, *mark);
+                    if let Ev::Scalar { .. } = ev {
+                        self.text.clear();
+                        self.text.push_str(text);
+                    }
                     self.replayed += 1;
                     if self.replayed > MAX_REPLAYED {
                         return Err(YamlError::syntax(
                             format!("aliases expand to more than {MAX_REPLAYED} nodes"),
-                            next.1,
+                            mark,
                         ));
                     }
-                    self.record(&next.0, next.1, None);
-                    return Ok(next);
+                    if !self.recording.is_empty() {
+                        self.record(ev, mark, None);
+                    }
+                    return Ok((ev, mark));
                 }
                 self.replay.pop();
                 continue;
             }
-            let event = self.parser.next()?;
-            let mark = event.mark();
-            let (ev, anchor) = event.convert()?;
-            drop(event);
-            if let Ev::Alias(name) = &ev {
-                let Some(events) = self.anchors.get(name).cloned() else {
-                    return Err(YamlError::syntax(
-                        format!("unknown anchor `{}`", String::from_utf8_lossy(name)),
-                        mark,
-                    ));
-                };
-                self.replay.push((events, 0));
-                continue;
+            let want_text = want_text || !self.recording.is_empty();
+            let text = &mut self.text;
+            // SAFETY: the event is alive while `convert` reads it.
+            let parsed = self
+                .parser
+                .next(|e| unsafe { convert(e, text, want_text) })??;
+            match parsed {
+                Parsed::Alias(name, mark) => {
+                    let Some(events) = self.anchors.get(&name).cloned() else {
+                        return Err(YamlError::syntax(
+                            format!("unknown anchor `{}`", String::from_utf8_lossy(&name)),
+                            mark,
+                        ));
+                    };
+                    self.replay.push((events, 0));
+                }
+                Parsed::Event(ev, mark, anchor) => {
+                    if anchor.is_some() || !self.recording.is_empty() {
+                        self.record(ev, mark, anchor);
+                    }
+                    return Ok((ev, mark));
+                }
             }
-            self.record(&ev, mark, anchor);
-            return Ok((ev, mark));
         }
     }
 
     /// Adds an event to every node being recorded, starting a recording at an
     /// anchor and storing those that end.
-    fn record(&mut self, ev: &Ev, mark: Mark, anchor: Option<Box<[u8]>>) {
+    fn record(&mut self, ev: Ev, mark: Mark, anchor: Option<Box<[u8]>>) {
         if let Some(anchor) = anchor {
             self.recording.push(Recording {
                 anchor,
@@ -506,9 +739,13 @@ impl<R: BufRead> Yaml<R> {
         if self.recording.is_empty() {
             return;
         }
+        let text: Box<str> = match ev {
+            Ev::Scalar { .. } => self.text.as_str().into(),
+            _ => Box::default(),
+        };
         let mut done = Vec::new();
         for (i, r) in self.recording.iter_mut().enumerate() {
-            r.events.push((ev.clone(), mark));
+            r.events.push((ev, mark, text.clone()));
             match ev {
                 Ev::SequenceStart | Ev::MappingStart => r.level += 1,
                 Ev::SequenceEnd | Ev::MappingEnd => r.level -= 1,
@@ -528,10 +765,10 @@ impl<R: BufRead> Yaml<R> {
     fn skip(&mut self) -> Result<()> {
         let mut level = 0usize;
         loop {
-            match self.take()?.0 {
+            match self.take_with(false)?.0 {
                 Ev::SequenceStart | Ev::MappingStart => level += 1,
                 Ev::SequenceEnd | Ev::MappingEnd => level -= 1,
-                Ev::Scalar(_) => {}
+                Ev::Scalar { .. } => {}
                 _ => return Err(YamlError::syntax("unexpected event", self.mark)),
             }
             if level == 0 {
@@ -540,8 +777,17 @@ impl<R: BufRead> Yaml<R> {
         }
     }
 
+    /// An event out of place; a scalar is named with its text, as when the
+    /// text was part of the event (`Scalar(Scalar { value: "a", plain: true })`).
     fn unexpected(&self, ev: &Ev) -> YamlError {
-        YamlError::syntax(format!("unexpected event {ev:?}"), self.mark)
+        let message = match ev {
+            Ev::Scalar { plain } => format!(
+                "unexpected event Scalar(Scalar {{ value: {:?}, plain: {plain} }})",
+                self.text
+            ),
+            ev => format!("unexpected event {ev:?}"),
+        };
+        YamlError::syntax(message, self.mark)
     }
 }
 
@@ -636,8 +882,8 @@ impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         let (ev, mark) = self.take()?;
         let result = match ev {
-            Ev::Scalar(s) if s.plain => visit_plain(&s.value, visitor),
-            Ev::Scalar(s) => visitor.visit_string(s.value),
+            Ev::Scalar { plain: true } => visit_plain(&self.text, visitor),
+            Ev::Scalar { plain: false } => visitor.visit_str(&self.text),
             Ev::SequenceStart => {
                 let value = visitor.visit_seq(Seq { de: &mut *self })?;
                 match self.peek()?.0 {
@@ -670,13 +916,10 @@ impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
     /// null, so that `Option<String>` fields and errors keep their meaning.
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.peek()? {
-            (Ev::Scalar(s), _) if !(s.plain && is_null(&s.value)) => {
-                let (ev, mark) = self.take()?;
-                let Ev::Scalar(s) = ev else {
-                    unreachable!("peeked a scalar")
-                };
+            (Ev::Scalar { plain }, _) if !(plain && is_null(&self.text)) => {
+                let (_, mark) = self.take()?;
                 visitor
-                    .visit_string(s.value)
+                    .visit_str(&self.text)
                     .map_err(|e: YamlError| e.at(mark))
             }
             _ => self.deserialize_any(visitor),
@@ -692,7 +935,7 @@ impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let null = matches!(self.peek()?, (Ev::Scalar(s), _) if s.plain && is_null(&s.value));
+        let null = matches!(self.peek()?, (Ev::Scalar { plain: true }, _) if is_null(&self.text));
         if null {
             self.take()?;
             visitor.visit_none()
@@ -722,9 +965,9 @@ impl<'de, R: BufRead> Deserializer<'de> for &mut Yaml<R> {
     ) -> Result<V::Value> {
         let (ev, mark) = self.take()?;
         match ev {
-            Ev::Scalar(s) => visitor
+            Ev::Scalar { .. } => visitor
                 .visit_enum(de::IntoDeserializer::<YamlError>::into_deserializer(
-                    s.value,
+                    self.text.as_str(),
                 ))
                 .map_err(|e| e.at(mark)),
             _ => Err(de::Error::invalid_type(Unexpected::Map, &visitor))
@@ -755,10 +998,12 @@ impl<'de, R: BufRead> SeqAccess<'de> for Seq<'_, R> {
 
 /// The keys of one mapping so far, as 64-bit hashes (a collision would need
 /// two distinct keys with equal hashes: not a practical concern). A short list
-/// for the usual handful of keys, a set past that (no quadratic mapping).
+/// for the usual handful of keys (no allocation), a set past that (no
+/// quadratic mapping).
 #[derive(Default)]
 struct Keys {
-    few: Vec<u64>,
+    few: [u64; 16],
+    len: usize,
     many: std::collections::HashSet<u64>,
 }
 
@@ -768,11 +1013,12 @@ impl Keys {
         let mut h = std::hash::DefaultHasher::new();
         h.write(key.as_bytes());
         let h = h.finish();
-        if self.few.len() < 16 {
-            if self.few.contains(&h) {
+        if self.len < self.few.len() {
+            if self.few[..self.len].contains(&h) {
                 return true;
             }
-            self.few.push(h);
+            self.few[self.len] = h;
+            self.len += 1;
             return false;
         }
         if self.many.is_empty() {
@@ -794,11 +1040,9 @@ impl<'de, R: BufRead> MapAccess<'de> for Map<'_, R> {
         let (ev, mark) = self.de.peek()?;
         match ev {
             Ev::MappingEnd => return Ok(None),
-            Ev::Scalar(s) => {
-                let mark = *mark;
-                if self.keys.repeated(&s.value) {
-                    return Err(YamlError::syntax(duplicate_key(&s.value), mark));
-                }
+            // `repeated` remembers the key.
+            Ev::Scalar { .. } if self.keys.repeated(&self.de.text) => {
+                return Err(YamlError::syntax(duplicate_key(&self.de.text), mark));
             }
             _ => {}
         }
@@ -807,5 +1051,169 @@ impl<'de, R: BufRead> MapAccess<'de> for Map<'_, R> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         seed.deserialize(&mut *self.de)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes at a time.
+    struct Chunked {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl std::io::Read for Chunked {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.fill_buf()?.len().min(out.len());
+            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    impl BufRead for Chunked {
+        fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+            let end = (self.at + self.step).min(self.data.len());
+            Ok(&self.data[self.at..end])
+        }
+        fn consume(&mut self, n: usize) {
+            self.at += n;
+        }
+    }
+
+    /// Every event of `data` (kind, scalar text, start and end marks with
+    /// their byte index), then the error if any, as text.
+    fn events(data: &[u8], step: usize, fast: bool) -> Vec<String> {
+        let mut parser = Parser::new(Chunked {
+            data: data.to_vec(),
+            at: 0,
+            step,
+        });
+        assert!(parser.fast, "libyaml's parser layout is not recognized");
+        parser.fast = fast;
+        let mut out = Vec::new();
+        loop {
+            let next = parser.next(|e| {
+                let (s, t) = (e.start_mark, e.end_mark);
+                let mut text = String::new();
+                // SAFETY: a parsed event, alive for the call.
+                let parsed = unsafe { convert(e, &mut text, true) };
+                let ev = match &parsed {
+                    Ok(Parsed::Event(ev, _, _)) => format!("{ev:?}"),
+                    Ok(Parsed::Alias(..)) => "Alias".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                let marks = [s.index, s.line, s.column, t.index, t.line, t.column];
+                (format!("{ev} {text:?} {marks:?}"), e.type_)
+            });
+            match next {
+                Ok((line, kind)) => {
+                    out.push(line);
+                    if kind == unsafe_libyaml::YAML_STREAM_END_EVENT {
+                        return out;
+                    }
+                }
+                Err(e) => {
+                    out.push(format!("error: {e}"));
+                    return out;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_ascii_fast_path_reads_as_libyaml_does() {
+        let mut long = String::new();
+        for i in 0..3000 {
+            long.push_str(&format!(
+                "- name: item-{i}\n  labels:\n    app: \"x{i}\"\n    k: 'v'\n  list: [a, b]\n"
+            ));
+            if i % 700 == 0 {
+                long.push_str("  note: caf\u{e9} \u{65e5}\u{672c} \u{1f600}\r\n");
+            }
+        }
+        let wide = format!("a: {}\nb: c\n", "x".repeat(100_000));
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"a: 1".to_vec(),
+            b"a: 1\nb: [x, y]\n".to_vec(),
+            b"a:\tb\r\nc: d\re: f\n".to_vec(),
+            long.clone().into_bytes(),
+            wide.into_bytes(),
+            b"\xEF\xBB\xBFa: b\n".to_vec(),
+            b"\xFF\xFEa\x00:\x00 \x00b\x00\n\x00".to_vec(),
+            b"a: \xC3".to_vec(),
+        ];
+        for bad in [
+            &b"\x01"[..],
+            b"\x00",
+            b"\x7F",
+            b"\xFF",
+            b"\xC3(",
+            b"\xE2\x82",
+        ] {
+            let mut text = long.clone().into_bytes();
+            let at = text.len() / 2;
+            text.splice(at..at, bad.iter().copied());
+            inputs.push(text);
+        }
+        for input in &inputs {
+            for step in [1, 3, 7, 64, 5000, 1 << 20] {
+                if step < 64 && input.len() > 50_000 {
+                    continue; // the same boundaries, far slower
+                }
+                let (fast, slow) = (events(input, step, true), events(input, step, false));
+                // libyaml's reader checks up to 16 KiB ahead of its scanner, so
+                // it meets a bad byte (an error at its byte offset) some events
+                // before the scanner would, how many depends on where its reads
+                // fall: the same events up to the earlier error, and the same
+                // error at the end.
+                let (last_fast, last_slow) = (fast.last(), slow.last());
+                let n = if last_slow.is_some_and(|l| l.starts_with("error")) {
+                    assert_eq!(
+                        last_fast,
+                        last_slow,
+                        "{} bytes, {step} at a time",
+                        input.len()
+                    );
+                    fast.len().min(slow.len()) - 1
+                } else {
+                    assert_eq!(
+                        fast.len(),
+                        slow.len(),
+                        "{} bytes, {step} at a time",
+                        input.len()
+                    );
+                    slow.len()
+                };
+                let first = (0..n).find(|&i| fast[i] != slow[i]);
+                assert!(
+                    first.is_none(),
+                    "{} bytes, {step} at a time: {:?} / {:?}",
+                    input.len(),
+                    first.map(|i| &fast[i]),
+                    first.map(|i| &slow[i]),
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_prefix_stops_where_libyaml_decodes() {
+        for (text, n) in [
+            (&b""[..], 0),
+            (b"abc", 3),
+            (b"abcdefgh\tij\r\nkl", 15),
+            (b"abcdefghij\x7fk", 10),
+            (b"abcdefghij\x1fk", 10),
+            (b"abcdefghijklmnop\xC3\xA9", 16),
+            (b"\x00abc", 0),
+            (b"a~ }{", 5),
+        ] {
+            assert_eq!(ascii_prefix(text), n, "{text:?}");
+        }
     }
 }
