@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::check::Check;
 use super::end_state::EndState;
-use super::error::PlanError;
+use super::error::{PlanError, Violation};
 use super::request::Request;
 use super::scope::{
     NamespaceDisposition, NamespaceScope, OtherScope, Scope, WorkloadDisposition, WorkloadScope,
@@ -967,19 +967,25 @@ impl Builder<'_> {
             if source.name == self.target() {
                 continue;
             }
+            if source.family == Family::Maistra && self.route.strategy.is_ossm_migration() {
+                // The simulation refuses the delete while anything uses the
+                // control plane, naming what does (one scan of every pod, not
+                // a second one here): that refusal becomes the note.
+                match self.delete_smcp(&mut steps, &source) {
+                    Err(PlanError::Unsafe {
+                        violation: Violation::RemovedWhileInUse { users, .. },
+                        ..
+                    }) => self.notes.push(format!(
+                        "{} is not deleted: {}",
+                        source.control_plane,
+                        users.join(", ")
+                    )),
+                    other => other?,
+                }
+                continue;
+            }
             let users = super::check::revision_users(self.sim.mesh(), &source.name);
             match source.family {
-                Family::Maistra if self.route.strategy.is_ossm_migration() => {
-                    if !users.is_empty() {
-                        self.notes.push(format!(
-                            "{} is not deleted: {}",
-                            source.control_plane,
-                            users.join(", ")
-                        ));
-                        continue;
-                    }
-                    self.delete_smcp(&mut steps, &source)?;
-                }
                 Family::Sail if self.route.strategy == Strategy::RevisionBased => {
                     if !users.is_empty() {
                         self.notes.push(format!(
