@@ -136,6 +136,9 @@ pub(crate) fn route(mesh: &Mesh, request: &Request) -> Result<Route, PlanError> 
     // docs/update-strategy/update-strategy.adoc): `--to <that revision>` with no
     // version is then the restart half of the in-place upgrade, at the version
     // the Istio already has.
+    // Read at most once (a scan of every pod), by whichever question needs it first.
+    let in_use = std::cell::OnceCell::new();
+    let in_use = || in_use.get_or_init(|| revisions_in_use(mesh, &target_rev.name));
     let caught_up;
     let request = match istio.as_ref() {
         Some(i)
@@ -143,7 +146,7 @@ pub(crate) fn route(mesh: &Mesh, request: &Request) -> Result<Route, PlanError> 
                 && request.version.is_none()
                 && i.update_strategy == UpdateStrategy::InPlace
                 && i.version.is_some()
-                && runs_outdated_proxies(mesh, &target_rev.name) =>
+                && runs_outdated_proxies(mesh, &target_rev.name, in_use()) =>
         {
             caught_up = Request {
                 version: i.version.clone(),
@@ -168,7 +171,7 @@ pub(crate) fn route(mesh: &Mesh, request: &Request) -> Result<Route, PlanError> 
     } else if in_place {
         vec![target_rev.name.clone()]
     } else {
-        revisions_in_use(mesh, &target_rev.name)
+        in_use().clone()
     };
     let sources: Vec<SourceRevision> = source_names
         .iter()
@@ -197,9 +200,10 @@ pub(crate) fn route(mesh: &Mesh, request: &Request) -> Result<Route, PlanError> 
 }
 
 /// Whether live pods injected by `revision` run an older proxy than its version
-/// (and no other revision is left to move from).
-fn runs_outdated_proxies(mesh: &Mesh, revision: &str) -> bool {
-    revisions_in_use(mesh, revision).is_empty()
+/// (and no other revision is left to move from: `in_use`, the revisions other
+/// than `revision` that inject or run something).
+fn runs_outdated_proxies(mesh: &Mesh, revision: &str, in_use: &[String]) -> bool {
+    in_use.is_empty()
         && crate::status::Status::of(mesh)
             .namespaces
             .iter()
