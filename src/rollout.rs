@@ -176,10 +176,8 @@ impl Mesh {
                 meta.labels = w.template.labels.clone();
                 meta.annotations = annotations.clone();
                 meta.owner_references = Arc::clone(&owners);
-                let mut sidecar_status = None;
-                if revision.is_some() {
-                    sidecar_status = record.clone();
-                }
+                // The record is there exactly when a revision injects.
+                let sidecar_status = record.clone();
                 Pod {
                     meta,
                     host_network: w.template.host_network,

@@ -428,13 +428,9 @@ impl Snapshot {
             None => Vec::new(),
         };
         // Copies the namespace's map of pointers on its first edit, not the pods.
-        let pods_by_namespace = Arc::make_mut(&mut self.pods);
-        if !pods_by_namespace.contains_key(&id.namespace) {
-            pods_by_namespace.insert(id.namespace.clone(), Arc::default());
-        }
-        let shard = pods_by_namespace
-            .get_mut(&id.namespace)
-            .expect("inserted above when absent");
+        let shard = Arc::make_mut(&mut self.pods)
+            .entry(id.namespace.clone())
+            .or_default();
         let shard = Arc::make_mut(shard);
         for pod in &owned {
             shard.remove(&pod.meta.name);
