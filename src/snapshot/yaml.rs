@@ -25,6 +25,9 @@ use std::io::BufRead;
 use std::mem::MaybeUninit;
 use std::rc::Rc;
 
+mod events;
+
+use events::{Batch, Events, Item};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 
 /// Deepest nesting of mappings and sequences accepted (as serde_json's limit).
@@ -35,6 +38,11 @@ pub(crate) const MAX_SCALAR: usize = 16 << 20;
 /// Most events that aliases may replay in one document (an "alias bomb" is a
 /// few lines that expand to billions of nodes).
 pub(crate) const MAX_REPLAYED: usize = 1 << 20;
+
+/// The error for nesting deeper than [`MAX_DEPTH`], at the node that does.
+fn too_deep(mark: Mark) -> YamlError {
+    YamlError::syntax(format!("nesting deeper than {MAX_DEPTH} levels"), mark)
+}
 
 /// The message for a key given twice in one mapping.
 pub(crate) fn duplicate_key(key: &str) -> String {
@@ -481,34 +489,27 @@ enum Ev {
     MappingEnd,
 }
 
-/// What one libyaml event says.
-enum Parsed {
-    Event(Ev, Mark, Option<Box<[u8]>>),
-    Alias(Box<[u8]>, Mark),
-}
-
-/// The event, its anchor if any, and for a scalar its text, written into
-/// `text` when `want_text` or the scalar is anchored (recorded for aliases).
+/// The event, pushed onto `batch` with its scalar's text and its anchor (if
+/// any) appended to the batch's text; its kind (`None` for an alias), to tell
+/// where a stream or a node ends.
 ///
 /// # Safety
 /// `e` is a parsed event, alive for the call.
-unsafe fn convert(
-    e: &unsafe_libyaml::yaml_event_t,
-    text: &mut String,
-    want_text: bool,
-) -> Result<Parsed> {
+unsafe fn convert(e: &unsafe_libyaml::yaml_event_t, batch: &mut Batch) -> Result<Option<Ev>> {
     let mark = Mark::from_sys(e.start_mark);
     // SAFETY: the union member read is the one `type_` names; pointers are
     // libyaml's, valid while the event lives.
     unsafe {
-        let (ev, anchor) = match e.type_ {
-            unsafe_libyaml::YAML_STREAM_START_EVENT => (Ev::StreamStart, None),
-            unsafe_libyaml::YAML_STREAM_END_EVENT => (Ev::StreamEnd, None),
-            unsafe_libyaml::YAML_DOCUMENT_START_EVENT => (Ev::DocumentStart, None),
-            unsafe_libyaml::YAML_DOCUMENT_END_EVENT => (Ev::DocumentEnd, None),
+        let (ev, anchor, text) = match e.type_ {
+            unsafe_libyaml::YAML_STREAM_START_EVENT => (Ev::StreamStart, None, None),
+            unsafe_libyaml::YAML_STREAM_END_EVENT => (Ev::StreamEnd, None, None),
+            unsafe_libyaml::YAML_DOCUMENT_START_EVENT => (Ev::DocumentStart, None, None),
+            unsafe_libyaml::YAML_DOCUMENT_END_EVENT => (Ev::DocumentEnd, None, None),
             unsafe_libyaml::YAML_ALIAS_EVENT => {
                 let anchor = c_bytes(e.data.alias.anchor).unwrap_or_default();
-                return Ok(Parsed::Alias(anchor.into(), mark));
+                let name = batch.push_text(anchor);
+                batch.items.push(Item::Alias { name, mark });
+                return Ok(None);
             }
             unsafe_libyaml::YAML_SCALAR_EVENT => {
                 let s = &e.data.scalar;
@@ -522,34 +523,32 @@ unsafe fn convert(
                         mark,
                     ));
                 }
-                let anchor: Option<Box<[u8]>> = c_bytes(s.anchor).map(Into::into);
-                if want_text || anchor.is_some() {
-                    let bytes = std::slice::from_raw_parts(s.value, len);
-                    text.clear();
-                    // libyaml's reader checked UTF-8 already (the lossy
-                    // conversion is a fallback that does not happen).
-                    match std::str::from_utf8(bytes) {
-                        Ok(s) => text.push_str(s),
-                        Err(_) => text.push_str(&String::from_utf8_lossy(bytes)),
-                    }
-                }
                 // A tagged scalar (`!!str 1`) is not typed by its text.
                 let plain = s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE && s.tag.is_null();
-                (Ev::Scalar { plain }, anchor)
+                let bytes = std::slice::from_raw_parts(s.value, len);
+                (Ev::Scalar { plain }, c_bytes(s.anchor), Some(bytes))
             }
             unsafe_libyaml::YAML_SEQUENCE_START_EVENT => (
                 Ev::SequenceStart,
-                c_bytes(e.data.sequence_start.anchor).map(Into::into),
+                c_bytes(e.data.sequence_start.anchor),
+                None,
             ),
-            unsafe_libyaml::YAML_SEQUENCE_END_EVENT => (Ev::SequenceEnd, None),
-            unsafe_libyaml::YAML_MAPPING_START_EVENT => (
-                Ev::MappingStart,
-                c_bytes(e.data.mapping_start.anchor).map(Into::into),
-            ),
-            unsafe_libyaml::YAML_MAPPING_END_EVENT => (Ev::MappingEnd, None),
-            _ => (Ev::StreamEnd, None),
+            unsafe_libyaml::YAML_SEQUENCE_END_EVENT => (Ev::SequenceEnd, None, None),
+            unsafe_libyaml::YAML_MAPPING_START_EVENT => {
+                (Ev::MappingStart, c_bytes(e.data.mapping_start.anchor), None)
+            }
+            unsafe_libyaml::YAML_MAPPING_END_EVENT => (Ev::MappingEnd, None, None),
+            _ => (Ev::StreamEnd, None, None),
         };
-        Ok(Parsed::Event(ev, mark, anchor))
+        let text = text.map_or((0, 0), |t| batch.push_text(t));
+        let anchor = anchor.map(|a| batch.push_text(a));
+        batch.items.push(Item::Event {
+            ev,
+            mark,
+            text,
+            anchor,
+        });
+        Ok(Some(ev))
     }
 }
 
@@ -570,7 +569,7 @@ struct Recording {
 
 /// A YAML stream read one event at a time, aliases expanded.
 pub(crate) struct Yaml<R> {
-    parser: Parser<R>,
+    events: Events<R>,
     peeked: Option<(Ev, Mark)>,
     /// The text of the last scalar pulled (the peeked one, or else the one
     /// last taken), read by the visitors before the next event is pulled.
@@ -589,7 +588,7 @@ impl<R: BufRead> Yaml<R> {
     /// A stream over `reader` (UTF-8, or UTF-16 with a byte order mark).
     pub(crate) fn new(reader: R) -> Self {
         Yaml {
-            parser: Parser::new(reader),
+            events: Events::new(reader),
             peeked: None,
             text: String::new(),
             mark: Mark::default(),
@@ -660,10 +659,7 @@ impl<R: BufRead> Yaml<R> {
             Ev::SequenceStart | Ev::MappingStart => {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
-                    return Err(YamlError::syntax(
-                        format!("nesting deeper than {MAX_DEPTH} levels"),
-                        mark,
-                    ));
+                    return Err(too_deep(mark));
                 }
             }
             Ev::SequenceEnd | Ev::MappingEnd => self.depth = self.depth.saturating_sub(1),
@@ -701,23 +697,27 @@ impl<R: BufRead> Yaml<R> {
                 continue;
             }
             let want_text = want_text || !self.recording.is_empty();
-            let text = &mut self.text;
-            // SAFETY: the event is alive while `convert` reads it.
-            let parsed = self
-                .parser
-                .next(|e| unsafe { convert(e, text, want_text) })??;
-            match parsed {
-                Parsed::Alias(name, mark) => {
-                    let Some(events) = self.anchors.get(&name).cloned() else {
-                        return Err(YamlError::syntax(
-                            format!("unknown anchor `{}`", String::from_utf8_lossy(&name)),
-                            mark,
-                        ));
+            let (item, batch) = self.events.next()?;
+            match item {
+                Item::Alias { name, mark } => {
+                    let name = batch.text(name);
+                    let Some(events) = self.anchors.get(name.as_bytes()).cloned() else {
+                        return Err(YamlError::syntax(format!("unknown anchor `{name}`"), mark));
                     };
                     self.replay.push((events, 0));
                 }
-                Parsed::Event(ev, mark, anchor) => {
+                Item::Event {
+                    ev,
+                    mark,
+                    text,
+                    anchor,
+                } => {
+                    if want_text || anchor.is_some() {
+                        self.text.clear();
+                        self.text.push_str(&batch.text(text));
+                    }
                     if anchor.is_some() || !self.recording.is_empty() {
+                        let anchor = anchor.map(|a| Box::from(batch.text(a).as_bytes()));
                         self.record(ev, mark, anchor);
                     }
                     return Ok((ev, mark));
@@ -1098,13 +1098,17 @@ mod tests {
         loop {
             let next = parser.next(|e| {
                 let (s, t) = (e.start_mark, e.end_mark);
-                let mut text = String::new();
+                let mut batch = Batch::default();
                 // SAFETY: a parsed event, alive for the call.
-                let parsed = unsafe { convert(e, &mut text, true) };
-                let ev = match &parsed {
-                    Ok(Parsed::Event(ev, _, _)) => format!("{ev:?}"),
-                    Ok(Parsed::Alias(..)) => "Alias".to_owned(),
-                    Err(e) => e.to_string(),
+                let parsed = unsafe { convert(e, &mut batch) };
+                let mut text = String::new();
+                let ev = match (&parsed, batch.items.first()) {
+                    (Ok(_), Some(Item::Event { ev, text: t, .. })) => {
+                        text = batch.text(*t).into_owned();
+                        format!("{ev:?}")
+                    }
+                    (Ok(_), _) => "Alias".to_owned(),
+                    (Err(e), _) => e.to_string(),
                 };
                 let marks = [s.index, s.line, s.column, t.index, t.line, t.column];
                 (format!("{ev} {text:?} {marks:?}"), e.type_)
