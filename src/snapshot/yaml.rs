@@ -340,7 +340,23 @@ impl<R: BufRead> Parser<R> {
     ///
     /// # Safety
     /// `self.fast` (the layout was recognized), and libyaml is not running.
+    #[inline]
     unsafe fn top_up(&mut self) {
+        // SAFETY: as for `refill`.
+        let unread = unsafe { (*(self.sys.as_ptr() as *const ParserHead)).unread };
+        // Most events find enough unread text.
+        if unread < TOP_UP_BELOW {
+            // SAFETY: the contract is the same.
+            unsafe { self.refill() }
+        }
+    }
+
+    /// [`Parser::top_up`] once it is needed.
+    ///
+    /// # Safety
+    /// As for [`Parser::top_up`].
+    #[inline(never)]
+    unsafe fn refill(&mut self) {
         // SAFETY: the layout was recognized (see the contract); libyaml
         // is not running, so nothing else accesses its state.
         let head = unsafe { &mut *(self.sys.as_mut_ptr() as *mut ParserHead) };
@@ -348,7 +364,6 @@ impl<R: BufRead> Parser<R> {
             || head.eof
             || head.encoding != unsafe_libyaml::YAML_UTF8_ENCODING as u32
             || head.raw_buffer.pointer != head.raw_buffer.last
-            || head.unread >= TOP_UP_BELOW
             || self.input.error.is_some()
         {
             return;

@@ -75,6 +75,8 @@ const BATCH_EVENTS: usize = 1024;
 const BATCH_TEXT: usize = 64 << 10;
 /// Batches parsed ahead of the one being decoded, at most.
 const BATCHES_AHEAD: usize = 4;
+/// Inputs whose first buffer is smaller are parsed on the calling thread.
+const PIPED_FROM: usize = 16 << 10;
 /// Input handed to the parsing thread at a time, and chunks of it ahead.
 const CHUNK: usize = 64 << 10;
 const CHUNKS_AHEAD: usize = 4;
@@ -154,10 +156,13 @@ fn second_core() -> bool {
 }
 
 impl<R: BufRead> Events<R> {
-    /// Events of `reader`, parsed on a second thread when the machine has a
-    /// second core (and the thread could be started), else on this one.
-    pub(super) fn new(reader: R) -> Self {
-        let source = if second_core() {
+    /// Events of `reader`, parsed on a second thread when the input is not
+    /// small (its first buffer holds at least [`PIPED_FROM`] bytes: a thread
+    /// costs tens of microseconds, as much as a small file) and the machine
+    /// has a second core (and the thread could be started), else on this one.
+    pub(super) fn new(mut reader: R) -> Self {
+        let large = reader.fill_buf().is_ok_and(|b| b.len() >= PIPED_FROM);
+        let source = if large && second_core() {
             Pipe::start(reader)
                 .map_or_else(|reader| Source::Here(Producer::new(reader)), Source::Piped)
         } else {
