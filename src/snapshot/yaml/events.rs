@@ -59,7 +59,12 @@ impl Batch {
     /// writes escapes as UTF-8), so the lossy conversion is a fallback that
     /// does not happen.
     pub(super) fn text(&self, (start, end): Span) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.text[start..end])
+        let bytes = &self.text[start..end];
+        // `from_utf8` first: it checks faster than the lossy conversion.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        }
     }
 
     fn clear(&mut self) {
