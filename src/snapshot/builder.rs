@@ -200,6 +200,11 @@ impl SnapshotBuilder {
 
     /// Adds YAML or JSON (gzipped or not) read from `reader`, e.g. standard
     /// input, as a stream (one list item at a time); `source` names it in errors.
+    ///
+    /// YAML of 16 KiB or more is parsed by libyaml on a second thread while
+    /// this one decodes what it parsed, when the machine has a second core:
+    /// the thread is started for this read and has ended when it returns. The
+    /// reader itself is read on the calling thread (it need not be `Send`).
     pub fn add_reader(&mut self, source: &str, reader: impl std::io::Read) -> Result<&mut Self> {
         let reader = input::stream(source, reader)?;
         let read = parse::read(source, reader, Keep::MeshObjects, &mut |d, l| {

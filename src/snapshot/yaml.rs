@@ -4,7 +4,9 @@
 //!
 //! The parser is libyaml (through `unsafe-libyaml`, the same parser serde_yaml
 //! used, so syntax errors and their positions are unchanged); this module owns
-//! the only `unsafe` code of the crate, in [`Parser`]. On top of it,
+//! the only `unsafe` code of the crate, in [`Parser`]. Its events come in
+//! batches ([`events`]), parsed on a second thread for a large input. On top
+//! of them,
 //! [`Yaml`] is a `serde::Deserializer` with the rules a snapshot needs:
 //!
 //! - a field that expects a string takes any scalar as its text, so YAML 1.1
