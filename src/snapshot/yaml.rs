@@ -138,7 +138,19 @@ type Result<T, E = YamlError> = std::result::Result<T, E>;
 struct Input<R> {
     reader: R,
     error: Option<std::io::Error>,
+    /// Bytes handed to libyaml since its last event.
+    since_event: usize,
+    /// libyaml was stopped for reading more than [`MAX_QUIET`] bytes without
+    /// an event.
+    too_long: bool,
 }
+
+/// Most bytes libyaml may read without producing an event: a scalar of
+/// [`MAX_SCALAR`] bytes and room for libyaml's buffers. libyaml builds a
+/// scalar whole before [`convert`] can refuse it (a second a 50 MB scalar);
+/// this stops it at the limit instead. Only a scalar, comment or blank run
+/// larger than any Kubernetes object reaches it.
+const MAX_QUIET: usize = MAX_SCALAR + (1 << 20);
 
 /// libyaml's parser over a `BufRead`.
 struct Parser<R> {
@@ -150,6 +162,8 @@ struct Parser<R> {
     /// Where each event is parsed, looked at, and deleted (events are not
     /// moved around: they are a few hundred bytes).
     event: MaybeUninit<unsafe_libyaml::yaml_event_t>,
+    /// Where the last event ended (where [`MAX_QUIET`] is counted from).
+    last_end: Mark,
 }
 
 /// How many bytes `bytes` starts with that libyaml's reader takes as one
@@ -283,6 +297,10 @@ unsafe fn read_handler<R: BufRead>(
         // Met by `Parser::top_up`, reported where libyaml would have met it.
         return 0;
     }
+    if input.since_event > MAX_QUIET {
+        input.too_long = true;
+        return 0;
+    }
     let chunk = loop {
         match input.reader.fill_buf() {
             Ok(chunk) => break chunk,
@@ -297,6 +315,7 @@ unsafe fn read_handler<R: BufRead>(
     // SAFETY: `buffer` has room for `size >= n` bytes; `chunk` has `n`.
     unsafe { std::ptr::copy_nonoverlapping(chunk.as_ptr(), buffer, n) };
     input.reader.consume(n);
+    input.since_event += n;
     // SAFETY: libyaml passes a valid pointer.
     unsafe { *size_read = n as u64 };
     1
@@ -307,6 +326,8 @@ impl<R: BufRead> Parser<R> {
         let mut input = Box::new(Input {
             reader,
             error: None,
+            since_event: 0,
+            too_long: false,
         });
         let mut sys = Box::new(MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit());
         // SAFETY: initialize writes the whole struct (it only fails on
@@ -327,6 +348,7 @@ impl<R: BufRead> Parser<R> {
                 input,
                 fast,
                 event: MaybeUninit::uninit(),
+                last_end: Mark::default(),
             }
         }
     }
@@ -410,6 +432,7 @@ impl<R: BufRead> Parser<R> {
         }
         head.unread += added as u64;
         head.offset += added as u64;
+        self.input.since_event += added;
     }
 
     /// Parses the next event and hands it to `look` (which copies what it
@@ -427,6 +450,8 @@ impl<R: BufRead> Parser<R> {
                 && !unsafe_libyaml::yaml_parser_parse(parser, event).fail
             {
                 let out = look(&*event);
+                self.input.since_event = 0;
+                self.last_end = Mark::from_sys((*event).end_mark);
                 unsafe_libyaml::yaml_event_delete(event);
                 return Ok(out);
             }
@@ -441,6 +466,16 @@ impl<R: BufRead> Parser<R> {
     unsafe fn error(&mut self, parser: *mut unsafe_libyaml::yaml_parser_t) -> YamlError {
         if let Some(e) = self.input.error.take() {
             return YamlError::syntax(format!("cannot read: {e}"), Mark::default());
+        }
+        if self.input.too_long {
+            return YamlError::syntax(
+                format!(
+                    "a scalar of more than {MAX_SCALAR} bytes after this point, or that much \
+                     text without a node (comments, blank lines); at most {MAX_SCALAR} are \
+                     accepted (no Kubernetes object is that large)"
+                ),
+                self.last_end,
+            );
         }
         // SAFETY: libyaml's messages are static C strings (or null).
         let text = |p: *const std::ffi::c_char| {

@@ -625,6 +625,37 @@ mod tests {
     }
 
     #[test]
+    fn libyaml_is_stopped_after_too_much_text_without_an_event() {
+        let over = super::super::MAX_QUIET + 100_000;
+        for (data, refused) in [
+            // Refused after the end of the last event read: `b`, or the key `c`.
+            (
+                format!("a: b\n# {}\nc: d\n", "x".repeat(over)),
+                Some("line 1 column 5"),
+            ),
+            (
+                format!("a: b\nc: {}\n", "x".repeat(over)),
+                Some("line 2 column 2"),
+            ),
+            (format!("a: b\nc: '{}'\n", "x".repeat(over / 2)), None),
+        ] {
+            let events = read_all(Events::here(Flaky {
+                data: data.into_bytes(),
+                at: 0,
+                step: 1 << 16,
+                error: None,
+            }));
+            let last = events.last().expect("an event or an error");
+            if let Some(at) = refused {
+                assert!(last.contains("a scalar of more than"), "{last}");
+                assert!(last.ends_with(&format!("at {at}")), "{last}");
+            } else {
+                assert!(last.starts_with("StreamEnd"), "{last}");
+            }
+        }
+    }
+
+    #[test]
     fn a_reader_dropped_early_stops_its_thread() {
         let (data, _) = inputs().swap_remove(2);
         for taken in [0, 1, 5000] {
