@@ -9,6 +9,8 @@
 use std::io::{BufWriter, StdoutLock, Write};
 use std::process::ExitCode;
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod alloc;
 mod analyze;
 mod exec;
 mod explain;
@@ -238,6 +240,12 @@ enum Outcome {
 /// written as it is produced (JSON straight from the values), never gathered
 /// into one string first.
 type Out = BufWriter<StdoutLock<'static>>;
+
+/// The system allocator with a per-thread cache of small freed blocks (see
+/// `alloc.rs` for why).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static ALLOCATOR: alloc::Cached = alloc::Cached;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
