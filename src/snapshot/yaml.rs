@@ -1110,11 +1110,14 @@ impl<'de, R: BufRead> MapAccess<'de> for Map<'_, R> {
 mod tests {
     use super::*;
 
-    /// A reader that hands out at most `step` bytes at a time.
-    struct Chunked {
-        data: Vec<u8>,
-        at: usize,
-        step: usize,
+    /// A reader that hands out `data` at most `step` bytes at a time, then
+    /// fails with `error` if given (instead of ending). Also read by the
+    /// tests of [`super::events`].
+    pub(super) struct Chunked {
+        pub(super) data: Vec<u8>,
+        pub(super) at: usize,
+        pub(super) step: usize,
+        pub(super) error: Option<&'static str>,
     }
 
     impl std::io::Read for Chunked {
@@ -1128,6 +1131,11 @@ mod tests {
 
     impl BufRead for Chunked {
         fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+            if self.at == self.data.len()
+                && let Some(e) = self.error
+            {
+                return Err(std::io::Error::other(e));
+            }
             let end = (self.at + self.step).min(self.data.len());
             Ok(&self.data[self.at..end])
         }
@@ -1143,6 +1151,7 @@ mod tests {
             data: data.to_vec(),
             at: 0,
             step,
+            error: None,
         });
         assert!(parser.fast, "libyaml's parser layout is not recognized");
         parser.fast = fast;

@@ -467,43 +467,11 @@ impl BufRead for ChunkReader {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::Chunked;
     use super::*;
 
-    /// Hands out `data` at most `step` bytes at a time, then fails with
-    /// `error` if given (instead of ending).
-    struct Flaky {
-        data: Vec<u8>,
-        at: usize,
-        step: usize,
-        error: Option<&'static str>,
-    }
-
-    impl Read for Flaky {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            let n = self.fill_buf()?.len().min(out.len());
-            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
-            self.at += n;
-            Ok(n)
-        }
-    }
-
-    impl BufRead for Flaky {
-        fn fill_buf(&mut self) -> io::Result<&[u8]> {
-            if self.at == self.data.len()
-                && let Some(e) = self.error
-            {
-                return Err(io::Error::other(e));
-            }
-            let end = (self.at + self.step).min(self.data.len());
-            Ok(&self.data[self.at..end])
-        }
-        fn consume(&mut self, n: usize) {
-            self.at += n;
-        }
-    }
-
     /// Every event as text (kind, mark, scalar text, anchor), then the error.
-    fn read_all(mut events: Events<Flaky>) -> Vec<String> {
+    fn read_all(mut events: Events<Chunked>) -> Vec<String> {
         let mut out = Vec::new();
         loop {
             match events.next() {
@@ -571,7 +539,7 @@ mod tests {
                 if step < 4096 && data.len() > 100_000 {
                     continue; // the same boundaries, far slower
                 }
-                let reader = || Flaky {
+                let reader = || Chunked {
                     data: data.clone(),
                     at: 0,
                     step,
@@ -608,7 +576,7 @@ mod tests {
     #[test]
     fn nesting_stops_the_parser_at_the_limit() {
         let data = "[".repeat(100_000).into_bytes();
-        let events = read_all(Events::piped(Flaky {
+        let events = read_all(Events::piped(Chunked {
             data,
             at: 0,
             step: 1 << 20,
@@ -639,7 +607,7 @@ mod tests {
             ),
             (format!("a: b\nc: '{}'\n", "x".repeat(over / 2)), None),
         ] {
-            let events = read_all(Events::here(Flaky {
+            let events = read_all(Events::here(Chunked {
                 data: data.into_bytes(),
                 at: 0,
                 step: 1 << 16,
@@ -659,7 +627,7 @@ mod tests {
     fn a_reader_dropped_early_stops_its_thread() {
         let (data, _) = inputs().swap_remove(2);
         for taken in [0, 1, 5000] {
-            let mut events = Events::piped(Flaky {
+            let mut events = Events::piped(Chunked {
                 data: data.clone(),
                 at: 0,
                 step: 4096,
