@@ -1231,39 +1231,34 @@ mod tests {
                     continue; // the same boundaries, far slower
                 }
                 let (fast, slow) = (events(input, step, true), events(input, step, false));
-                // libyaml's reader checks up to 16 KiB ahead of its scanner, so
-                // it meets a bad byte (an error at its byte offset) some events
-                // before the scanner would, how many depends on where its reads
-                // fall: the same events up to the earlier error, and the same
-                // error at the end.
-                let (last_fast, last_slow) = (fast.last(), slow.last());
-                let n = if last_slow.is_some_and(|l| l.starts_with("error")) {
-                    assert_eq!(
-                        last_fast,
-                        last_slow,
-                        "{} bytes, {step} at a time",
-                        input.len()
-                    );
-                    fast.len().min(slow.len()) - 1
-                } else {
-                    assert_eq!(
-                        fast.len(),
-                        slow.len(),
-                        "{} bytes, {step} at a time",
-                        input.len()
-                    );
-                    slow.len()
-                };
-                let first = (0..n).find(|&i| fast[i] != slow[i]);
-                assert!(
-                    first.is_none(),
-                    "{} bytes, {step} at a time: {:?} / {:?}",
-                    input.len(),
-                    first.map(|i| &fast[i]),
-                    first.map(|i| &slow[i]),
-                );
+                let ends_in_error = slow.last().is_some_and(|l| l.starts_with("error"));
+                let what = format!("{} bytes, {step} at a time", input.len());
+                assert_same_events(&fast, &slow, ends_in_error, &what);
             }
         }
+    }
+
+    /// `a` and `b`, two readings of one input, as lines, agree. When they end
+    /// in an error met by libyaml's reader (a bad byte, a read error): the
+    /// reader decodes up to 16 KiB ahead of the scanner, so it meets the
+    /// error some events before the scanner would, how many depends on where
+    /// reads end; then the same events up to the earlier error, and the same
+    /// error.
+    pub(super) fn assert_same_events(a: &[String], b: &[String], ends_in_error: bool, what: &str) {
+        let n = if ends_in_error {
+            assert_eq!(a.last(), b.last(), "{what}");
+            a.len().min(b.len()) - 1
+        } else {
+            assert_eq!(a.len(), b.len(), "{what}");
+            a.len()
+        };
+        let first = (0..n).find(|&i| a[i] != b[i]);
+        assert!(
+            first.is_none(),
+            "{what}: {:?} / {:?}",
+            first.map(|i| &a[i]),
+            first.map(|i| &b[i]),
+        );
     }
 
     #[test]
