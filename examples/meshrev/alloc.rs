@@ -1,5 +1,5 @@
 //! The command's global allocator: the system allocator, with a small cache of
-//! freed blocks per thread for sizes up to 256 bytes.
+//! freed blocks per thread for sizes up to 264 bytes.
 //!
 //! Why: libyaml (through unsafe-libyaml, which allocates through Rust's global
 //! allocator) allocates four 16-byte buffers for every plain scalar it scans
@@ -13,7 +13,7 @@
 //!
 //! Bounds: each list holds at most [`KEEP`] blocks (more go back to the
 //! system), and a thread's lists go back to the system when it ends, so the
-//! cache never holds more than 16 x 64 blocks of at most 256 bytes a thread.
+//! cache never holds more than 16 x 64 blocks of at most 264 bytes a thread.
 //!
 //! Only on Linux with glibc, where the standard library registers a thread's
 //! destructors with glibc (`__cxa_thread_atexit_impl`) and so does not
@@ -23,8 +23,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;
 use std::ptr;
 
-/// Size classes of 16 bytes: 16, 32, ..., 256.
+/// Size classes 16 bytes apart: 24, 40, ..., 264 bytes. These are the sizes
+/// glibc serves without slack (a chunk is the size and an 8-byte header,
+/// rounded to 16), so a cached block takes no more memory than the same
+/// request made to glibc directly.
 const CLASSES: usize = 16;
+const SMALLEST: usize = 24;
 const GRAIN: usize = 16;
 /// Blocks kept a size class and thread.
 const KEEP: usize = 64;
@@ -68,13 +72,15 @@ thread_local! {
 /// The class of `layout`, if it is cached (small, alignment at most 16).
 fn class_of(layout: Layout) -> Option<usize> {
     let size = layout.size();
-    (size > 0 && size <= CLASSES * GRAIN && layout.align() <= GRAIN).then(|| (size - 1) / GRAIN)
+    let largest = SMALLEST + (CLASSES - 1) * GRAIN;
+    (size > 0 && size <= largest && layout.align() <= GRAIN)
+        .then(|| size.saturating_sub(SMALLEST).div_ceil(GRAIN))
 }
 
 /// The layout every block of `class` is allocated with.
 fn class_layout(class: usize) -> Layout {
-    // SAFETY: a multiple of 16 up to 256, alignment 16.
-    unsafe { Layout::from_size_align_unchecked((class + 1) * GRAIN, GRAIN) }
+    // SAFETY: 24 to 264 bytes, alignment 16.
+    unsafe { Layout::from_size_align_unchecked(SMALLEST + class * GRAIN, GRAIN) }
 }
 
 /// The system allocator with per-thread lists of freed small blocks.
@@ -168,7 +174,10 @@ mod tests {
     //! This test binary's global allocator is [`Cached`] too (`main.rs`
     //! declares it), so every allocation below goes through it.
 
+    use std::alloc::Layout;
     use std::sync::mpsc;
+
+    use super::{class_layout, class_of};
 
     /// xorshift64: enough randomness to mix sizes and orders.
     fn next(state: &mut u64) -> u64 {
@@ -187,6 +196,25 @@ mod tests {
         for (i, &b) in v.iter().enumerate() {
             assert_eq!(b, tag ^ (i as u8), "byte {i} of a {}-byte block", v.len());
         }
+    }
+
+    #[test]
+    fn every_cached_size_has_a_class_that_holds_it() {
+        for size in 1..=400 {
+            let layout = Layout::from_size_align(size, 8).unwrap();
+            match class_of(layout) {
+                Some(class) => {
+                    assert!(class_layout(class).size() >= size, "{size}");
+                    // No larger than needed: the class below is too small.
+                    assert!(
+                        class == 0 || class_layout(class - 1).size() < size,
+                        "{size}"
+                    );
+                }
+                None => assert!(size > 264, "{size}"),
+            }
+        }
+        assert_eq!(class_of(Layout::from_size_align(32, 32).unwrap()), None);
     }
 
     /// Blocks of every cached size and beyond, grown and shrunk across size
