@@ -542,12 +542,15 @@ enum Ev {
 }
 
 /// The event, pushed onto `batch` with its scalar's text and its anchor (if
-/// any) appended to the batch's text; its kind (`None` for an alias), to tell
-/// where a stream or a node ends.
+/// any) appended to the batch's text; its kind and mark (`None` for an
+/// alias), to tell where a stream or a node ends.
 ///
 /// # Safety
 /// `e` is a parsed event, alive for the call.
-unsafe fn convert(e: &unsafe_libyaml::yaml_event_t, batch: &mut Batch) -> Result<Option<Ev>> {
+unsafe fn convert(
+    e: &unsafe_libyaml::yaml_event_t,
+    batch: &mut Batch,
+) -> Result<Option<(Ev, Mark)>> {
     let mark = Mark::from_sys(e.start_mark);
     // SAFETY: the union member read is the one `type_` names; pointers are
     // libyaml's, valid while the event lives.
@@ -600,7 +603,7 @@ unsafe fn convert(e: &unsafe_libyaml::yaml_event_t, batch: &mut Batch) -> Result
             text,
             anchor,
         });
-        Ok(Some(ev))
+        Ok(Some((ev, mark)))
     }
 }
 

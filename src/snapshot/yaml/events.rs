@@ -108,7 +108,7 @@ impl<R: BufRead> Producer<R> {
     fn fill(&mut self, batch: &mut Batch) {
         while !self.done && batch.items.len() < BATCH_EVENTS && batch.text.len() < BATCH_TEXT {
             // SAFETY: the event is alive while `convert` reads it.
-            let ev = match self.parser.next(|e| unsafe { super::convert(e, batch) }) {
+            let event = match self.parser.next(|e| unsafe { super::convert(e, batch) }) {
                 Ok(Ok(ev)) => ev,
                 Ok(Err(e)) | Err(e) => {
                     batch.error = Some(e);
@@ -116,23 +116,20 @@ impl<R: BufRead> Producer<R> {
                     break;
                 }
             };
-            match ev {
-                Some(Ev::StreamEnd) => self.done = true,
-                Some(Ev::SequenceStart | Ev::MappingStart) => {
+            match event {
+                Some((Ev::StreamEnd, _)) => self.done = true,
+                Some((Ev::SequenceStart | Ev::MappingStart, mark)) => {
                     self.depth += 1;
                     if self.depth > MAX_DEPTH {
                         // The deserializer refuses this very event (its own
                         // count, aliases included, is at least this one);
                         // stopping here keeps libyaml from going deeper, where
                         // every token costs more (see `MAX_DEPTH`).
-                        let Some(Item::Event { mark, .. }) = batch.items.last() else {
-                            unreachable!("a start event was just pushed")
-                        };
-                        batch.error = Some(too_deep(*mark));
+                        batch.error = Some(too_deep(mark));
                         self.done = true;
                     }
                 }
-                Some(Ev::SequenceEnd | Ev::MappingEnd) => {
+                Some((Ev::SequenceEnd | Ev::MappingEnd, _)) => {
                     self.depth = self.depth.saturating_sub(1);
                 }
                 _ => {}
@@ -253,8 +250,21 @@ struct Pipe<R> {
     finished: bool,
     /// A chunk read while the thread had enough.
     held: Option<Chunk>,
-    link: Option<Link>,
-    thread: Option<JoinHandle<()>>,
+    /// Dropped before `_thread` (fields drop in order): with both channels
+    /// closed, the thread (waiting for input, or for room for a batch) stops.
+    link: Link,
+    _thread: Joined,
+}
+
+/// The parsing thread, waited for when dropped.
+struct Joined(Option<JoinHandle<()>>);
+
+impl Drop for Joined {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 struct Link {
@@ -289,12 +299,12 @@ impl<R: BufRead> Pipe<R> {
                 failed: None,
                 finished: false,
                 held: None,
-                link: Some(Link {
+                link: Link {
                     batches,
                     input,
                     spent,
-                }),
-                thread: Some(thread),
+                },
+                _thread: Joined(Some(thread)),
             }),
             Err(_) => Err(reader),
         }
@@ -303,13 +313,11 @@ impl<R: BufRead> Pipe<R> {
     /// The next batch; `spent` goes back to be filled again.
     fn next(&mut self, mut spent: Batch) -> Result<Batch> {
         spent.clear();
-        let link = self.link.as_ref().expect("linked until dropped");
         // The thread may have ended (the stream did): then the batch is dropped.
-        let _ = link.spent.send(spent);
+        let _ = self.link.spent.send(spent);
         loop {
             self.feed();
-            let link = self.link.as_ref().expect("linked until dropped");
-            match link.batches.recv() {
+            match self.link.batches.recv() {
                 Ok(Msg::Batch(batch)) => return Ok(batch),
                 // `feed` again: the thread emptied what it had.
                 Ok(Msg::NeedInput) => {}
@@ -322,7 +330,7 @@ impl<R: BufRead> Pipe<R> {
     /// Hands over input until the thread has [`CHUNKS_AHEAD`] chunks or the
     /// input is all handed over.
     fn feed(&mut self) {
-        let link = self.link.as_ref().expect("linked until dropped");
+        let link = &self.link;
         loop {
             let chunk = match self.held.take() {
                 Some(chunk) => chunk,
@@ -379,17 +387,6 @@ fn read_chunk<R: BufRead>(
     }
     *finished = bytes.is_empty();
     Some(Ok(bytes))
-}
-
-impl<R> Drop for Pipe<R> {
-    /// Closes both channels, so that the thread (waiting for input, or for
-    /// room for a batch) stops, and waits for it.
-    fn drop(&mut self) {
-        drop(self.link.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 /// The parsing thread: fills batches until the stream ends or the calling
